@@ -1,0 +1,196 @@
+/**
+ * The write path: turns a write of one block's bytes into version-map changes inside a tx.
+ *
+ * ZFS's rule with generations as birth times: the newest version of a block is *mutable* when it
+ * was born after the last snapshot (no snapshot can see it) and is then changed in place;
+ * otherwise it is *frozen*, kept, and superseded by a new version born in the current
+ * generation, with the old one recorded on the deadlist under the new one's birth.
+ *
+ * Small writes do not rewrite the block: they are logged as deltas of the version (a 4 KiB write
+ * costs a 4 KiB log record, not 512 KiB) and merged into a new base chunk once a version holds
+ * more than `maxDeltas` of them or `maxDeltaBytes` of delta bytes.
+ */
+import type { ClassicLevel } from 'classic-level';
+import type { ChunkStore } from './chunk-store.js';
+import type { HeadCache } from './head-cache.js';
+import * as keys from './keys.js';
+import { encodeDelta, encodeHead, type Delta, type VersionHead, type VolumeRecord } from './records.js';
+import { materialize, readNewestHead, readVersion, type Version } from './version-map.js';
+import type { WriteTx } from './write-tx.js';
+import { CoreError } from './errors.js';
+
+export interface WriterContext {
+  db: ClassicLevel<Buffer, Buffer>;
+  chunks: ChunkStore;
+  heads: HeadCache;
+  /** Content of a block of the backing snapshot of a restored volume (null: a hole). */
+  readBacking(vol: VolumeRecord, blk: number): Promise<Buffer | null>;
+  maxDeltas: number;
+  /** Delta bytes a version may hold, as a fraction of the block size. */
+  maxDeltaFraction: number;
+}
+
+export class BlockWriter {
+  /** Heads this tx sets (null: the block became a hole); they reach the cache after commit. */
+  private readonly updates = new Map<number, VersionHead | null>();
+  volumeChanged = false;
+
+  constructor(
+    private readonly ctx: WriterContext,
+    /** A private copy of the record: this tx's changes land in the cache only after commit. */
+    readonly vol: VolumeRecord,
+    private readonly tx: WriteTx,
+  ) {
+    tx.afterCommit(() => {
+      for (const [blk, head] of this.updates) ctx.heads.set(vol.id, blk, head);
+    });
+  }
+
+  /** Writes `data` at `offset` inside block `blk`; `data` never crosses the block's end. */
+  async write(blk: number, offset: number, data: Buffer): Promise<void> {
+    const head = await this.newestHead(blk);
+    const mutable = head !== undefined && head.birth > this.vol.lastSnapGen;
+    if (offset === 0 && data.length >= this.logicalLength(blk)) {
+      return this.putContent(blk, head, mutable, this.padded(data));
+    }
+    if (head === undefined) return this.writeIntoUnwritten(blk, offset, data);
+    if (this.fitsAsDelta(head, data.length)) {
+      if (mutable) return this.appendDelta(blk, head, { offset, data });
+      // Supersede a frozen version cheaply: share its base chunk, copy its (small) deltas.
+      const version = await this.version(blk, head);
+      if (head.base) this.ctx.chunks.addRef(this.tx, head.base);
+      return this.newVersion(blk, head, head.base, [...version.deltas, { offset, data }]);
+    }
+    const content = await materialize(await this.version(blk, head), this.ctx.chunks, this.vol.blockSize);
+    data.copy(content, offset);
+    return this.putContent(blk, head, mutable, content);
+  }
+
+  /** Stores a hydrated block of a restored volume as generation 0, beneath any write. */
+  async hydrate(blk: number, content: Buffer): Promise<boolean> {
+    if ((await this.newestHead(blk)) !== undefined) return false;
+    const base = isZero(content) ? null : await this.ctx.chunks.ref(this.tx, this.padded(content));
+    if (base === null) return false; // a hole of the backing snapshot: reads already see zeros
+    const head: VersionHead = { birth: 0, base, deltaCount: 0, deltaBytes: 0, hidesOlder: true };
+    this.tx.put(keys.versionKey(this.vol.id, blk, 0), encodeHead(head));
+    this.tx.put(keys.epochKey(this.vol.id, 0, blk), Buffer.alloc(0));
+    this.updates.set(blk, head);
+    return true;
+  }
+
+  private async writeIntoUnwritten(blk: number, offset: number, data: Buffer): Promise<void> {
+    if (this.vol.backing) {
+      const base = await this.ctx.readBacking(this.vol, blk);
+      if (base) {
+        const content = this.padded(base);
+        data.copy(content, offset);
+        return this.putContent(blk, undefined, false, content);
+      }
+    } else if (isZero(data)) {
+      return; // zeros into a hole: still a hole
+    }
+    return this.newVersion(blk, undefined, null, [{ offset, data }]);
+  }
+
+  /** Makes `content` (a whole block) the block's newest version. */
+  private async putContent(blk: number, head: VersionHead | undefined, mutable: boolean, content: Buffer) {
+    const zero = isZero(content);
+    if (head && mutable) {
+      this.dropDeltas(blk, head);
+      if (head.base) this.ctx.chunks.unref(this.tx, head.base);
+      if (zero && !head.hidesOlder && !this.vol.backing) {
+        // Nothing beneath it: the block becomes a hole again, and leaves the epoch.
+        this.tx.del(keys.versionKey(this.vol.id, blk, head.birth));
+        this.tx.del(keys.epochKey(this.vol.id, head.birth, blk));
+        this.vol.dirtyBlocks -= 1;
+        this.volumeChanged = true;
+        this.updates.set(blk, null);
+        return;
+      }
+      const base = zero ? null : await this.ctx.chunks.ref(this.tx, content);
+      this.setHead(blk, { ...head, base, deltaCount: 0, deltaBytes: 0 });
+      return;
+    }
+    if (zero && !head && !this.vol.backing) return;
+    const base = zero ? null : await this.ctx.chunks.ref(this.tx, content);
+    this.newVersion(blk, head, base, []);
+  }
+
+  private appendDelta(blk: number, head: VersionHead, delta: Delta): void {
+    const seq = head.deltaCount + 1;
+    this.tx.put(keys.versionKey(this.vol.id, blk, head.birth, seq), encodeDelta(delta));
+    this.setHead(blk, { ...head, deltaCount: seq, deltaBytes: head.deltaBytes + delta.data.length });
+  }
+
+  /** A new version born in the current generation, superseding `prev` (frozen) if any. */
+  private newVersion(blk: number, prev: VersionHead | undefined, base: Buffer | null, deltas: Delta[]): void {
+    const gen = this.vol.gen;
+    const { id } = this.vol;
+    const head: VersionHead = {
+      birth: gen,
+      base,
+      deltaCount: deltas.length,
+      deltaBytes: deltas.reduce((n, d) => n + d.data.length, 0),
+      hidesOlder: prev !== undefined || this.vol.backing !== undefined,
+    };
+    this.setHead(blk, head);
+    deltas.forEach((d, i) => this.tx.put(keys.versionKey(id, blk, gen, i + 1), encodeDelta(d)));
+    this.tx.put(keys.epochKey(id, gen, blk), Buffer.alloc(0));
+    if (prev) this.tx.put(keys.deadKey(id, gen, prev.birth, blk), Buffer.alloc(0));
+    this.vol.dirtyBlocks += 1;
+    this.volumeChanged = true;
+  }
+
+  private setHead(blk: number, head: VersionHead): void {
+    this.tx.put(keys.versionKey(this.vol.id, blk, head.birth), encodeHead(head));
+    this.updates.set(blk, head);
+  }
+
+  private dropDeltas(blk: number, head: VersionHead): void {
+    for (let seq = 1; seq <= head.deltaCount; seq++) this.tx.del(keys.versionKey(this.vol.id, blk, head.birth, seq));
+  }
+
+  private fitsAsDelta(head: VersionHead, length: number): boolean {
+    const maxBytes = this.vol.blockSize * this.ctx.maxDeltaFraction;
+    return head.deltaCount + 1 <= this.ctx.maxDeltas && head.deltaBytes + length <= maxBytes;
+  }
+
+  private async newestHead(blk: number): Promise<VersionHead | undefined> {
+    if (this.updates.has(blk)) return this.updates.get(blk) ?? undefined;
+    const cached = this.ctx.heads.get(this.vol.id, blk);
+    if (cached !== undefined) return cached ?? undefined;
+    const head = await readNewestHead(this.ctx.db, this.vol.id, blk);
+    this.ctx.heads.set(this.vol.id, blk, head ?? null);
+    return head;
+  }
+
+  private async version(blk: number, head: VersionHead): Promise<Version> {
+    if (head.deltaCount === 0) return { head, deltas: [] };
+    const v = await readVersion(this.ctx.db, this.vol.id, blk, head.birth);
+    if (!v) throw new CoreError('CORRUPTION', `version ${this.vol.id}/${blk}@${head.birth} vanished`);
+    return v;
+  }
+
+  /** Bytes of the block that lie inside the volume (the last block may be partial). */
+  private logicalLength(blk: number): number {
+    return Math.min(this.vol.blockSize, this.vol.size - blk * this.vol.blockSize);
+  }
+
+  /** Chunks are always whole blocks; the tail of a partial last block is zeros. */
+  private padded(data: Buffer): Buffer {
+    if (data.length === this.vol.blockSize) return data;
+    const full = Buffer.alloc(this.vol.blockSize);
+    data.copy(full, 0, 0, Math.min(data.length, this.vol.blockSize));
+    return full;
+  }
+}
+
+const ZEROS = Buffer.alloc(1 << 20);
+
+export function isZero(data: Buffer): boolean {
+  for (let at = 0; at < data.length; at += ZEROS.length) {
+    const end = Math.min(data.length, at + ZEROS.length);
+    if (!data.subarray(at, end).equals(ZEROS.subarray(0, end - at))) return false;
+  }
+  return true;
+}

@@ -1,0 +1,114 @@
+/**
+ * Records the core keeps in LevelDB, and their encodings.
+ *
+ * Vocabulary (DESIGN.md): a volume's blocks are stored as *versions*. A version is born in the
+ * volume's current *generation*; a snapshot freezes a generation. A version's content is its base
+ * (a content-addressed chunk, or all zeros) with its *deltas* (small writes, logged instead of
+ * rewriting 512 KiB) applied in order.
+ */
+import { CHUNK_ID_BYTES } from './keys.js';
+
+export type VolumeState = 'available' | 'deleted';
+
+export interface VolumeRecord {
+  id: string;
+  /** Bytes. */
+  size: number;
+  blockSize: number;
+  /** Generation that writes are tagged with now. Starts at 1; 0 is reserved for hydrated data. */
+  gen: number;
+  /** Generation of the newest existing snapshot; 0 when there is none. */
+  lastSnapGen: number;
+  lastSnapId: string | null;
+  /** Versions born after lastSnapGen (E entries), i.e. what the next snapshot will hold. */
+  dirtyBlocks: number;
+  state: VolumeState;
+  /** Still freeing versions after deletion (resumed at open after a crash). */
+  purging?: boolean;
+  /** First block the purge has not handled yet. */
+  purgeCursor?: number;
+  /** Restored from a snapshot: blocks with no version are read from it (lazy loading). */
+  backing?: BackingRef;
+  createdAt: string;
+}
+
+export interface BackingRef {
+  snapshotId: string;
+}
+
+export interface SnapshotRecord {
+  id: string;
+  volumeId: string;
+  gen: number;
+  /** The previous existing snapshot of the same volume, if any. */
+  parentId: string | null;
+  /** Versions born in (parent.gen, gen]: the blocks this snapshot holds that its parent does not. */
+  entries: number;
+  volumeSize: number;
+  blockSize: number;
+  /** The volume's backing at freeze time: blocks it never wrote come from there. */
+  backing?: BackingRef;
+  createdAt: string;
+}
+
+/** A block version's head (seq 0). */
+export interface VersionHead {
+  birth: number;
+  /** Base chunk id, or null for an all-zero base. */
+  base: Buffer | null;
+  deltaCount: number;
+  deltaBytes: number;
+  /** An older version (or a backing snapshot) lies beneath: removing this one would expose it. */
+  hidesOlder: boolean;
+}
+
+const FLAG_HAS_BASE = 1;
+const FLAG_HIDES_OLDER = 2;
+const HEAD_BYTES = 1 + CHUNK_ID_BYTES + 2 + 4;
+
+export function encodeHead(h: VersionHead): Buffer {
+  const b = Buffer.alloc(HEAD_BYTES);
+  b[0] = (h.base ? FLAG_HAS_BASE : 0) | (h.hidesOlder ? FLAG_HIDES_OLDER : 0);
+  if (h.base) h.base.copy(b, 1);
+  b.writeUInt16BE(h.deltaCount, 1 + CHUNK_ID_BYTES);
+  b.writeUInt32BE(h.deltaBytes, 3 + CHUNK_ID_BYTES);
+  return b;
+}
+
+export function decodeHead(birth: number, b: Buffer): VersionHead {
+  if (b.length !== HEAD_BYTES) throw new Error(`bad version head (${b.length} bytes)`);
+  const flags = b[0]!;
+  return {
+    birth,
+    base: flags & FLAG_HAS_BASE ? Buffer.from(b.subarray(1, 1 + CHUNK_ID_BYTES)) : null,
+    deltaCount: b.readUInt16BE(1 + CHUNK_ID_BYTES),
+    deltaBytes: b.readUInt32BE(3 + CHUNK_ID_BYTES),
+    hidesOlder: (flags & FLAG_HIDES_OLDER) !== 0,
+  };
+}
+
+/** A delta: bytes written at an offset inside the block. */
+export interface Delta {
+  offset: number;
+  data: Buffer;
+}
+
+export function encodeDelta(d: Delta): Buffer {
+  const b = Buffer.allocUnsafe(4 + d.data.length);
+  b.writeUInt32BE(d.offset, 0);
+  d.data.copy(b, 4);
+  return b;
+}
+
+export function decodeDelta(b: Buffer): Delta {
+  return { offset: b.readUInt32BE(0), data: b.subarray(4) };
+}
+
+export const encodeJson = (value: unknown) => Buffer.from(JSON.stringify(value));
+export const decodeJson = <T>(b: Buffer): T => JSON.parse(b.toString('utf8')) as T;
+
+export function encodeU32(n: number): Buffer {
+  const b = Buffer.allocUnsafe(4);
+  b.writeUInt32BE(n);
+  return b;
+}

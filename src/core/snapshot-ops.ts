@@ -1,0 +1,174 @@
+/**
+ * Freezing and deleting snapshots: ZFS's birth-time and deadlist scheme as LevelDB key ranges.
+ *
+ * Freeze: record the volume's generation and bump it. O(1): no map copy, no refcount walk.
+ *
+ * Delete S (previous snapshot P or none, next N or the live volume): a version S could see dies
+ * with S only if nobody else sees it. Versions that died in (S.gen, N.gen] (deadlist) were
+ * invisible to N; those born after P.gen were invisible to P. Exactly those are freed; the rest
+ * stay. Cost: the deadlist entries of that range with birth in (P.gen, S.gen], found by seeking,
+ * so it grows with what is freed, never with the volume's size.
+ */
+import type { ClassicLevel } from 'classic-level';
+import type { ChunkStore } from './chunk-store.js';
+import { CoreError } from './errors.js';
+import * as keys from './keys.js';
+import { decodeHead, decodeJson, encodeJson, type SnapshotRecord, type VolumeRecord } from './records.js';
+import type { WriteTx } from './write-tx.js';
+
+type Db = ClassicLevel<Buffer, Buffer>;
+
+/** Stages the freeze of one volume; mutates `vol` (a private copy). */
+export function stageFreeze(tx: WriteTx, vol: VolumeRecord, snapshotId: string, now: Date): SnapshotRecord {
+  const snap: SnapshotRecord = {
+    id: snapshotId,
+    volumeId: vol.id,
+    gen: vol.gen,
+    parentId: vol.lastSnapId,
+    entries: vol.dirtyBlocks,
+    volumeSize: vol.size,
+    blockSize: vol.blockSize,
+    ...(vol.backing ? { backing: vol.backing } : {}),
+    createdAt: now.toISOString(),
+  };
+  tx.put(keys.snapshotKey(snap.id), encodeJson(snap));
+  tx.put(keys.snapshotByGenKey(vol.id, snap.gen), Buffer.from(snap.id));
+  vol.lastSnapGen = vol.gen;
+  vol.lastSnapId = snap.id;
+  vol.gen += 1;
+  vol.dirtyBlocks = 0;
+  tx.put(keys.volumeKey(vol.id), encodeJson(vol));
+  return snap;
+}
+
+export async function readSnapshotRecord(db: Db, id: string): Promise<SnapshotRecord | undefined> {
+  const v = await db.get(keys.snapshotKey(id));
+  return v === undefined ? undefined : decodeJson<SnapshotRecord>(v);
+}
+
+/** The oldest snapshot of `vol` born after generation `gen`. */
+export async function nextSnapshot(db: Db, vol: string, gen: number): Promise<SnapshotRecord | undefined> {
+  const it = db.values({ gt: keys.snapshotByGenKey(vol, gen), lt: keys.prefixEnd(keys.snapshotByGenPrefix(vol)), limit: 1 });
+  const id = (await it.all())[0];
+  if (id === undefined) return undefined;
+  const snap = await readSnapshotRecord(db, id.toString());
+  if (!snap) throw new CoreError('CORRUPTION', `snapshot index names missing snapshot ${id.toString()}`);
+  return snap;
+}
+
+export interface DeleteResult {
+  freedVersions: number;
+  /** The volume was already deleted and this was its last snapshot: purge what remains. */
+  volumeOrphaned: boolean;
+}
+
+/** Stages the deletion of `snap`; mutates `vol` (a private copy) when the live volume absorbs it. */
+export async function stageSnapshotDelete(
+  db: Db,
+  chunks: ChunkStore,
+  tx: WriteTx,
+  vol: VolumeRecord,
+  snap: SnapshotRecord,
+): Promise<DeleteResult> {
+  const parent = snap.parentId ? await readSnapshotRecord(db, snap.parentId) : undefined;
+  if (snap.parentId && !parent) throw new CoreError('CORRUPTION', `snapshot ${snap.id} names missing parent ${snap.parentId}`);
+  const p = parent?.gen ?? 0;
+  const next = await nextSnapshot(db, vol.id, snap.gen);
+  const deathEnd = next ? keys.deadDeathPrefix(vol.id, next.gen + 1) : keys.prefixEnd(keys.deadPrefix(vol.id));
+
+  let freed = 0;
+  const it = db.keys({ gte: keys.deadBirthFloor(vol.id, snap.gen + 1, p + 1), lt: deathEnd });
+  try {
+    for (;;) {
+      const key = (await it.nextv(1))[0];
+      if (!key) break;
+      const d = keys.parseDeadKey(key, vol.id);
+      if (d.birth <= p) {
+        it.seek(keys.deadBirthFloor(vol.id, d.death, p + 1)); // still seen by the parent: keep
+        continue;
+      }
+      if (d.birth > snap.gen) {
+        it.seek(keys.deadBirthFloor(vol.id, d.death + 1, p + 1));
+        continue;
+      }
+      await stageFreeVersion(db, chunks, tx, vol.id, d.blk, d.birth);
+      tx.del(key);
+      freed++;
+    }
+  } finally {
+    await it.close();
+  }
+
+  // The survivors of S's range now belong to the next snapshot's range (or the live volume's).
+  const survivors = snap.entries - freed;
+  if (next) {
+    tx.put(keys.snapshotKey(next.id), encodeJson({ ...next, parentId: snap.parentId, entries: next.entries + survivors }));
+  } else {
+    vol.lastSnapGen = p;
+    vol.lastSnapId = snap.parentId;
+    if (vol.state === 'available') vol.dirtyBlocks += survivors;
+  }
+  tx.del(keys.snapshotKey(snap.id));
+  tx.del(keys.snapshotByGenKey(vol.id, snap.gen));
+  tx.put(keys.volumeKey(vol.id), encodeJson(vol));
+  return { freedVersions: freed, volumeOrphaned: vol.state === 'deleted' && !parent && !next };
+}
+
+/** Removes one version (head, deltas, epoch entry) and drops its chunk reference. */
+export async function stageFreeVersion(db: Db, chunks: ChunkStore, tx: WriteTx, vol: string, blk: number, birth: number) {
+  const headKey = keys.versionKey(vol, blk, birth);
+  const raw = await db.get(headKey);
+  if (raw === undefined) throw new CoreError('CORRUPTION', `deadlist names missing version ${vol}/${blk}@${birth}`);
+  const head = decodeHead(birth, raw);
+  tx.del(headKey);
+  for (let seq = 1; seq <= head.deltaCount; seq++) tx.del(keys.versionKey(vol, blk, birth, seq));
+  tx.del(keys.epochKey(vol, birth, blk));
+  if (head.base) chunks.unref(tx, head.base);
+}
+
+export interface SnapshotBlock {
+  index: number;
+  /** The block reads as zeros (a hole or a zero tombstone) at this snapshot. */
+  zero: boolean;
+}
+
+/**
+ * Blocks whose version at `snap` was born after its parent: what it holds that its parent does
+ * not. Every version born in (parent.gen, snap.gen] that still exists is the one `snap` sees
+ * (deletes free every version nobody sees), so this is a plain range scan of the epoch index.
+ */
+export async function* changedBlocks(db: Db, snap: SnapshotRecord): AsyncGenerator<SnapshotBlock> {
+  const parent = snap.parentId ? await readSnapshotRecord(db, snap.parentId) : undefined;
+  const from = (parent?.gen ?? 0) + 1;
+  const range = { gte: keys.epochGenPrefix(snap.volumeId, from), lt: keys.epochGenPrefix(snap.volumeId, snap.gen + 1) };
+  for await (const key of db.keys(range)) {
+    const { birth, blk } = keys.parseEpochKey(key, snap.volumeId);
+    const head = await db.get(keys.versionKey(snap.volumeId, blk, birth));
+    if (head === undefined) throw new CoreError('CORRUPTION', `epoch index names missing version ${snap.volumeId}/${blk}@${birth}`);
+    const h = decodeHead(birth, head);
+    yield { index: blk, zero: h.base === null && h.deltaCount === 0 };
+  }
+}
+
+/** Every block with a version visible at `snap` (zero tombstones included, flagged), in block order. */
+export async function* visibleBlocks(db: Db, snap: SnapshotRecord): AsyncGenerator<SnapshotBlock> {
+  const vol = snap.volumeId;
+  const it = db.iterator(keys.prefixRange(keys.versionPrefix(vol)));
+  try {
+    let entry = (await it.nextv(1))[0];
+    while (entry) {
+      const { blk } = keys.parseVersionKey(entry[0], vol);
+      it.seek(keys.versionKey(vol, blk, snap.gen)); // skip versions born after the snapshot
+      entry = (await it.nextv(1))[0];
+      if (entry && keys.parseVersionKey(entry[0], vol).blk === blk) {
+        const h = decodeHead(keys.parseVersionKey(entry[0], vol).birth, entry[1]);
+        yield { index: blk, zero: h.base === null && h.deltaCount === 0 };
+      }
+      if (blk === 0xffffffff) break;
+      it.seek(keys.blockPrefix(vol, blk + 1));
+      entry = (await it.nextv(1))[0];
+    }
+  } finally {
+    await it.close();
+  }
+}

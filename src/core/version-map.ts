@@ -1,0 +1,102 @@
+/**
+ * Reading the per-block version map (M keys).
+ *
+ * The version of block `blk` visible at generation G is the first key at or after
+ * M|vol|blk|~G: keys sort newest first, so that is the newest version born at or before G.
+ * Its deltas follow it directly, so a read at any generation is one seek plus a short scan.
+ */
+import type { ClassicLevel } from 'classic-level';
+import type { ChunkStore } from './chunk-store.js';
+import { CoreError } from './errors.js';
+import * as keys from './keys.js';
+import { decodeDelta, decodeHead, type Delta, type VersionHead } from './records.js';
+
+type Db = ClassicLevel<Buffer, Buffer>;
+export type DbSnapshot = ReturnType<Db['snapshot']>;
+
+export interface Version {
+  head: VersionHead;
+  deltas: Delta[];
+}
+
+/** The version of a block visible at `gen` (with its deltas), or undefined if none. */
+export async function readVersionAt(
+  db: Db,
+  vol: string,
+  blk: number,
+  gen: number,
+  snapshot?: DbSnapshot,
+): Promise<Version | undefined> {
+  const it = db.iterator({
+    gte: keys.versionKey(vol, blk, gen, 0),
+    lt: keys.prefixEnd(keys.blockPrefix(vol, blk)),
+    ...(snapshot ? { snapshot } : {}),
+  });
+  try {
+    const first = await it.nextv(1);
+    const entry = first[0];
+    if (!entry) return undefined;
+    const parts = keys.parseVersionKey(entry[0], vol);
+    if (parts.seq !== 0) throw new CoreError('CORRUPTION', `version of ${vol} block ${blk} has a delta without head`);
+    const head = decodeHead(parts.birth, entry[1]);
+    const deltas: Delta[] = [];
+    // nextv may return fewer entries than asked for: loop until the deltas are all in.
+    let intact = true;
+    while (intact && deltas.length < head.deltaCount) {
+      const rest = await it.nextv(head.deltaCount - deltas.length);
+      if (rest.length === 0) break;
+      for (const [key, value] of rest) {
+        const p = keys.parseVersionKey(key, vol);
+        intact = p.blk === blk && p.birth === head.birth && p.seq === deltas.length + 1;
+        if (!intact) break;
+        deltas.push(decodeDelta(value));
+      }
+    }
+    if (deltas.length !== head.deltaCount) {
+      throw new CoreError('CORRUPTION', `version ${vol}/${blk}@${head.birth} lists ${head.deltaCount} deltas, found ${deltas.length}`);
+    }
+    return { head, deltas };
+  } finally {
+    await it.close();
+  }
+}
+
+/** The newest version's head of a block (no deltas), or undefined. */
+export async function readNewestHead(db: Db, vol: string, blk: number): Promise<VersionHead | undefined> {
+  const it = db.iterator({ ...keys.prefixRange(keys.blockPrefix(vol, blk)), limit: 1 });
+  try {
+    const entry = (await it.nextv(1))[0];
+    if (!entry) return undefined;
+    return decodeHead(keys.parseVersionKey(entry[0], vol).birth, entry[1]);
+  } finally {
+    await it.close();
+  }
+}
+
+/** A version's head with its deltas read by point lookups (the birth is known). */
+export async function readVersion(db: Db, vol: string, blk: number, birth: number): Promise<Version | undefined> {
+  return readVersionAt(db, vol, blk, birth).then((v) => (v && v.head.birth === birth ? v : undefined));
+}
+
+/** The full content of a version: base chunk (or zeros) with its deltas applied in order. */
+export async function materialize(
+  version: Version,
+  chunks: ChunkStore,
+  blockSize: number,
+  snapshot?: DbSnapshot,
+): Promise<Buffer> {
+  const { head, deltas } = version;
+  let content: Buffer;
+  if (head.base) {
+    const stored = await chunks.get(head.base, snapshot ? { snapshot } : undefined);
+    if (!stored) throw new CoreError('CORRUPTION', `missing chunk ${head.base.toString('hex')}`);
+    content = deltas.length > 0 ? Buffer.from(stored) : stored;
+  } else {
+    content = Buffer.alloc(blockSize);
+  }
+  for (const d of deltas) d.data.copy(content, d.offset);
+  return content;
+}
+
+/** True when the version reads as all zeros without looking at chunk bytes. */
+export const isZeroVersion = (v: Version) => v.head.base === null && v.deltas.length === 0;
