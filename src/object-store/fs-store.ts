@@ -1,0 +1,251 @@
+/**
+ * The embedded default: objects as files under a root directory, one file per key, the key's
+ * `/` segments as directories, so `ls objects/blocks` shows what was uploaded.
+ *
+ * put writes `<root>/.tmp/<pid>-<token>-<n>`, then renames it onto the key's path. rename() is
+ * atomic within one filesystem, so a reader sees the whole old file or the whole new one, and a
+ * crash mid-put leaves only a temp file, which no key maps to (`.tmp` is a reserved first
+ * segment). open() removes temp files whose writer is gone: its pid is dead, or it is our pid
+ * with another per-process token (a container restart reuses pids). Temp files of live
+ * processes sharing the directory are left alone.
+ *
+ * With `durable`, the temp file is fsynced before the rename and the directories from the key
+ * up to the root after it, so an acknowledged put also survives a machine crash.
+ *
+ * A file cannot also be a directory, so `a` and `a/b` cannot both exist: the second put rejects
+ * with KeyConflictError. Our own keys (`blocks/<sha>`, `snapshots/<id>/manifest`) never collide.
+ */
+
+import { randomBytes } from 'node:crypto';
+import type { Dirent } from 'node:fs';
+import { mkdir, open, readFile, readdir, rename, rm, rmdir, stat, unlink } from 'node:fs/promises';
+import { dirname, join, resolve, sep } from 'node:path';
+import { BaseObjectStore } from './base-store.js';
+import { InvalidKeyError, KeyConflictError, ObjectNotFoundError } from './errors.js';
+import { compareKeys } from './keys.js';
+import type { ByteRange, ObjectInfo } from './object-store.js';
+
+export interface FsStoreOptions {
+  /** Directory holding the objects; created if missing. Relative paths resolve against cwd. */
+  root: string;
+  /** fsync files and directories so acknowledged puts and deletes survive power loss. */
+  durable?: boolean;
+}
+
+/** First path segment reserved for temp files. */
+export const FS_TEMP_DIR = '.tmp';
+
+/** Distinguishes this process from an earlier one that had the same pid. */
+const PROCESS_TOKEN = randomBytes(4).toString('hex');
+
+/** Name of a temp file written by put (exported so crash tests can leave one behind). */
+export function tempFileName(pid: number, token: string, seq: number): string {
+  return `${pid}-${token}-${seq}`;
+}
+
+export class FsStore extends BaseObjectStore {
+  readonly kind = 'fs';
+  readonly #tempDir: string;
+  #seq = 0;
+
+  private constructor(
+    readonly root: string,
+    readonly durable: boolean,
+  ) {
+    super();
+    this.#tempDir = join(root, FS_TEMP_DIR);
+  }
+
+  static async open(options: FsStoreOptions): Promise<FsStore> {
+    const store = new FsStore(resolve(options.root), options.durable ?? false);
+    await mkdir(store.#tempDir, { recursive: true });
+    await removeStaleTempFiles(store.#tempDir);
+    return store;
+  }
+
+  protected async _put(key: string, body: Buffer): Promise<void> {
+    const target = this.#path(key);
+    const temp = join(this.#tempDir, tempFileName(process.pid, PROCESS_TOKEN, ++this.#seq));
+    try {
+      const file = await open(temp, 'wx');
+      try {
+        await file.writeFile(body);
+        if (this.durable) await file.sync();
+      } finally {
+        await file.close();
+      }
+      await this.#renameIntoPlace(temp, target);
+    } catch (err) {
+      await rm(temp, { force: true });
+      throw mapPathError(err, key);
+    }
+    if (this.durable) await this.#syncDirsUp(dirname(target));
+  }
+
+  protected async _get(key: string, range?: ByteRange): Promise<Buffer> {
+    const path = this.#path(key);
+    try {
+      if (range === undefined) return await readFile(path);
+      const file = await open(path, 'r');
+      try {
+        const { size } = await file.stat();
+        const length = Math.max(0, Math.min(range.length, size - range.offset));
+        const body = Buffer.alloc(length);
+        // Read only the requested bytes; read() may return fewer than asked, so loop.
+        let done = 0;
+        while (done < length) {
+          const { bytesRead } = await file.read(body, done, length - done, range.offset + done);
+          if (bytesRead === 0) return body.subarray(0, done); // truncated underneath us
+          done += bytesRead;
+        }
+        return body;
+      } finally {
+        await file.close();
+      }
+    } catch (err) {
+      if (isAbsent(err)) throw new ObjectNotFoundError(key);
+      throw mapPathError(err, key);
+    }
+  }
+
+  protected async _head(key: string): Promise<ObjectInfo | undefined> {
+    try {
+      const info = await stat(this.#path(key));
+      return info.isFile() ? { key, size: info.size } : undefined;
+    } catch (err) {
+      if (isAbsent(err)) return undefined;
+      throw mapPathError(err, key);
+    }
+  }
+
+  protected async *_list(prefix: string): AsyncGenerator<ObjectInfo> {
+    // Start in the deepest directory the prefix fully names: `a/b/c` starts in `a/b/`.
+    yield* this.#walk(prefix.slice(0, prefix.lastIndexOf('/') + 1), prefix);
+  }
+
+  protected async _delete(key: string): Promise<void> {
+    const path = this.#path(key);
+    try {
+      await unlink(path);
+    } catch (err) {
+      if (isAbsent(err)) return;
+      throw mapPathError(err, key);
+    }
+    if (this.durable) await syncDir(dirname(path));
+    await this.#pruneEmptyDirs(dirname(path));
+  }
+
+  #path(key: string): string {
+    if (key === FS_TEMP_DIR || key.startsWith(`${FS_TEMP_DIR}/`)) {
+      throw new InvalidKeyError(key, `the first segment ${FS_TEMP_DIR} is reserved by the fs store`);
+    }
+    return join(this.root, ...key.split('/'));
+  }
+
+  /** `dirKey` is '' or ends in '/'. Siblings sort as name + '/' for directories so that
+   *  `a/b-x` (file) comes before `a/b/c` (in dir b), as in a flat byte-ordered listing. */
+  async *#walk(dirKey: string, prefix: string): AsyncGenerator<ObjectInfo> {
+    let entries: Dirent[];
+    try {
+      entries = await readdir(join(this.root, ...dirKey.split('/')), { withFileTypes: true });
+    } catch (err) {
+      if (isAbsent(err)) return;
+      throw err;
+    }
+    const items = entries
+      .filter((e) => (e.isFile() || e.isDirectory()) && !(dirKey === '' && e.name === FS_TEMP_DIR))
+      .map((e) => ({ key: dirKey + e.name + (e.isDirectory() ? '/' : ''), isDir: e.isDirectory() }))
+      .sort((a, b) => compareKeys(a.key, b.key));
+    for (const { key, isDir } of items) {
+      if (isDir) {
+        if (key.startsWith(prefix) || prefix.startsWith(key)) yield* this.#walk(key, prefix);
+      } else if (key.startsWith(prefix)) {
+        const info = await this._head(key).catch(() => undefined); // deleted meanwhile: skip
+        if (info !== undefined) yield info;
+      }
+    }
+  }
+
+  async #renameIntoPlace(temp: string, target: string): Promise<void> {
+    // A concurrent delete may prune the directory between mkdir and rename: try again.
+    for (let attempt = 1; ; attempt++) {
+      await mkdir(dirname(target), { recursive: true });
+      try {
+        await rename(temp, target);
+        return;
+      } catch (err) {
+        if (errorCode(err) !== 'ENOENT' || attempt >= 5) throw err;
+      }
+    }
+  }
+
+  /** Directories created by mkdir -p are only durable once their parents are synced too. */
+  async #syncDirsUp(dir: string): Promise<void> {
+    for (let d = dir; ; d = dirname(d)) {
+      await syncDir(d);
+      if (d === this.root || !d.startsWith(this.root + sep)) return;
+    }
+  }
+
+  async #pruneEmptyDirs(dir: string): Promise<void> {
+    for (let d = dir; d !== this.root && d.startsWith(this.root + sep); d = dirname(d)) {
+      try {
+        await rmdir(d);
+      } catch {
+        return; // not empty (or already gone): stop
+      }
+    }
+  }
+}
+
+async function removeStaleTempFiles(tempDir: string): Promise<void> {
+  for (const name of await readdir(tempDir)) {
+    const [pidText, token] = name.split('-');
+    const pid = Number(pidText);
+    const stale = pid === process.pid ? token !== PROCESS_TOKEN : !isProcessAlive(pid);
+    if (stale) await rm(join(tempDir, name), { force: true, recursive: true });
+  }
+}
+
+function isProcessAlive(pid: number): boolean {
+  if (!Number.isSafeInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0); // signal 0: existence check only
+    return true;
+  } catch (err) {
+    return errorCode(err) === 'EPERM'; // exists, owned by someone else
+  }
+}
+
+async function syncDir(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+function errorCode(err: unknown): string | undefined {
+  return (err as NodeJS.ErrnoException | undefined)?.code;
+}
+
+/** ENOENT: no such file; ENOTDIR: a parent is a file; EISDIR: the key names a directory. */
+function isAbsent(err: unknown): boolean {
+  const code = errorCode(err);
+  return code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR';
+}
+
+function mapPathError(err: unknown, key: string): unknown {
+  switch (errorCode(err)) {
+    case 'ENOTDIR':
+    case 'EEXIST':
+      return new KeyConflictError(key, 'a parent segment is an existing object');
+    case 'EISDIR':
+      return new KeyConflictError(key, 'other objects exist under this key followed by /');
+    case 'ENAMETOOLONG':
+      return new InvalidKeyError(key, 'a segment is too long for this filesystem');
+    default:
+      return err;
+  }
+}

@@ -1,0 +1,13 @@
+export type { ByteRange, ObjectInfo, ObjectStore, StoreStats } from './object-store.js';
+export * from './errors.js';
+export { MAX_KEY_BYTES, compareKeys, keyProblem, validateKey } from './keys.js';
+export { BaseObjectStore, emptyStats } from './base-store.js';
+export { WrappedStore } from './wrapped-store.js';
+export { MemoryStore } from './memory-store.js';
+export { FsStore, FS_TEMP_DIR, type FsStoreOptions } from './fs-store.js';
+export { S3Store, type S3StoreOptions } from './s3-store.js';
+export { chooseS3Credentials, type S3Credentials } from './s3-credentials.js';
+export { FaultStore, type FaultCall, type FaultSpec, type StoreOp } from './fault-store.js';
+export { ThrottleStore, type ThrottleOptions } from './throttle-store.js';
+export { RateLimiter } from './rate-limiter.js';
+export { openObjectStore, parseObjectStoreSpec, type ObjectStoreSpec } from './open-object-store.js';

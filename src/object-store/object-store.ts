@@ -1,0 +1,84 @@
+/**
+ * The object store: where the copy engine uploads snapshot blocks (`blocks/<sha256 hex>`) and
+ * writes manifests (`snapshots/<snap-id>/manifest`, written last: the commit point).
+ *
+ * Vocabulary. An *object* is an immutable-until-overwritten byte string under a *key*
+ * (rules in keys.ts). A *backend* stores objects (fs, s3, memory). A *wrapper* is an
+ * ObjectStore over another ObjectStore that changes how calls behave (faults, throttle);
+ * it owns its inner store and closes it.
+ *
+ * Errors (errors.ts) carry a stable `code`: OBJECT_NOT_FOUND, INVALID_KEY, INVALID_RANGE,
+ * KEY_CONFLICT, OBJECT_STORE_CLOSED, OBJECT_STORE_FAILURE (the backend failed; `cause` holds
+ * the original error; may be transient, so the caller may retry any call: all are idempotent).
+ */
+
+export interface ObjectInfo {
+  key: string;
+  /** Size in bytes. */
+  size: number;
+}
+
+/** A byte range of an object. Both are non-negative safe integers. */
+export interface ByteRange {
+  offset: number;
+  length: number;
+}
+
+/**
+ * Counts of completed calls made through one store instance (a wrapper counts the calls made
+ * to it; its inner store counts the calls that reached it). A call that rejects counts only in
+ * `failures`, so `puts` is "objects stored" and `bytesPut` "bytes stored".
+ */
+export interface StoreStats {
+  puts: number;
+  gets: number;
+  heads: number;
+  /** list() iterations that ran to the end (or were stopped early by the caller). */
+  lists: number;
+  deletes: number;
+  bytesPut: number;
+  /** Bytes returned by get(), ranges included. */
+  bytesGot: number;
+  /** Calls that rejected, not-found gets and invalid keys included. */
+  failures: number;
+}
+
+export interface ObjectStore {
+  /** 'fs' | 's3' | 'memory', or a wrapper's name ('fault', 'throttle'). */
+  readonly kind: string;
+
+  /**
+   * Stores `body` under `key`. Atomic: a concurrent or later reader sees the whole old object
+   * or the whole new one, never a mix or a prefix, even if the process dies mid-put.
+   * Overwriting is allowed; putting the same bytes again is a no-op in effect (idempotent).
+   * Once it resolves, the caller may reuse `body`: the store keeps no reference to it.
+   */
+  put(key: string, body: Buffer): Promise<void>;
+
+  /**
+   * Reads an object, or `range` of it. A range reaching past the end is clipped: it returns the
+   * bytes that exist (none if `offset >= size`). A missing key rejects with ObjectNotFoundError
+   * (code OBJECT_NOT_FOUND), with or without a range. The Buffer is the caller's to modify.
+   */
+  get(key: string, range?: ByteRange): Promise<Buffer>;
+
+  /** Size of an object, or undefined if the key does not exist (never throws for "absent"). */
+  head(key: string): Promise<ObjectInfo | undefined>;
+
+  /**
+   * Every object whose key starts with `prefix` (plain string prefix: `a/b` matches `a/bc`),
+   * in ascending UTF-8 byte order of key, each exactly once. Backends page internally. Objects
+   * put or deleted during the iteration may or may not appear. Errors (invalid prefix, closed
+   * store, backend failure) surface from the iteration, not from the call to list().
+   */
+  list(prefix: string): AsyncIterable<ObjectInfo>;
+
+  /** Removes an object. Idempotent: deleting a missing key succeeds. */
+  delete(key: string): Promise<void>;
+
+  /** Releases resources (and a wrapper's inner store). Idempotent; later calls reject with OBJECT_STORE_CLOSED. */
+  close(): Promise<void>;
+
+  /** A copy of this instance's counters. */
+  stats(): StoreStats;
+}

@@ -1,0 +1,38 @@
+/**
+ * Base for wrappers (restic's decorators, nbdkit's filters): forwards every call to `inner`.
+ * A wrapper overrides the calls it changes. It owns `inner`: closing the wrapper closes it.
+ * Keys are validated again by `inner`; that is the same code in keys.ts, not a second copy.
+ */
+
+import { BaseObjectStore } from './base-store.js';
+import type { ByteRange, ObjectInfo, ObjectStore } from './object-store.js';
+
+export abstract class WrappedStore extends BaseObjectStore {
+  constructor(readonly inner: ObjectStore) {
+    super();
+  }
+
+  protected _put(key: string, body: Buffer): Promise<void> {
+    return this.inner.put(key, body);
+  }
+
+  protected _get(key: string, range?: ByteRange): Promise<Buffer> {
+    return this.inner.get(key, range);
+  }
+
+  protected _head(key: string): Promise<ObjectInfo | undefined> {
+    return this.inner.head(key);
+  }
+
+  protected _list(prefix: string): AsyncIterable<ObjectInfo> {
+    return this.inner.list(prefix);
+  }
+
+  protected _delete(key: string): Promise<void> {
+    return this.inner.delete(key);
+  }
+
+  protected override _close(): Promise<void> {
+    return this.inner.close();
+  }
+}
