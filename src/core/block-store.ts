@@ -86,6 +86,7 @@ export class BlockStore {
     hasher: ChunkHasher,
     private readonly opts: BlockStoreOptions,
   ) {
+    this.opts = { ...opts };
     this.heads = new HeadCache(opts.headCacheBlocks ?? 65_536);
     this.chunks = new LevelChunkStore(db, hasher);
     this.records = new RecordStore(db, this.lock, (tx) => this.commit(tx));
@@ -302,6 +303,11 @@ export class BlockStore {
   async *listSnapshotBlocks(id: string, which: 'changed' | 'all'): AsyncGenerator<SnapshotBlock> {
     const snap = await this.getSnapshot(id);
     yield* which === 'changed' ? changedBlocks(this.db, snap) : visibleBlocks(this.db, snap);
+  }
+
+  /** Where restored volumes read blocks they hold no version of (set once the copy engine exists). */
+  setBackingSource(source: BackingSource): void {
+    this.opts.backing = source;
   }
 
   // ---- maintenance ----

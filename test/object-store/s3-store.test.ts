@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openObjectStore, S3Store, type ObjectStore, type S3StoreOptions } from '../../src/object-store/index.js';
 import { collect, expectCode } from './helpers.js';
-import { findOnPath, startMotoServer, type MotoServer } from './moto-server.js';
+import { findOnPath, startMotoServer, type MotoServer } from '../support/moto-server.js';
 import { objectStoreSuite } from './suite.js';
 
 // The s3 backend is only worth testing against a real S3 server. moto_server is installed on the

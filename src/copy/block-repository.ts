@@ -1,0 +1,141 @@
+/**
+ * Snapshot data in the object store: content-addressed blocks and manifests, with retries,
+ * integrity checks on read, and garbage collection that cannot race with running copies.
+ *
+ * GC safety: a copy *pins* every block it uploads or finds already stored until its manifest
+ * is written (from then on the manifest keeps it). The collector never deletes a pinned block,
+ * and a copy that pins a block the collector is deleting waits for the delete to finish and
+ * then uploads the block again. Limitation: simulators sharing one bucket do not see each
+ * other's pins, only each other's manifests.
+ */
+import type { ObjectStore } from '../object-store/object-store.js';
+import { sha256Hex } from './block-hash.js';
+import { blockKey, decodeManifest, encodeManifest, MANIFEST_PREFIX, manifestKey, type Manifest } from './manifest.js';
+import { withRetry, type RetryPolicy } from './retry.js';
+
+const MANIFEST_CACHE = 256;
+
+export class BlockCorruptError extends Error {
+  readonly code = 'BLOCK_CORRUPT';
+}
+
+export class BlockRepository {
+  private readonly pins = new Map<string, number>();
+  private readonly deleting = new Map<string, Promise<void>>();
+  private readonly manifests = new Map<string, Manifest>();
+  /** Blocks of manifests written while a collection runs: referenced even if listed too late. */
+  private referencedLate: Set<string> | undefined;
+
+  constructor(
+    readonly objects: ObjectStore,
+    private readonly retry: RetryPolicy,
+  ) {}
+
+  /** Makes sure a block is stored and pins it. Returns true if it had to be uploaded. */
+  async ensureBlock(sha: string, content: Buffer, signal?: AbortSignal): Promise<boolean> {
+    this.pin(sha);
+    await this.deleting.get(sha);
+    const key = blockKey(sha);
+    const existing = await withRetry(`head ${key}`, this.retry, signal, () => this.objects.head(key));
+    if (existing?.size === content.length) return false;
+    await withRetry(`upload of ${key}`, this.retry, signal, () => this.objects.put(key, content));
+    return true;
+  }
+
+  /** Pins a block that is known to be stored (a copy of another snapshot's manifest). */
+  async pinExisting(sha: string, signal?: AbortSignal): Promise<number | undefined> {
+    this.pin(sha);
+    await this.deleting.get(sha);
+    const key = blockKey(sha);
+    return (await withRetry(`head ${key}`, this.retry, signal, () => this.objects.head(key)))?.size;
+  }
+
+  unpin(shas: Iterable<string>): void {
+    for (const sha of shas) {
+      const n = (this.pins.get(sha) ?? 0) - 1;
+      if (n <= 0) this.pins.delete(sha);
+      else this.pins.set(sha, n);
+    }
+  }
+
+  /** A block's bytes, checked against its digest. */
+  async getBlock(sha: string, signal?: AbortSignal): Promise<Buffer> {
+    const key = blockKey(sha);
+    const data = await withRetry(`download of ${key}`, this.retry, signal, () => this.objects.get(key));
+    if ((await sha256Hex(data)) !== sha) throw new BlockCorruptError(`block ${key} does not match its digest`);
+    return data;
+  }
+
+  async putManifest(m: Manifest, signal?: AbortSignal): Promise<void> {
+    const key = manifestKey(m.snapshotId);
+    await withRetry(`write of ${key}`, this.retry, signal, () => this.objects.put(key, encodeManifest(m)));
+    this.cache(m);
+    if (this.referencedLate) for (const sha of m.blocks.values()) this.referencedLate.add(sha);
+  }
+
+  /** A snapshot's manifest, or undefined if it has none (not completed, or deleted). */
+  async getManifest(snapshotId: string): Promise<Manifest | undefined> {
+    const cached = this.manifests.get(snapshotId);
+    if (cached) return cached;
+    const key = manifestKey(snapshotId);
+    const info = await withRetry(`head ${key}`, this.retry, undefined, () => this.objects.head(key));
+    if (!info) return undefined;
+    const m = decodeManifest(await withRetry(`read of ${key}`, this.retry, undefined, () => this.objects.get(key)));
+    this.cache(m);
+    return m;
+  }
+
+  async deleteManifest(snapshotId: string): Promise<void> {
+    this.manifests.delete(snapshotId);
+    const key = manifestKey(snapshotId);
+    await withRetry(`delete of ${key}`, this.retry, undefined, () => this.objects.delete(key));
+  }
+
+  /**
+   * Deletes the candidate blocks that no manifest in the store (but `ignoring`, the one being
+   * deleted) references and no running copy pinned. Returns how many were deleted.
+   * Call one collection at a time.
+   */
+  async collect(candidates: Set<string>, ignoring?: string): Promise<number> {
+    if (candidates.size === 0) return 0;
+    const late = (this.referencedLate = new Set());
+    try {
+      const referenced = new Set<string>();
+      for await (const { key } of this.objects.list(MANIFEST_PREFIX)) {
+        if (!key.endsWith('/manifest')) continue;
+        const id = key.slice(MANIFEST_PREFIX.length, -'/manifest'.length);
+        if (id === ignoring) continue;
+        const m = await this.getManifest(id);
+        for (const sha of m?.blocks.values() ?? []) if (candidates.has(sha)) referenced.add(sha);
+      }
+      let deleted = 0;
+      for (const sha of candidates) {
+        // Checked synchronously right before the delete starts: a copy either still pins the
+        // block or has already written the manifest that references it.
+        if (referenced.has(sha) || late.has(sha) || this.pins.has(sha) || this.deleting.has(sha)) continue;
+        const key = blockKey(sha);
+        const done = withRetry(`delete of ${key}`, this.retry, undefined, () => this.objects.delete(key));
+        this.deleting.set(sha, done.then(() => undefined, () => undefined));
+        try {
+          await done;
+          deleted++;
+        } finally {
+          this.deleting.delete(sha);
+        }
+      }
+      return deleted;
+    } finally {
+      this.referencedLate = undefined;
+    }
+  }
+
+  private pin(sha: string): void {
+    this.pins.set(sha, (this.pins.get(sha) ?? 0) + 1);
+  }
+
+  private cache(m: Manifest): void {
+    this.manifests.delete(m.snapshotId);
+    this.manifests.set(m.snapshotId, m);
+    if (this.manifests.size > MANIFEST_CACHE) this.manifests.delete(this.manifests.keys().next().value!);
+  }
+}

@@ -1,0 +1,370 @@
+/**
+ * The copy engine: snapshots' lifecycle after the freeze. It uploads each frozen snapshot to the
+ * object store with honest progress (pending → completed | error), resumes after a restart,
+ * copies snapshots, restores volumes lazily from them, and deletes them once nothing depends
+ * on them (a pending snapshot is deleted once its copy settles, as on EBS).
+ */
+import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import type { BlockStore } from '../core/block-store.js';
+import { CoreError, invalidArgument, isCoreError, snapshotNotFound } from '../core/errors.js';
+import { newSnapshotId, newVolumeId } from '../core/ids.js';
+import { Mutex } from '../core/mutex.js';
+import type { RecordPut } from '../core/record-store.js';
+import type { VolumeRecord } from '../core/records.js';
+import type { ObjectStore } from '../object-store/object-store.js';
+import { BlockRepository } from './block-repository.js';
+import type { CopyStatus } from './copy-status.js';
+import { HYDRATION_NAMESPACE, manifestBackingSource, runHydration, type HydrationStatus } from './hydration.js';
+import { runManifestCopy } from './manifest-copy-job.js';
+import { DEFAULT_RETRY, type RetryPolicy } from './retry.js';
+import { doneNamespace, runSnapshotCopy } from './snapshot-copy-job.js';
+
+export const COPY_NAMESPACE = 'copy';
+
+export interface CopyEngineOptions {
+  store: BlockStore;
+  objects: ObjectStore;
+  /** Blocks in flight per snapshot. */
+  concurrency?: number;
+  hydrationConcurrency?: number;
+  /** Blocks between two persisted progress checkpoints. */
+  checkpointEvery?: number;
+  retry?: Partial<RetryPolicy>;
+}
+
+interface Job {
+  abort: AbortController;
+  done: Promise<void>;
+}
+
+/** Why a job was stopped: `close` leaves it pending for the next start, `group` failed its set. */
+type StopReason = 'close' | 'group';
+
+export class CopyEngine {
+  readonly repo: BlockRepository;
+  private readonly store: BlockStore;
+  private readonly events = new EventEmitter();
+  private readonly statuses = new Map<string, CopyStatus>();
+  private readonly jobs = new Map<string, Job>();
+  private readonly waiters = new Map<string, Array<(s: CopyStatus) => void>>();
+  private readonly hydrations = new Map<string, HydrationStatus>();
+  private readonly hydrationJobs = new Map<string, Job>();
+  /** Restores between their check and their hydration record: their snapshot must stay. */
+  private readonly restoring = new Map<string, number>();
+  private readonly saveLock = new Mutex();
+  private readonly deleteLock = new Mutex();
+  private readonly concurrency: number;
+  private readonly hydrationConcurrency: number;
+  private readonly checkpointEvery: number;
+  private closing = false;
+
+  private constructor(opts: CopyEngineOptions) {
+    this.store = opts.store;
+    this.repo = new BlockRepository(opts.objects, { ...DEFAULT_RETRY, ...opts.retry });
+    this.concurrency = opts.concurrency ?? 8;
+    this.hydrationConcurrency = opts.hydrationConcurrency ?? 4;
+    this.checkpointEvery = opts.checkpointEvery ?? 32;
+  }
+
+  /** Opens the engine over a store and resumes whatever a previous run left unfinished. */
+  static async open(opts: CopyEngineOptions): Promise<CopyEngine> {
+    const engine = new CopyEngine(opts);
+    const { store } = opts;
+    store.setBackingSource(manifestBackingSource(engine.repo));
+    for await (const [id, st] of store.records.list<CopyStatus>(COPY_NAMESPACE)) engine.statuses.set(id, st);
+    // A crash between a freeze and its status record: the snapshot exists, its copy never began.
+    for (const snap of await store.listSnapshots()) {
+      if (engine.statuses.has(snap.id)) continue;
+      const st = engine.newStatus(snap.id, snap.volumeId, snap.volumeSize, snap.blockSize, snap.parentId ?? snap.backing?.snapshotId ?? null, snap.createdAt);
+      await store.records.put(COPY_NAMESPACE, snap.id, st);
+      engine.statuses.set(snap.id, st);
+    }
+    for await (const [, h] of store.records.list<HydrationStatus>(HYDRATION_NAMESPACE)) engine.hydrations.set(h.volumeId, h);
+    for (const st of engine.statuses.values()) if (st.state === 'pending') engine.startJob(st);
+    for (const h of engine.hydrations.values()) if (h.state === 'hydrating') engine.startHydration(h);
+    for (const st of [...engine.statuses.values()]) if (st.deleteRequested) await engine.tryDelete(st.snapshotId);
+    return engine;
+  }
+
+  /** Freezes the volumes at one instant (one batch, `records` included) and starts their copies. */
+  async createSnapshots(
+    targets: Array<{ volumeId: string; snapshotId?: string }>,
+    options: { records?: RecordPut[] } = {},
+  ): Promise<CopyStatus[]> {
+    const snaps = await this.store.snapshotMany(
+      targets.map((t) => ({ volumeId: t.volumeId, id: t.snapshotId ?? newSnapshotId() })),
+      options.records,
+    );
+    const groupId = snaps.length > 1 ? randomUUID() : undefined;
+    const statuses = snaps.map((s) => ({
+      ...this.newStatus(s.id, s.volumeId, s.volumeSize, s.blockSize, s.parentId ?? s.backing?.snapshotId ?? null, s.createdAt),
+      blocksTotal: s.entries,
+      ...(groupId ? { groupId } : {}),
+    }));
+    await this.store.records.write(statuses.map((st) => ({ namespace: COPY_NAMESPACE, id: st.snapshotId, value: st })));
+    for (const st of statuses) {
+      this.statuses.set(st.snapshotId, st);
+      this.startJob(st);
+    }
+    return statuses.map((st) => ({ ...st }));
+  }
+
+  /** A new snapshot holding the source's blocks (no upload: the block store is shared). */
+  async copySnapshot(sourceId: string, options: { snapshotId?: string } = {}): Promise<CopyStatus> {
+    const source = this.live(sourceId);
+    const st: CopyStatus = {
+      ...this.newStatus(options.snapshotId ?? newSnapshotId(), source.volumeId, source.volumeSize, source.blockSize, sourceId, new Date().toISOString()),
+      copiedFrom: sourceId,
+    };
+    await this.store.records.put(COPY_NAMESPACE, st.snapshotId, st);
+    this.statuses.set(st.snapshotId, st);
+    this.startJob(st);
+    return { ...st };
+  }
+
+  status(snapshotId: string): CopyStatus | undefined {
+    const st = this.statuses.get(snapshotId);
+    return st ? { ...st } : undefined;
+  }
+
+  list(): CopyStatus[] {
+    return [...this.statuses.values()].map((st) => ({ ...st }));
+  }
+
+  /** Resolves with the status once the copy is completed or in error. */
+  settled(snapshotId: string): Promise<CopyStatus> {
+    const st = this.statuses.get(snapshotId);
+    if (!st) return Promise.reject(snapshotNotFound(snapshotId));
+    if (st.state !== 'pending') return Promise.resolve({ ...st });
+    return new Promise((resolve) => this.waiters.set(snapshotId, [...(this.waiters.get(snapshotId) ?? []), resolve]));
+  }
+
+  /**
+   * Deletes a snapshot: its manifest, the blocks no other manifest references, its local data.
+   * Deferred (it resolves at once) while its copy is pending, while a pending copy builds on
+   * it, or while a restored volume still loads from it.
+   */
+  async deleteSnapshot(snapshotId: string, options: { records?: RecordPut[] } = {}): Promise<void> {
+    const st = this.live(snapshotId);
+    await this.save({ ...st, deleteRequested: true }, options.records);
+    await this.tryDelete(snapshotId);
+  }
+
+  /** Creates a volume from a completed snapshot in O(1): blocks load on first read and in the background. */
+  async restoreVolume(input: { snapshotId: string; volumeId?: string; size?: number; records?: RecordPut[] }): Promise<VolumeRecord> {
+    const st = this.live(input.snapshotId);
+    if (st.state !== 'completed') {
+      throw new CoreError('SNAPSHOT_WRONG_STATE', `Snapshot ${input.snapshotId} is ${st.state}; only completed snapshots can be restored.`);
+    }
+    const size = input.size ?? st.volumeSize;
+    if (size < st.volumeSize) throw invalidArgument(`volume size ${size} is smaller than snapshot ${input.snapshotId} (${st.volumeSize} bytes)`);
+    this.restoring.set(input.snapshotId, (this.restoring.get(input.snapshotId) ?? 0) + 1);
+    try {
+      const manifest = await this.repo.getManifest(input.snapshotId);
+      if (!manifest) throw new CoreError('BACKING_UNAVAILABLE', `snapshot ${input.snapshotId} has no manifest in the object store`);
+      const volumeId = input.volumeId ?? newVolumeId();
+      const h: HydrationStatus = { volumeId, snapshotId: input.snapshotId, blocksTotal: manifest.blocks.size, blocksDone: 0, state: 'hydrating' };
+      const vol = await this.store.createVolume({
+        id: volumeId,
+        size,
+        blockSize: manifest.blockSize,
+        backing: { snapshotId: input.snapshotId },
+        records: [...(input.records ?? []), { namespace: HYDRATION_NAMESPACE, id: volumeId, value: h }],
+      });
+      this.hydrations.set(vol.id, h);
+      this.startHydration(h);
+      return vol;
+    } finally {
+      const n = this.restoring.get(input.snapshotId)! - 1;
+      if (n === 0) this.restoring.delete(input.snapshotId);
+      else this.restoring.set(input.snapshotId, n);
+    }
+  }
+
+  hydration(volumeId: string): HydrationStatus | undefined {
+    const h = this.hydrations.get(volumeId);
+    return h ? { ...h } : undefined;
+  }
+
+  /** Reads a completed snapshot's bytes straight from the object store (for verification). */
+  async readSnapshot(snapshotId: string, offset: number, length: number): Promise<Buffer> {
+    const st = this.live(snapshotId);
+    if (offset < 0 || length < 0 || offset + length > st.volumeSize) {
+      throw new CoreError('OFFSET_OUT_OF_RANGE', `range [${offset}, ${offset + length}) is outside snapshot ${snapshotId}`);
+    }
+    const m = await this.repo.getManifest(snapshotId);
+    if (!m) throw new CoreError('SNAPSHOT_WRONG_STATE', `snapshot ${snapshotId} has no manifest (state ${st.state})`);
+    const out = Buffer.alloc(length);
+    for (let at = offset; at < offset + length; ) {
+      const blk = Math.floor(at / m.blockSize);
+      const end = Math.min(offset + length, (blk + 1) * m.blockSize);
+      const sha = m.blocks.get(blk);
+      if (sha) (await this.repo.getBlock(sha)).copy(out, at - offset, at - blk * m.blockSize, end - blk * m.blockSize);
+      at = end;
+    }
+    return out;
+  }
+
+  on(event: 'status', listener: (s: CopyStatus) => void): void {
+    this.events.on(event, listener);
+  }
+
+  /** Stops every job; pending copies stay pending and resume at the next open. */
+  async close(): Promise<void> {
+    this.closing = true;
+    const all = [...this.jobs.values(), ...this.hydrationJobs.values()];
+    for (const job of all) job.abort.abort('close' satisfies StopReason);
+    await Promise.all(all.map((j) => j.done));
+  }
+
+  // ---- jobs ----
+
+  private startJob(st: CopyStatus): void {
+    const abort = new AbortController();
+    const id = st.snapshotId;
+    const save = (s: CopyStatus, records?: RecordPut[]) => this.save(s, records);
+    const run = st.copiedFrom
+      ? runManifestCopy(
+          { repo: this.repo, concurrency: this.concurrency, checkpointEvery: this.checkpointEvery, save, sourceManifest: (p) => this.manifestOnceSettled(p) },
+          st,
+          abort.signal,
+        )
+      : runSnapshotCopy(
+          { store: this.store, repo: this.repo, concurrency: this.concurrency, checkpointEvery: this.checkpointEvery, save, parentManifest: (p) => this.manifestOnceSettled(p) },
+          st,
+          abort.signal,
+        );
+    const done = run
+      .catch((err: unknown) => {
+        if (abort.signal.aborted) return; // closing, or already failed with its group
+        return this.fail(id, err instanceof Error ? err.message : String(err));
+      })
+      .finally(() => this.jobs.delete(id));
+    this.jobs.set(id, { abort, done });
+  }
+
+  private async fail(id: string, message: string): Promise<void> {
+    const st = this.statuses.get(id);
+    if (!st) return;
+    await this.save({ ...st, state: 'error', message });
+    if (!st.groupId) return;
+    // AWS: if one snapshot of a multi-volume set fails, all of them show error.
+    for (const other of this.statuses.values()) {
+      if (other.groupId !== st.groupId || other.snapshotId === id || other.state === 'error') continue;
+      this.jobs.get(other.snapshotId)?.abort.abort('group' satisfies StopReason);
+      await this.save({ ...other, state: 'error', message: `snapshot ${id} of the same multi-volume set failed: ${message}` });
+    }
+  }
+
+  private async manifestOnceSettled(snapshotId: string) {
+    const st = this.statuses.get(snapshotId);
+    if (!st) return undefined;
+    const settled = await this.settled(snapshotId);
+    return settled.state === 'completed' ? this.repo.getManifest(snapshotId) : undefined;
+  }
+
+  /** Persists a status with monotonic progress, then publishes it. */
+  private save(next: CopyStatus, records: RecordPut[] = []): Promise<void> {
+    return this.saveLock.run(async () => {
+      const prev = this.statuses.get(next.snapshotId);
+      if (!prev) return;
+      if (prev.state !== 'pending' && next.state === 'pending') return; // a stopped job's late checkpoint
+      const computed = next.blocksTotal > 0 ? Math.floor((100 * next.blocksDone) / next.blocksTotal) : 0;
+      const st: CopyStatus = {
+        ...next,
+        progress: next.state === 'completed' ? 100 : Math.min(99, Math.max(prev.progress, computed)),
+        deleteRequested: prev.deleteRequested === true || next.deleteRequested === true,
+      };
+      if (!st.deleteRequested) delete st.deleteRequested;
+      await this.store.records.write([...records, { namespace: COPY_NAMESPACE, id: st.snapshotId, value: st }]);
+      this.statuses.set(st.snapshotId, st);
+      this.events.emit('status', { ...st });
+      if (st.state !== 'pending') this.settle(st);
+    });
+  }
+
+  private settle(st: CopyStatus): void {
+    const waiting = this.waiters.get(st.snapshotId) ?? [];
+    this.waiters.delete(st.snapshotId);
+    for (const resolve of waiting) resolve({ ...st });
+    // Deletions that waited for this copy, or for this copy not to need its parent any more.
+    queueMicrotask(() => {
+      if (st.deleteRequested) void this.tryDelete(st.snapshotId);
+      if (st.parentId && this.statuses.get(st.parentId)?.deleteRequested) void this.tryDelete(st.parentId);
+    });
+  }
+
+  private startHydration(h: HydrationStatus): void {
+    const abort = new AbortController();
+    const save = async (next: HydrationStatus) => {
+      await this.store.records.put(HYDRATION_NAMESPACE, next.volumeId, next);
+      this.hydrations.set(next.volumeId, next);
+      if (next.state === 'done' && this.statuses.get(next.snapshotId)?.deleteRequested) void this.tryDelete(next.snapshotId);
+    };
+    const done = runHydration({ store: this.store, repo: this.repo, concurrency: this.hydrationConcurrency, save }, h, abort.signal)
+      .catch(() => undefined) // not fatal: unloaded blocks are still read from the object store; resumes at next open
+      .finally(() => this.hydrationJobs.delete(h.volumeId));
+    this.hydrationJobs.set(h.volumeId, { abort, done });
+  }
+
+  // ---- deletion ----
+
+  private tryDelete(snapshotId: string): Promise<void> {
+    return this.deleteLock.run(async () => {
+      const st = this.statuses.get(snapshotId);
+      if (!st?.deleteRequested || st.state === 'pending' || this.closing) return;
+      const dependents = [...this.statuses.values()].some((o) => o.state === 'pending' && o.parentId === snapshotId);
+      const loading =
+        this.restoring.has(snapshotId) || [...this.hydrations.values()].some((h) => h.snapshotId === snapshotId && h.state === 'hydrating');
+      if (dependents || loading) return;
+      // Blocks first (ignoring this manifest), then the manifest, then the local records: a
+      // crash in between leaves the delete request in place, and the next open finishes it.
+      const candidates = new Set<string>();
+      for (const sha of (await this.repo.getManifest(snapshotId))?.blocks.values() ?? []) candidates.add(sha);
+      const done: RecordPut[] = [];
+      for await (const [index, sha] of this.store.records.list<string>(doneNamespace(snapshotId))) {
+        if (sha) candidates.add(sha);
+        done.push({ namespace: doneNamespace(snapshotId), id: index, value: null });
+      }
+      await this.repo.collect(candidates, snapshotId);
+      await this.repo.deleteManifest(snapshotId);
+      const records = [...done, { namespace: COPY_NAMESPACE, id: snapshotId, value: null }];
+      const local = await this.store.getSnapshot(snapshotId).then(
+        () => true,
+        (e: unknown) => (isCoreError(e, 'SNAPSHOT_NOT_FOUND') ? false : Promise.reject(e)),
+      );
+      if (local) await this.store.deleteSnapshot(snapshotId, records);
+      else await this.store.records.write(records);
+      this.statuses.delete(snapshotId);
+      this.events.emit('deleted', snapshotId);
+      if (st.parentId && this.statuses.get(st.parentId)?.deleteRequested) queueMicrotask(() => void this.tryDelete(st.parentId!));
+    });
+  }
+
+  // ---- helpers ----
+
+  /** A snapshot that exists and is not being deleted. */
+  private live(snapshotId: string): CopyStatus {
+    const st = this.statuses.get(snapshotId);
+    if (!st || st.deleteRequested) throw snapshotNotFound(snapshotId);
+    return st;
+  }
+
+  private newStatus(id: string, volumeId: string, volumeSize: number, blockSize: number, parentId: string | null, startedAt: string): CopyStatus {
+    return {
+      snapshotId: id,
+      volumeId,
+      volumeSize,
+      blockSize,
+      state: 'pending',
+      progress: 0,
+      blocksTotal: 0,
+      blocksDone: 0,
+      bytesUploaded: 0,
+      bytesDeduplicated: 0,
+      parentId,
+      startedAt,
+    };
+  }
+}

@@ -1,0 +1,64 @@
+/**
+ * Restored volumes load lazily, as EBS's do: the core reads a block it holds no version of from
+ * the backing snapshot in the object store (the first read of a block fetches it), while a
+ * background hydration loads every block of the snapshot into the volume, beneath any write.
+ */
+import type { BackingSource, BlockStore } from '../core/block-store.js';
+import { CoreError, isCoreError } from '../core/errors.js';
+import type { BlockRepository } from './block-repository.js';
+
+export const HYDRATION_NAMESPACE = 'hydration';
+
+export interface HydrationStatus {
+  volumeId: string;
+  snapshotId: string;
+  blocksTotal: number;
+  blocksDone: number;
+  state: 'hydrating' | 'done';
+}
+
+/** Reads blocks of completed snapshots from their manifests (digests checked). */
+export function manifestBackingSource(repo: BlockRepository): BackingSource {
+  return {
+    async readBlock(snapshotId, index) {
+      const m = await repo.getManifest(snapshotId);
+      if (!m) throw new CoreError('BACKING_UNAVAILABLE', `snapshot ${snapshotId} has no manifest in the object store`);
+      const sha = m.blocks.get(index);
+      return sha === undefined ? null : repo.getBlock(sha);
+    },
+  };
+}
+
+export interface HydrationDeps {
+  store: BlockStore;
+  repo: BlockRepository;
+  concurrency: number;
+  save(status: HydrationStatus): Promise<void>;
+}
+
+/** Loads the snapshot's blocks in index order; resumes after `blocksDone`. */
+export async function runHydration(deps: HydrationDeps, initial: HydrationStatus, signal: AbortSignal): Promise<void> {
+  const m = await deps.repo.getManifest(initial.snapshotId);
+  if (!m) throw new CoreError('BACKING_UNAVAILABLE', `snapshot ${initial.snapshotId} has no manifest in the object store`);
+  const indices = [...m.blocks.keys()].sort((a, b) => a - b);
+  const status: HydrationStatus = { ...initial, blocksTotal: indices.length };
+  try {
+    while (status.blocksDone < indices.length) {
+      signal.throwIfAborted();
+      const window = indices.slice(status.blocksDone, status.blocksDone + deps.concurrency);
+      await Promise.all(
+        window.map(async (index) => {
+          const content = await deps.repo.getBlock(m.blocks.get(index)!, signal);
+          await deps.store.hydrate(initial.volumeId, index, content);
+        }),
+      );
+      status.blocksDone += window.length;
+      await deps.save({ ...status });
+    }
+    await deps.save({ ...status, state: 'done' });
+  } catch (err) {
+    // The volume was deleted under us: nothing left to load.
+    if (isCoreError(err, 'VOLUME_NOT_FOUND')) return deps.save({ ...status, state: 'done' });
+    throw err;
+  }
+}

@@ -1,0 +1,128 @@
+/**
+ * One snapshot's upload: its frozen blocks → content-addressed objects → a manifest, written last.
+ *
+ * Incremental: only the blocks new since the parent snapshot are read and uploaded; the manifest
+ * is the parent's block list overlaid with them. If the parent never completed, the job falls
+ * back to every block the snapshot sees. A block already in the store is not uploaded again,
+ * and zero blocks never are. Blocks done are checkpointed (in the same batch as the progress)
+ * so that a restart resumes without uploading them again.
+ */
+import type { BlockStore } from '../core/block-store.js';
+import { isZero } from '../core/block-writer.js';
+import type { RecordPut } from '../core/record-store.js';
+import type { SnapshotBlock } from '../core/snapshot-ops.js';
+import { sha256Hex } from './block-hash.js';
+import type { BlockRepository } from './block-repository.js';
+import type { CopyStatus } from './copy-status.js';
+import type { Manifest } from './manifest.js';
+
+/** Blocks done, per snapshot: index → SHA-256 hex, or '' for a block that reads as zeros. */
+export const doneNamespace = (snapshotId: string) => `copy-blocks:${snapshotId}`;
+
+export interface CopyJobDeps {
+  store: BlockStore;
+  repo: BlockRepository;
+  concurrency: number;
+  checkpointEvery: number;
+  /** Persists the status (monotonic progress) with extra records, in one batch; publishes it. */
+  save(status: CopyStatus, records?: RecordPut[]): Promise<void>;
+  /** Resolves once the parent's copy settled: its manifest, or undefined if it has none. */
+  parentManifest(parentId: string): Promise<Manifest | undefined>;
+}
+
+export async function runSnapshotCopy(deps: CopyJobDeps, initial: CopyStatus, signal: AbortSignal): Promise<void> {
+  const { store, repo } = deps;
+  const id = initial.snapshotId;
+  const snap = await store.getSnapshot(id);
+  const status = { ...initial };
+  const done = new Map<number, string>();
+  for await (const [index, sha] of store.records.list<string>(doneNamespace(id))) done.set(Number(index), sha);
+  const pinned: string[] = [];
+  let unsaved: RecordPut[] = [];
+  let saving = Promise.resolve();
+
+  const checkpoint = (force = false) => {
+    if (!force && unsaved.length < deps.checkpointEvery) return saving;
+    const records = unsaved;
+    unsaved = [];
+    const snapshotOfStatus = { ...status, blocksDone: done.size };
+    saving = saving.then(() => deps.save(snapshotOfStatus, records));
+    return saving;
+  };
+
+  const copyBlocks = async (blocks: AsyncIterator<SnapshotBlock>) => {
+    const worker = async () => {
+      for (;;) {
+        signal.throwIfAborted();
+        const next = await blocks.next();
+        if (next.done) return;
+        const { index, zero } = next.value;
+        if (done.has(index)) continue;
+        const content = zero ? null : await store.readSnapshotBlock(id, index);
+        let sha = '';
+        if (content && !isZero(content)) {
+          sha = await sha256Hex(content);
+          pinned.push(sha);
+          const uploaded = await repo.ensureBlock(sha, content, signal);
+          if (uploaded) status.bytesUploaded += content.length;
+          else status.bytesDeduplicated += content.length;
+        }
+        done.set(index, sha);
+        unsaved.push({ namespace: doneNamespace(id), id: String(index), value: sha });
+        await checkpoint();
+      }
+    };
+    await Promise.all(Array.from({ length: deps.concurrency }, worker));
+    await checkpoint(true);
+  };
+
+  try {
+    status.blocksTotal = Math.max(status.blocksTotal, snap.entries);
+    await copyBlocks(store.listSnapshotBlocks(id, 'changed'));
+    let base = status.parentId ? await deps.parentManifest(status.parentId) : undefined;
+    if (!base) {
+      // No parent manifest to build on: the manifest lists every block the snapshot sees.
+      // A restored volume's unwritten blocks are those of its backing snapshot.
+      if (snap.backing && snap.backing.snapshotId !== status.parentId) base = await deps.parentManifest(snap.backing.snapshotId);
+      if (snap.backing && !base) throw new Error(`backing snapshot ${snap.backing.snapshotId} of ${snap.volumeId} has no manifest`);
+      status.blocksTotal = Math.max(status.blocksTotal, done.size + (await countBlocks(store, id, done)));
+      await copyBlocks(store.listSnapshotBlocks(id, 'all'));
+    }
+    const blocks = new Map(base?.blocks);
+    for (const [index, sha] of done) {
+      if (sha === '') blocks.delete(index);
+      else blocks.set(index, sha);
+    }
+    await repo.putManifest(
+      {
+        snapshotId: id,
+        volumeId: snap.volumeId,
+        volumeSize: snap.volumeSize,
+        blockSize: snap.blockSize,
+        parentId: status.parentId,
+        createdAt: snap.createdAt,
+        blocks,
+      },
+      signal,
+    );
+    await saving;
+    const finished: CopyStatus = {
+      ...status,
+      state: 'completed',
+      progress: 100,
+      blocksTotal: done.size,
+      blocksDone: done.size,
+      completedAt: new Date().toISOString(),
+    };
+    await deps.save(finished, [...done.keys()].map((index) => ({ namespace: doneNamespace(id), id: String(index), value: null })));
+  } finally {
+    await saving.catch(() => undefined);
+    repo.unpin(pinned);
+  }
+}
+
+async function countBlocks(store: BlockStore, id: string, done: Map<number, string>): Promise<number> {
+  let n = 0;
+  for await (const b of store.listSnapshotBlocks(id, 'all')) if (!done.has(b.index)) n++;
+  return n;
+}

@@ -1,0 +1,201 @@
+import { createHash } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { decodeManifest, manifestKey } from '../../src/copy/manifest.js';
+import { FaultStore, MemoryStore, ThrottleStore } from '../../src/object-store/index.js';
+import { Rng } from '../support/random.js';
+import { B, blockKeys, copyEnv, type CopyEnv } from './env.js';
+
+const rng = new Rng(7);
+
+async function withEnv<T>(objects: ConstructorParameters<typeof FaultStore>[0], fn: (env: CopyEnv) => Promise<T>) {
+  const env = await copyEnv(objects);
+  try {
+    return await fn(env);
+  } finally {
+    await env.close();
+  }
+}
+
+const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+describe('incremental copies', () => {
+  it('uploads exactly the changed blocks for each snapshot of a chain of 5 (1% changed)', () =>
+    withEnv(new MemoryStore(), async ({ store, engine, objects }) => {
+      const BLOCKS = 400;
+      const vol = await store.createVolume({ size: 1024 ** 3 });
+      for (let b = 0; b < BLOCKS; b += 50) await store.write(vol.id, b * B, rng.bytes(50 * B));
+      let uploadsBefore = objects.stats().puts;
+      for (let i = 0; i < 5; i++) {
+        const changed = new Set<number>();
+        if (i > 0) {
+          while (changed.size < BLOCKS / 100) changed.add(rng.int(0, BLOCKS - 1));
+          for (const b of changed) await store.write(vol.id, b * B + rng.int(0, B - 4096), rng.bytes(4096));
+        }
+        const [s] = await engine.createSnapshots([{ volumeId: vol.id }]);
+        const done = await engine.settled(s!.snapshotId);
+        const uploads = objects.stats().puts - uploadsBefore - 1; // minus the manifest
+        uploadsBefore = objects.stats().puts;
+        expect(done.state).toBe('completed');
+        expect(uploads).toBe(i === 0 ? BLOCKS : changed.size);
+        expect(done.bytesUploaded).toBe(uploads * B);
+        const manifest = decodeManifest(await objects.get(manifestKey(s!.snapshotId)));
+        expect(manifest.blocks.size).toBe(BLOCKS); // each manifest is complete, not a delta
+      }
+    }));
+
+  it('does not upload a block already in the store, and never uploads zero blocks', () =>
+    withEnv(new MemoryStore(), async ({ store, engine, objects }) => {
+      const a = await store.createVolume({ size: 1024 ** 3 });
+      const b = await store.createVolume({ size: 1024 ** 3 });
+      const block = rng.bytes(B);
+      await store.write(a.id, 0, block);
+      await store.write(b.id, 3 * B, block);
+      await store.write(b.id, 5 * B, Buffer.alloc(B)); // zeros: a hole
+      await store.write(b.id, 6 * B + 10, Buffer.alloc(100)); // a zero delta on a hole
+      const [sa] = await engine.createSnapshots([{ volumeId: a.id }]);
+      await engine.settled(sa!.snapshotId);
+      const [sb] = await engine.createSnapshots([{ volumeId: b.id }]);
+      const done = await engine.settled(sb!.snapshotId);
+      expect(done).toMatchObject({ state: 'completed', bytesUploaded: 0, bytesDeduplicated: B });
+      expect(await blockKeys(objects)).toEqual([`blocks/${sha(block)}`]);
+      const m = decodeManifest(await objects.get(manifestKey(sb!.snapshotId)));
+      expect([...m.blocks.keys()]).toEqual([3]);
+    }));
+});
+
+describe('faults', () => {
+  it('completes despite transient upload failures', () =>
+    withEnv(new FaultStore(new MemoryStore(), [{ op: 'put', nth: 2 }, { op: 'put', nth: 5, times: 3 }]), async (env) => {
+      const faulty = env.objects as FaultStore;
+      const vol = await env.store.createVolume({ size: 1024 ** 3 });
+      const data = rng.bytes(12 * B);
+      await env.store.write(vol.id, 0, data);
+      const [s] = await env.engine.createSnapshots([{ volumeId: vol.id }]);
+      expect(await env.engine.settled(s!.snapshotId)).toMatchObject({ state: 'completed', progress: 100 });
+      expect(faulty.unusedFaults()).toEqual([]);
+      const m = decodeManifest(await env.objects.get(manifestKey(s!.snapshotId)));
+      for (const digest of m.blocks.values()) expect(await env.objects.head(`blocks/${digest}`)).toBeDefined();
+      expect((await env.engine.readSnapshot(s!.snapshotId, 0, data.length)).equals(data)).toBe(true);
+    }));
+
+  it('ends in error with a message when the store keeps failing, never completed', () =>
+    withEnv(new FaultStore(new MemoryStore(), [{ op: 'put', always: true }]), async (env) => {
+      const vol = await env.store.createVolume({ size: 1024 ** 3 });
+      await env.store.write(vol.id, 0, rng.bytes(3 * B));
+      const [s] = await env.engine.createSnapshots([{ volumeId: vol.id }]);
+      const done = await env.engine.settled(s!.snapshotId);
+      expect(done.state).toBe('error');
+      expect(done.progress).toBeLessThan(100);
+      expect(done.message).toMatch(/upload of blocks\/[0-9a-f]{64} failed after 6 attempts: injected fault/);
+      expect(await env.objects.head(manifestKey(s!.snapshotId))).toBeUndefined();
+      // The error survives a restart, and the snapshot cannot be restored.
+      await env.reopen();
+      expect(env.engine.status(s!.snapshotId)).toMatchObject({ state: 'error' });
+      await expect(env.engine.restoreVolume({ snapshotId: s!.snapshotId })).rejects.toMatchObject({ code: 'SNAPSHOT_WRONG_STATE' });
+    }));
+
+  it('puts every member of a multi-volume set in error when one fails', async () => {
+    const bad = rng.bytes(B);
+    const faulty = new FaultStore(new MemoryStore(), [{ op: 'put', keyPrefix: `blocks/${sha(bad)}`, always: true }]);
+    await withEnv(faulty, async ({ store, engine }) => {
+      const a = await store.createVolume({ size: 1024 ** 3 });
+      const b = await store.createVolume({ size: 1024 ** 3 });
+      await store.write(a.id, 0, rng.bytes(B));
+      await store.write(b.id, 0, bad);
+      const [sa, sb] = await engine.createSnapshots([{ volumeId: a.id }, { volumeId: b.id }]);
+      expect((await engine.settled(sb!.snapshotId)).state).toBe('error');
+      await expect.poll(() => engine.status(sa!.snapshotId)?.state).toBe('error');
+      expect(engine.status(sa!.snapshotId)!.message).toContain(sb!.snapshotId);
+    });
+  });
+});
+
+describe('deleting snapshots', () => {
+  it('deleting the middle of a chain keeps the others restorable and drops exactly its unique blocks', () =>
+    withEnv(new MemoryStore(), async ({ store, engine, objects }) => {
+      const vol = await store.createVolume({ size: 1024 ** 3 });
+      const span = 20 * B;
+      const contents: Buffer[] = [];
+      const ids: string[] = [];
+      await store.write(vol.id, 0, rng.bytes(span));
+      for (let i = 0; i < 3; i++) {
+        if (i > 0) for (let j = 0; j < 4; j++) await store.write(vol.id, rng.int(0, 19) * B, rng.bytes(B));
+        contents.push(await store.read(vol.id, 0, span));
+        const [s] = await engine.createSnapshots([{ volumeId: vol.id }]);
+        await engine.settled(s!.snapshotId);
+        ids.push(s!.snapshotId);
+      }
+      const manifests = await Promise.all(ids.map(async (id) => decodeManifest(await objects.get(manifestKey(id)))));
+      const others = new Set([...manifests[0]!.blocks.values(), ...manifests[2]!.blocks.values()]);
+      const unique = new Set([...manifests[1]!.blocks.values()].filter((d) => !others.has(d)));
+      expect(unique.size).toBeGreaterThan(0);
+      const before = (await blockKeys(objects)).length;
+      await engine.deleteSnapshot(ids[1]!);
+      expect(engine.status(ids[1]!)).toBeUndefined();
+      expect((await blockKeys(objects)).length).toBe(before - unique.size);
+      expect(await objects.head(manifestKey(ids[1]!))).toBeUndefined();
+      for (const i of [0, 2]) {
+        const restored = await engine.restoreVolume({ snapshotId: ids[i]! });
+        expect((await store.read(restored.id, 0, span)).equals(contents[i]!), `snapshot ${i}`).toBe(true);
+        expect((await engine.readSnapshot(ids[i]!, 0, span)).equals(contents[i]!)).toBe(true);
+      }
+      expect((await store.fsck()).ok).toBe(true);
+    }));
+
+  it('deletes a pending snapshot once its copy completes', async () => {
+    const throttled = new ThrottleStore(new MemoryStore(), { bytesPerSecond: 4 * 1024 * 1024 });
+    await withEnv(throttled, async ({ store, engine, objects }) => {
+      const vol = await store.createVolume({ size: 1024 ** 3 });
+      await store.write(vol.id, 0, rng.bytes(8 * B));
+      const [s] = await engine.createSnapshots([{ volumeId: vol.id }]);
+      await engine.deleteSnapshot(s!.snapshotId);
+      expect(engine.status(s!.snapshotId)).toMatchObject({ state: 'pending', deleteRequested: true });
+      await expect(engine.restoreVolume({ snapshotId: s!.snapshotId })).rejects.toMatchObject({ code: 'SNAPSHOT_NOT_FOUND' });
+      await expect.poll(() => engine.status(s!.snapshotId), { timeout: 20_000 }).toBeUndefined();
+      expect(await blockKeys(objects)).toEqual([]);
+      await expect(store.getSnapshot(s!.snapshotId)).rejects.toMatchObject({ code: 'SNAPSHOT_NOT_FOUND' });
+    });
+  });
+});
+
+describe('copies and restores', () => {
+  it('copies a snapshot without uploading a block', () =>
+    withEnv(new MemoryStore(), async ({ store, engine, objects }) => {
+      const vol = await store.createVolume({ size: 1024 ** 3 });
+      const data = rng.bytes(6 * B);
+      await store.write(vol.id, 0, data);
+      const [s] = await engine.createSnapshots([{ volumeId: vol.id }]);
+      await engine.settled(s!.snapshotId);
+      const puts = objects.stats().puts;
+      const copy = await engine.copySnapshot(s!.snapshotId);
+      expect(await engine.settled(copy.snapshotId)).toMatchObject({ state: 'completed', bytesUploaded: 0, bytesDeduplicated: 6 * B });
+      expect(objects.stats().puts - puts).toBe(1); // the manifest only
+      await engine.deleteSnapshot(s!.snapshotId); // the copy keeps the blocks alive
+      expect((await engine.readSnapshot(copy.snapshotId, 0, data.length)).equals(data)).toBe(true);
+    }));
+
+  it('restores in O(1): readable and writable at once, then hydrated in the background', async () => {
+    const throttled = new ThrottleStore(new MemoryStore());
+    await withEnv(throttled, async ({ store, engine }) => {
+      const vol = await store.createVolume({ size: 1024 ** 3 });
+      const data = rng.bytes(16 * B);
+      await store.write(vol.id, 0, data);
+      const [s] = await engine.createSnapshots([{ volumeId: vol.id }]);
+      await engine.settled(s!.snapshotId);
+      throttled.setRate(2 * 1024 * 1024); // hydration crawls: the first read fetches on demand
+      const restored = await engine.restoreVolume({ snapshotId: s!.snapshotId });
+      expect(engine.hydration(restored.id)).toMatchObject({ state: 'hydrating', blocksTotal: 16 });
+      expect((await store.read(restored.id, 15 * B, B)).equals(data.subarray(15 * B))).toBe(true);
+      await store.write(restored.id, 15 * B + 7, Buffer.from('written at once'));
+      throttled.setRate(undefined);
+      await expect.poll(() => engine.hydration(restored.id)?.state, { timeout: 20_000 }).toBe('done');
+      const expected = Buffer.from(data);
+      Buffer.from('written at once').copy(expected, 15 * B + 7);
+      expect((await store.read(restored.id, 0, 16 * B)).equals(expected)).toBe(true);
+      // A snapshot of the restored volume builds on the source: only the changed block uploads.
+      const [again] = await engine.createSnapshots([{ volumeId: restored.id }]);
+      expect(await engine.settled(again!.snapshotId)).toMatchObject({ state: 'completed', blocksDone: 1, bytesUploaded: B });
+      expect((await engine.readSnapshot(again!.snapshotId, 0, 16 * B)).equals(expected)).toBe(true);
+    });
+  });
+});

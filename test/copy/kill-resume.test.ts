@@ -1,0 +1,67 @@
+/**
+ * A copy killed mid-way (kill -9) resumes at the next start without uploading again what was
+ * already uploaded, and completes; fsck and a manifest check then find nothing missing.
+ */
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { expect, it } from 'vitest';
+import { BlockStore } from '../../src/core/block-store.js';
+import { CopyEngine } from '../../src/copy/copy-engine.js';
+import { decodeManifest, manifestKey } from '../../src/copy/manifest.js';
+import { FsStore } from '../../src/object-store/index.js';
+import { Rng, testSeed } from '../support/random.js';
+import { tempDir } from '../support/temp-dir.js';
+import { B, blockKeys, KILL_TEST_BLOCKS } from './env.js';
+
+const seed = testSeed();
+const child = fileURLToPath(new URL('./copy-kill-child.ts', import.meta.url));
+
+it(`resumes a copy killed mid-way without re-uploading (seed ${seed})`, { timeout: 120_000 }, async () => {
+  const data = tempDir();
+  const objectsDir = tempDir();
+  try {
+    const proc = spawn(process.execPath, ['--import', 'tsx', child, data.dir, objectsDir.dir, String(seed)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let snapshotId = '';
+    let killedAt = -1;
+    for await (const line of createInterface({ input: proc.stdout })) {
+      if (line.startsWith('snapshot ')) snapshotId = line.slice(9);
+      const progress = line.startsWith('progress ') ? Number(line.slice(9)) : -1;
+      if (progress >= 30 && killedAt < 0) {
+        killedAt = progress;
+        proc.kill('SIGKILL');
+      }
+    }
+    expect(killedAt).toBeGreaterThanOrEqual(30);
+    expect(killedAt).toBeLessThan(100);
+
+    const objects = await FsStore.open({ root: objectsDir.dir });
+    const uploadedBefore = new Set(await blockKeys(objects));
+    const store = await BlockStore.open(data.dir);
+    const engine = await CopyEngine.open({ store, objects });
+    try {
+      const resumedAt = engine.status(snapshotId)!;
+      expect(resumedAt.state).toBe('pending');
+      expect(resumedAt.progress).toBeGreaterThanOrEqual(killedAt); // persisted, never back
+      const done = await engine.settled(snapshotId);
+      expect(done).toMatchObject({ state: 'completed', progress: 100, blocksDone: KILL_TEST_BLOCKS });
+      // Only blocks missing at the restart were uploaded (plus the manifest).
+      expect(objects.stats().puts).toBe(KILL_TEST_BLOCKS - uploadedBefore.size + 1);
+      expect(uploadedBefore.size).toBeGreaterThan(0);
+      const manifest = decodeManifest(await objects.get(manifestKey(snapshotId)));
+      expect(manifest.blocks.size).toBe(KILL_TEST_BLOCKS);
+      for (const digest of manifest.blocks.values()) expect(await objects.head(`blocks/${digest}`)).toBeDefined();
+      const expected = new Rng(seed).bytes(KILL_TEST_BLOCKS * B);
+      expect((await engine.readSnapshot(snapshotId, 0, expected.length)).equals(expected)).toBe(true);
+      const report = await store.fsck();
+      expect(report.missingChunks).toEqual([]);
+      expect(report.ok).toBe(true);
+    } finally {
+      await engine.close();
+      await store.close();
+    }
+  } finally {
+    data.remove();
+    objectsDir.remove();
+  }
+});
