@@ -6,7 +6,7 @@
 import type { ClassicLevel } from 'classic-level';
 import type { ChunkStore } from './chunk-store.js';
 import type { BackingRef } from './records.js';
-import { isZeroVersion, materialize, readVersionAt, type DbSnapshot } from './version-map.js';
+import { isZeroVersion, materialize, MissingChunkError, readVersionAt, type DbSnapshot } from './version-map.js';
 
 export interface ReaderContext {
   db: ClassicLevel<Buffer, Buffer>;
@@ -68,8 +68,16 @@ export async function readBlock(ctx: ReaderContext, view: ReadView, blk: number)
 }
 
 async function readBlockWith(ctx: ReaderContext, view: ReadView, blk: number, snapshot: DbSnapshot) {
-  const version = await readVersionAt(ctx.db, view.volumeId, blk, view.gen, snapshot);
-  if (!version) return view.backing ? ctx.readBacking(view.backing, blk) : null;
-  if (isZeroVersion(version)) return null;
-  return materialize(version, ctx.chunks, view.blockSize, snapshot);
+  for (let attempt = 1; ; attempt++) {
+    const version = await readVersionAt(ctx.db, view.volumeId, blk, view.gen, attempt === 1 ? snapshot : undefined);
+    if (!version) return view.backing ? ctx.readBacking(view.backing, blk) : null;
+    if (isZeroVersion(version)) return null;
+    try {
+      return await materialize(version, ctx.chunks, view.blockSize);
+    } catch (err) {
+      // Chunk bytes are outside the LevelDB snapshot: a long read can see the sweeper delete
+      // bytes that only its older view still references. Read the block again, from now.
+      if (!(err instanceof MissingChunkError) || attempt === 3) throw err;
+    }
+  }
 }

@@ -11,8 +11,9 @@
  */
 import { ClassicLevel } from 'classic-level';
 import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { readBlock, readRange, LIVE, type ReadView } from './block-reader.js';
-import { BlockWriter, type WriterContext } from './block-writer.js';
+import { BlockWriter, deltaAppend, fitsAsDelta, type WriterContext } from './block-writer.js';
 import { loadChunkHasher, type ChunkHasher } from './chunk-id.js';
 import { LevelChunkStore } from './chunk-store.js';
 import { CoreError, invalidArgument, snapshotNotFound, volumeNotFound } from './errors.js';
@@ -49,7 +50,7 @@ export interface BackingSource {
 export interface BlockStoreOptions {
   /** fsync every acknowledged mutation (survives a machine crash, at a latency cost). */
   sync?: boolean;
-  /** LevelDB memtable size: big sequential writes want it large. Default 64 MiB. */
+  /** Memtable size of the chunk database: big sequential writes want it large. Default 64 MiB. */
   writeBufferSize?: number;
   /** Newest-version heads cached per volume for the write path. */
   headCacheBlocks?: number;
@@ -79,28 +80,36 @@ export class BlockStore {
   private readonly chunks: LevelChunkStore;
   readonly records: RecordStore;
   private sweepTimer: NodeJS.Timeout | undefined;
+  /** Fast writes whose batch is in flight, per volume and block. */
+  private readonly inflight = new Map<string, Promise<void>>();
+  private failure: unknown;
   private closed = false;
 
   private constructor(
+    /** Volumes, versions, indexes, refcounts and records: small values, one atomic batch per change. */
     private readonly db: ClassicLevel<Buffer, Buffer>,
+    /** Chunk bytes, keyed in the order they were stored (see chunk-store.ts). */
+    private readonly chunkDb: ClassicLevel<Buffer, Buffer>,
     hasher: ChunkHasher,
     private readonly opts: BlockStoreOptions,
   ) {
     this.opts = { ...opts };
     this.heads = new HeadCache(opts.headCacheBlocks ?? 65_536);
-    this.chunks = new LevelChunkStore(db, hasher);
-    this.records = new RecordStore(db, this.lock, (tx) => this.commit(tx));
+    this.chunks = new LevelChunkStore(db, chunkDb, hasher, opts.sync ?? false);
+    this.records = new RecordStore(db, (fn) => this.exclusive(fn), (tx) => this.commit(tx));
   }
 
+  /** Opens (creating if needed) the store in `dir`: `dir/meta` and `dir/chunks`, two LevelDBs. */
   static async open(dir: string, opts: BlockStoreOptions = {}): Promise<BlockStore> {
     mkdirSync(dir, { recursive: true });
-    const db = new ClassicLevel<Buffer, Buffer>(dir, {
-      keyEncoding: 'buffer',
-      valueEncoding: 'buffer',
-      writeBufferSize: opts.writeBufferSize ?? 64 * 1024 * 1024,
-    });
+    const level = (name: string, writeBufferSize: number) =>
+      new ClassicLevel<Buffer, Buffer>(join(dir, name), { keyEncoding: 'buffer', valueEncoding: 'buffer', writeBufferSize });
+    const db = level('meta', 8 * 1024 * 1024);
+    const chunkDb = level('chunks', opts.writeBufferSize ?? 64 * 1024 * 1024);
     await db.open();
-    const store = new BlockStore(db, opts.hasher ?? (await loadChunkHasher()), opts);
+    await chunkDb.open();
+    const store = new BlockStore(db, chunkDb, opts.hasher ?? (await loadChunkHasher()), opts);
+    await store.chunks.recover();
     for await (const value of db.values(keys.prefixRange(keys.volumePrefix()))) {
       const vol = decodeJson<VolumeRecord>(value);
       store.volumes.set(vol.id, vol);
@@ -117,7 +126,7 @@ export class BlockStore {
   async createVolume(input: CreateVolumeInput): Promise<VolumeRecord> {
     const blockSize = input.blockSize ?? DEFAULT_BLOCK_SIZE;
     checkVolumeGeometry(input.size, blockSize);
-    return this.lock.run(async () => {
+    return this.exclusive(async () => {
       const id = input.id ?? newVolumeId();
       if (this.volumes.has(id)) throw new CoreError('VOLUME_EXISTS', `The volume '${id}' already exists.`);
       const vol: VolumeRecord = {
@@ -154,7 +163,7 @@ export class BlockStore {
 
   /** Frees what only the live volume sees; its snapshots stay readable. */
   async deleteVolume(id: string, records?: RecordPut[]): Promise<void> {
-    await this.lock.run(async () => {
+    await this.exclusive(async () => {
       const vol = { ...this.getVolume(id), state: 'deleted' as const, purging: true };
       const tx = new WriteTx();
       tx.put(keys.volumeKey(id), encodeJson(vol));
@@ -168,7 +177,49 @@ export class BlockStore {
   async write(id: string, offset: number, data: Buffer): Promise<void> {
     checkRange(this.getVolume(id), offset, data.length);
     if (data.length === 0) return;
-    await this.lock.run(async () => {
+    const fast = await this.lock.run(async () => {
+      this.checkHealthy();
+      const quick = this.tryDeltaAppend(this.getVolume(id), offset, data);
+      if (quick) return quick;
+      await this.drain();
+      await this.writeSlow(id, offset, data);
+      return undefined;
+    });
+    await fast?.committed;
+  }
+
+  /**
+   * The common small write: a delta appended to a block's newest version, which no snapshot
+   * sees, whose head is cached and which has no commit in flight. Its batch is submitted
+   * without holding the lock, so that concurrent small writes reach LevelDB together and
+   * share its log writes (group commit). Everything else drains these commits first.
+   */
+  private tryDeltaAppend(vol: VolumeRecord, offset: number, data: Buffer): { committed: Promise<void> } | undefined {
+    const blk = Math.floor(offset / vol.blockSize);
+    const at = offset - blk * vol.blockSize;
+    const logical = Math.min(vol.blockSize, vol.size - blk * vol.blockSize);
+    if (at + data.length > vol.blockSize || (at === 0 && data.length >= logical)) return undefined;
+    const key = `${vol.id}\0${blk}`;
+    const head = this.heads.get(vol.id, blk);
+    if (!head || head.birth <= vol.lastSnapGen || this.inflight.has(key) || !fitsAsDelta(this.writerContext(), vol, head, data.length)) {
+      return undefined;
+    }
+    const append = deltaAppend(vol.id, blk, head, { offset: at, data });
+    this.heads.set(vol.id, blk, append.head);
+    const committed = this.db
+      .batch(append.ops, { sync: this.opts.sync ?? false })
+      .catch((err: unknown) => {
+        // The cache already moved on: nothing written after this can be trusted to be whole.
+        this.failure ??= err;
+        throw new CoreError('STORE_FAILED', `a write failed, the store accepts no more: ${String(err)}`, { cause: err });
+      })
+      .finally(() => this.inflight.delete(key));
+    this.inflight.set(key, committed.catch(() => undefined));
+    return { committed };
+  }
+
+  private async writeSlow(id: string, offset: number, data: Buffer): Promise<void> {
+    {
       const vol = { ...this.getVolume(id) };
       const tx = new WriteTx();
       const writer = new BlockWriter(this.writerContext(), vol, tx);
@@ -181,7 +232,7 @@ export class BlockStore {
       }
       if (writer.volumeChanged) this.stageVolume(tx, vol);
       await this.commit(tx);
-    });
+    }
   }
 
   /** Writes zeros in bounded steps; whole blocks become holes (or zero tombstones), never chunks. */
@@ -202,12 +253,12 @@ export class BlockStore {
 
   /** Makes everything acknowledged before it durable against a machine crash. */
   async flush(): Promise<void> {
-    await this.lock.run(() => this.db.put(keys.flushKey(), Buffer.from(new Date().toISOString()), { sync: true }));
+    await this.exclusive(() => this.db.put(keys.flushKey(), Buffer.from(new Date().toISOString()), { sync: true }));
   }
 
   /** Stores block `index` of a restored volume, read from its backing snapshot, beneath any write. */
   async hydrate(id: string, index: number, content: Buffer): Promise<boolean> {
-    return this.lock.run(async () => {
+    return this.exclusive(async () => {
       const vol = { ...this.getVolume(id) };
       if (!vol.backing) throw invalidArgument(`volume ${id} has no backing snapshot`);
       const tx = new WriteTx();
@@ -227,7 +278,7 @@ export class BlockStore {
 
   /** Freezes several volumes at one instant, in one batch: crash-consistent across them. */
   async snapshotMany(targets: Array<{ volumeId: string; id?: string }>, records?: RecordPut[]): Promise<SnapshotRecord[]> {
-    return this.lock.run(async () => {
+    return this.exclusive(async () => {
       const tx = new WriteTx();
       const now = new Date();
       const seen = new Set<string>();
@@ -265,7 +316,7 @@ export class BlockStore {
 
   /** Frees only what no other snapshot, and not the live volume, still sees. */
   async deleteSnapshot(id: string, records?: RecordPut[]): Promise<{ freedVersions: number }> {
-    return this.lock.run(async () => {
+    return this.exclusive(async () => {
       const snap = await this.getSnapshot(id);
       const current = this.volumes.get(snap.volumeId);
       if (!current) throw new CoreError('CORRUPTION', `snapshot ${id} names missing volume ${snap.volumeId}`);
@@ -314,27 +365,46 @@ export class BlockStore {
 
   /** Sweeps chunks whose refcount dropped to zero. Returns how many were deleted. */
   async gc(): Promise<number> {
-    return this.lock.run(() => this.chunks.sweep());
+    return this.exclusive(() => this.chunks.sweep());
   }
 
   /** Mark and sweep check of the whole store (read-only). */
   async fsck(): Promise<FsckReport> {
-    return this.lock.run(() => runFsck(this.db));
+    return this.exclusive(() => runFsck(this.db, this.chunkDb));
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     clearTimeout(this.sweepTimer);
-    await this.lock.run(async () => undefined);
+    await this.lock.run(() => this.drain());
     await this.db.close();
+    await this.chunkDb.close();
   }
 
   // ---- internals ----
 
+  /** Runs a mutation alone: after the lock, and after every fast write still in flight. */
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    return this.lock.run(async () => {
+      await this.drain();
+      this.checkHealthy();
+      return fn();
+    });
+  }
+
+  private async drain(): Promise<void> {
+    while (this.inflight.size > 0) await Promise.all(this.inflight.values());
+  }
+
+  private checkHealthy(): void {
+    if (this.failure) throw new CoreError('STORE_FAILED', `an earlier write failed, the store accepts no more: ${String(this.failure)}`);
+  }
+
   private async commit(tx: WriteTx): Promise<void> {
     if (this.closed) throw new CoreError('STORE_CLOSED', 'the block store is closed');
     this.chunks.seal(tx);
+    await tx.prepared();
     if (tx.ops.length > 0) await this.db.batch(tx.ops, { sync: this.opts.sync ?? false });
     tx.committed();
     if (tx.ops.some((op) => op.type === 'put' && op.key[0] === keys.zeroRefPrefix()[0])) this.scheduleSweep();

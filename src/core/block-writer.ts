@@ -14,9 +14,9 @@ import type { ClassicLevel } from 'classic-level';
 import type { ChunkStore } from './chunk-store.js';
 import type { HeadCache } from './head-cache.js';
 import * as keys from './keys.js';
-import { encodeDelta, encodeHead, type Delta, type VersionHead, type VolumeRecord } from './records.js';
+import { encodeDelta, encodeHead, type ChunkRef, type Delta, type VersionHead, type VolumeRecord } from './records.js';
 import { materialize, readNewestHead, readVersion, type Version } from './version-map.js';
-import type { WriteTx } from './write-tx.js';
+import type { BatchOp, WriteTx } from './write-tx.js';
 import { CoreError } from './errors.js';
 
 export interface WriterContext {
@@ -117,13 +117,13 @@ export class BlockWriter {
   }
 
   private appendDelta(blk: number, head: VersionHead, delta: Delta): void {
-    const seq = head.deltaCount + 1;
-    this.tx.put(keys.versionKey(this.vol.id, blk, head.birth, seq), encodeDelta(delta));
-    this.setHead(blk, { ...head, deltaCount: seq, deltaBytes: head.deltaBytes + delta.data.length });
+    const { ops, head: next } = deltaAppend(this.vol.id, blk, head, delta);
+    this.tx.ops.push(...ops);
+    this.updates.set(blk, next);
   }
 
   /** A new version born in the current generation, superseding `prev` (frozen) if any. */
-  private newVersion(blk: number, prev: VersionHead | undefined, base: Buffer | null, deltas: Delta[]): void {
+  private newVersion(blk: number, prev: VersionHead | undefined, base: ChunkRef | null, deltas: Delta[]): void {
     const gen = this.vol.gen;
     const { id } = this.vol;
     const head: VersionHead = {
@@ -151,8 +151,7 @@ export class BlockWriter {
   }
 
   private fitsAsDelta(head: VersionHead, length: number): boolean {
-    const maxBytes = this.vol.blockSize * this.ctx.maxDeltaFraction;
-    return head.deltaCount + 1 <= this.ctx.maxDeltas && head.deltaBytes + length <= maxBytes;
+    return fitsAsDelta(this.ctx, this.vol, head, length);
   }
 
   private async newestHead(blk: number): Promise<VersionHead | undefined> {
@@ -183,6 +182,23 @@ export class BlockWriter {
     data.copy(full, 0, 0, Math.min(data.length, this.vol.blockSize));
     return full;
   }
+}
+
+export function fitsAsDelta(limits: Pick<WriterContext, 'maxDeltas' | 'maxDeltaFraction'>, vol: VolumeRecord, head: VersionHead, length: number) {
+  return head.deltaCount + 1 <= limits.maxDeltas && head.deltaBytes + length <= vol.blockSize * limits.maxDeltaFraction;
+}
+
+/** The batch operations that append `delta` to a version, and the version's new head. */
+export function deltaAppend(vol: string, blk: number, head: VersionHead, delta: Delta): { ops: BatchOp[]; head: VersionHead } {
+  const seq = head.deltaCount + 1;
+  const next = { ...head, deltaCount: seq, deltaBytes: head.deltaBytes + delta.data.length };
+  return {
+    head: next,
+    ops: [
+      { type: 'put', key: keys.versionKey(vol, blk, head.birth, seq), value: encodeDelta(delta) },
+      { type: 'put', key: keys.versionKey(vol, blk, head.birth), value: encodeHead(next) },
+    ],
+  };
 }
 
 const ZEROS = Buffer.alloc(1 << 20);

@@ -13,6 +13,7 @@ export const CORE_ERROR_CODES = [
   'INVALID_ARGUMENT',
   'BACKING_UNAVAILABLE',
   'STORE_CLOSED',
+  'STORE_FAILED',
   'CORRUPTION',
 ] as const;
 

@@ -5,6 +5,7 @@
  * deadlist entries that do not match the map, versions nobody can see, counters that drifted.
  */
 import type { ClassicLevel } from 'classic-level';
+import { decodeRefcount } from './chunk-store.js';
 import * as keys from './keys.js';
 import { decodeHead, decodeJson, type SnapshotRecord, type VolumeRecord } from './records.js';
 
@@ -29,7 +30,7 @@ export interface FsckReport {
 
 const MAX_LISTED = 100;
 
-export async function runFsck(db: Db): Promise<FsckReport> {
+export async function runFsck(db: Db, chunkDb: Db): Promise<FsckReport> {
   const problems: string[] = [];
   const problem = (p: string) => problems.length < MAX_LISTED && problems.push(p);
 
@@ -50,6 +51,7 @@ export async function runFsck(db: Db): Promise<FsckReport> {
 
   // Map walk: refcounts, reachability, and the deadlist entries the map implies.
   const refs = new Map<string, number>();
+  const refSeqs = new Map<string, number>();
   const versions = new Set<string>();
   // Version → the generation by which it must have died: the birth of the next newer version.
   // Its deadlist entry may name an earlier death if the versions in between were freed: no
@@ -76,8 +78,9 @@ export async function runFsck(db: Db): Promise<FsckReport> {
       versionCount++;
       versionsByVolume[vol.id] = (versionsByVolume[vol.id] ?? 0) + 1;
       if (head.base) {
-        const hex = head.base.toString('hex');
+        const hex = head.base.id.toString('hex');
         refs.set(hex, (refs.get(hex) ?? 0) + 1);
+        refSeqs.set(hex, head.base.seq);
       }
       const newer = prev?.blk === blk ? prev.birth : undefined;
       if (newer !== undefined) expectedDead.set(id, { birth, by: newer, snapGens });
@@ -124,27 +127,32 @@ export async function runFsck(db: Db): Promise<FsckReport> {
 
   // Chunks: stored refcounts against recomputed ones, then stored bytes against references.
   const refcountMismatches: FsckReport['refcountMismatches'] = [];
-  const stored = new Map<string, number>();
+  const stored = new Map<string, { count: number; seq: number }>();
   for await (const [key, value] of db.iterator(keys.prefixRange(keys.refcountPrefix()))) {
-    stored.set(keys.chunkIdOfKey(key).toString('hex'), value.readUInt32BE(0));
+    stored.set(keys.chunkIdOfKey(key).toString('hex'), decodeRefcount(value));
   }
   for (const [chunk, actual] of refs) {
-    const s = stored.get(chunk) ?? 0;
+    const s = stored.get(chunk)?.count ?? 0;
     if (s !== actual && refcountMismatches.length < MAX_LISTED) refcountMismatches.push({ chunk, stored: s, actual });
+    if (stored.has(chunk) && stored.get(chunk)!.seq !== refSeqs.get(chunk)) problem(`chunk ${chunk}: versions and refcount disagree on where its bytes are`);
   }
   for (const [chunk, s] of stored) {
-    if (s !== 0 && !refs.has(chunk) && refcountMismatches.length < MAX_LISTED) refcountMismatches.push({ chunk, stored: s, actual: 0 });
+    if (s.count !== 0 && !refs.has(chunk) && refcountMismatches.length < MAX_LISTED) refcountMismatches.push({ chunk, stored: s.count, actual: 0 });
   }
   const queued = new Set<string>();
   for await (const key of db.keys(keys.prefixRange(keys.zeroRefPrefix()))) queued.add(keys.chunkIdOfKey(key).toString('hex'));
-  const present = new Set<string>();
+  const owners = new Map<number, string>(); // bytes → the chunk whose refcount points at them
+  for (const [chunk, s] of stored) owners.set(s.seq, chunk);
+  const present = new Set<number>();
   const leakedChunks: string[] = [];
-  for await (const key of db.keys(keys.prefixRange(keys.chunkPrefix()))) {
-    const chunk = keys.chunkIdOfKey(key).toString('hex');
-    present.add(chunk);
-    if (!refs.has(chunk) && !queued.has(chunk) && leakedChunks.length < MAX_LISTED) leakedChunks.push(chunk);
+  for await (const key of chunkDb.keys(keys.prefixRange(keys.chunkDataPrefix()))) {
+    const seq = keys.parseChunkDataKey(key);
+    present.add(seq);
+    const owner = owners.get(seq);
+    const pendingSweep = owner !== undefined && queued.has(owner);
+    if ((owner === undefined || !refs.has(owner)) && !pendingSweep && leakedChunks.length < MAX_LISTED) leakedChunks.push(owner ?? `bytes #${seq}`);
   }
-  const missingChunks = [...refs.keys()].filter((c) => !present.has(c)).slice(0, MAX_LISTED);
+  const missingChunks = [...refs.keys()].filter((c) => !present.has(stored.get(c)?.seq ?? -1)).slice(0, MAX_LISTED);
 
   return {
     ok: missingChunks.length === 0 && refcountMismatches.length === 0 && problems.length === 0,

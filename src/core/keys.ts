@@ -11,8 +11,13 @@
  *   D|vol|death|birth|blk      deadlist: versions superseded at generation `death`
  *   S|snap                     snapshot record (JSON)
  *   N|vol|gen                  snapshot id, per volume in generation order
- *   C|chunk                    chunk bytes            R|chunk  refcount (u32)
+ *   R|chunk                    refcount (u32) and where the bytes are (u64 sequence number)
  *   Q|chunk                    zero-refcount queue, swept later after a recheck
+ *   K                          highest chunk sequence number a committed batch references
+ *
+ * The chunk bytes live in a second database (see chunk-store.ts), one key per chunk:
+ *
+ *   C|seq                      chunk bytes, in the order they were first stored
  *   X|namespace|id             opaque records of the layers above (catalog, copy progress)
  *   F                          flush marker, written with sync to force the log to disk
  */
@@ -26,7 +31,8 @@ const TAG = {
   dead: 0x44, // D
   snapshot: 0x53, // S
   snapshotByGen: 0x4e, // N
-  chunk: 0x43, // C
+  chunkData: 0x43, // C (in the chunk database)
+  chunkSeqMark: 0x4b, // K
   refcount: 0x52, // R
   zeroRefQueue: 0x51, // Q
   record: 0x58, // X
@@ -167,13 +173,15 @@ export function parseSnapshotByGenKey(key: Buffer, vol: string): number {
   return readU64(key, 2 + Buffer.byteLength(vol, 'utf8'));
 }
 
-export const chunkKey = (id: Buffer) => k().tag(TAG.chunk).raw(id).build();
-export const chunkPrefix = () => Buffer.from([TAG.chunk]);
+export const chunkDataKey = (seq: number) => k().tag(TAG.chunkData).u64(seq).build();
+export const chunkDataPrefix = () => Buffer.from([TAG.chunkData]);
+export const parseChunkDataKey = (key: Buffer) => readU64(key, 1);
+export const chunkSeqMarkKey = () => Buffer.from([TAG.chunkSeqMark]);
 export const refcountKey = (id: Buffer) => k().tag(TAG.refcount).raw(id).build();
 export const refcountPrefix = () => Buffer.from([TAG.refcount]);
 export const zeroRefKey = (id: Buffer) => k().tag(TAG.zeroRefQueue).raw(id).build();
 export const zeroRefPrefix = () => Buffer.from([TAG.zeroRefQueue]);
-/** The chunk id inside a C, R or Q key. */
+/** The chunk id inside an R or Q key. */
 export const chunkIdOfKey = (key: Buffer) => key.subarray(1);
 
 export const recordKey = (namespace: string, id: string) => k().tag(TAG.record).str(namespace).str(id).build();
@@ -193,6 +201,9 @@ export const prefixRange = (prefix: Buffer) => ({ gte: prefix, lt: prefixEnd(pre
 export function parseIdKey(key: Buffer): string {
   return key.subarray(2, 2 + key[1]!).toString('utf8');
 }
+
+/** A safe integer as 8 big-endian bytes (for values, too). */
+export const u64 = (n: number) => k().u64(n).build();
 
 function readU64(key: Buffer, at: number): number {
   return key.readUInt32BE(at) * TWO_32 + key.readUInt32BE(at + 4);

@@ -5,7 +5,6 @@
 import type { ClassicLevel } from 'classic-level';
 import * as keys from './keys.js';
 import { decodeJson, encodeJson } from './records.js';
-import type { Mutex } from './mutex.js';
 import { WriteTx } from './write-tx.js';
 
 /** A record to put (value) or delete (value null) along with a core mutation. */
@@ -18,7 +17,8 @@ export interface RecordPut {
 export class RecordStore {
   constructor(
     private readonly db: ClassicLevel<Buffer, Buffer>,
-    private readonly lock: Mutex,
+    /** Runs a mutation with every other mutation excluded. */
+    private readonly exclusive: <T>(fn: () => Promise<T>) => Promise<T>,
     private readonly commit: (tx: WriteTx) => Promise<void>,
   ) {}
 
@@ -29,7 +29,7 @@ export class RecordStore {
 
   /** Puts (or, with a null value, deletes) records in one atomic batch. */
   async write(puts: RecordPut[]): Promise<void> {
-    await this.lock.run(async () => {
+    await this.exclusive(async () => {
       const tx = new WriteTx();
       this.stage(tx, puts);
       await this.commit(tx);

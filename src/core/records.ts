@@ -51,11 +51,17 @@ export interface SnapshotRecord {
   createdAt: string;
 }
 
+/** Where a chunk is: its content id (hash + probe byte) and the sequence number of its bytes. */
+export interface ChunkRef {
+  id: Buffer;
+  seq: number;
+}
+
 /** A block version's head (seq 0). */
 export interface VersionHead {
   birth: number;
-  /** Base chunk id, or null for an all-zero base. */
-  base: Buffer | null;
+  /** Base chunk, or null for an all-zero base. */
+  base: ChunkRef | null;
   deltaCount: number;
   deltaBytes: number;
   /** An older version (or a backing snapshot) lies beneath: removing this one would expose it. */
@@ -64,14 +70,20 @@ export interface VersionHead {
 
 const FLAG_HAS_BASE = 1;
 const FLAG_HIDES_OLDER = 2;
-const HEAD_BYTES = 1 + CHUNK_ID_BYTES + 2 + 4;
+const HEAD_BYTES = 1 + CHUNK_ID_BYTES + 8 + 2 + 4;
+const SEQ_AT = 1 + CHUNK_ID_BYTES;
+const COUNT_AT = SEQ_AT + 8;
 
 export function encodeHead(h: VersionHead): Buffer {
   const b = Buffer.alloc(HEAD_BYTES);
   b[0] = (h.base ? FLAG_HAS_BASE : 0) | (h.hidesOlder ? FLAG_HIDES_OLDER : 0);
-  if (h.base) h.base.copy(b, 1);
-  b.writeUInt16BE(h.deltaCount, 1 + CHUNK_ID_BYTES);
-  b.writeUInt32BE(h.deltaBytes, 3 + CHUNK_ID_BYTES);
+  if (h.base) {
+    h.base.id.copy(b, 1);
+    b.writeUInt32BE(Math.floor(h.base.seq / 2 ** 32), SEQ_AT);
+    b.writeUInt32BE(h.base.seq % 2 ** 32, SEQ_AT + 4);
+  }
+  b.writeUInt16BE(h.deltaCount, COUNT_AT);
+  b.writeUInt32BE(h.deltaBytes, COUNT_AT + 2);
   return b;
 }
 
@@ -80,9 +92,12 @@ export function decodeHead(birth: number, b: Buffer): VersionHead {
   const flags = b[0]!;
   return {
     birth,
-    base: flags & FLAG_HAS_BASE ? Buffer.from(b.subarray(1, 1 + CHUNK_ID_BYTES)) : null,
-    deltaCount: b.readUInt16BE(1 + CHUNK_ID_BYTES),
-    deltaBytes: b.readUInt32BE(3 + CHUNK_ID_BYTES),
+    base:
+      flags & FLAG_HAS_BASE
+        ? { id: Buffer.from(b.subarray(1, SEQ_AT)), seq: b.readUInt32BE(SEQ_AT) * 2 ** 32 + b.readUInt32BE(SEQ_AT + 4) }
+        : null,
+    deltaCount: b.readUInt16BE(COUNT_AT),
+    deltaBytes: b.readUInt32BE(COUNT_AT + 2),
     hidesOlder: (flags & FLAG_HIDES_OLDER) !== 0,
   };
 }

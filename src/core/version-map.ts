@@ -9,7 +9,7 @@ import type { ClassicLevel } from 'classic-level';
 import type { ChunkStore } from './chunk-store.js';
 import { CoreError } from './errors.js';
 import * as keys from './keys.js';
-import { decodeDelta, decodeHead, type Delta, type VersionHead } from './records.js';
+import { decodeDelta, decodeHead, type ChunkRef, type Delta, type VersionHead } from './records.js';
 
 type Db = ClassicLevel<Buffer, Buffer>;
 export type DbSnapshot = ReturnType<Db['snapshot']>;
@@ -78,18 +78,20 @@ export async function readVersion(db: Db, vol: string, blk: number, birth: numbe
   return readVersionAt(db, vol, blk, birth).then((v) => (v && v.head.birth === birth ? v : undefined));
 }
 
+/** Thrown when a version's chunk bytes are gone: corruption, or a read that raced the sweeper. */
+export class MissingChunkError extends CoreError {
+  constructor(ref: ChunkRef) {
+    super('CORRUPTION', `missing chunk ${ref.id.toString('hex')} (bytes #${ref.seq})`);
+  }
+}
+
 /** The full content of a version: base chunk (or zeros) with its deltas applied in order. */
-export async function materialize(
-  version: Version,
-  chunks: ChunkStore,
-  blockSize: number,
-  snapshot?: DbSnapshot,
-): Promise<Buffer> {
+export async function materialize(version: Version, chunks: ChunkStore, blockSize: number): Promise<Buffer> {
   const { head, deltas } = version;
   let content: Buffer;
   if (head.base) {
-    const stored = await chunks.get(head.base, snapshot ? { snapshot } : undefined);
-    if (!stored) throw new CoreError('CORRUPTION', `missing chunk ${head.base.toString('hex')}`);
+    const stored = await chunks.get(head.base);
+    if (!stored) throw new MissingChunkError(head.base);
     content = deltas.length > 0 ? Buffer.from(stored) : stored;
   } else {
     content = Buffer.alloc(blockSize);

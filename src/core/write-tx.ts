@@ -5,9 +5,11 @@
  */
 export type BatchOp = { type: 'put'; key: Buffer; value: Buffer } | { type: 'del'; key: Buffer };
 
+import type { ChunkRef } from './records.js';
+
 /** Per-tx view of a chunk whose refcount changes in this tx. */
 export interface PendingChunk {
-  id: Buffer;
+  ref: ChunkRef;
   /** Refcount before this tx (undefined: no R key). */
   before: number | undefined;
   delta: number;
@@ -19,6 +21,7 @@ export class WriteTx {
   readonly ops: BatchOp[] = [];
   readonly chunks = new Map<string, PendingChunk>();
   private readonly afterCommitFns: Array<() => void> = [];
+  private readonly beforeCommitFns: Array<() => Promise<void>> = [];
 
   put(key: Buffer, value: Buffer): void {
     this.ops.push({ type: 'put', key, value });
@@ -26,6 +29,15 @@ export class WriteTx {
 
   del(key: Buffer): void {
     this.ops.push({ type: 'del', key });
+  }
+
+  /** Runs (concurrently with the others) before the batch is written: what the batch will reference. */
+  beforeCommit(fn: () => Promise<void>): void {
+    this.beforeCommitFns.push(fn);
+  }
+
+  async prepared(): Promise<void> {
+    await Promise.all(this.beforeCommitFns.map((fn) => fn()));
   }
 
   /** Runs once the batch is durable in the log; never runs if the batch fails. */
