@@ -7,6 +7,8 @@ import { fileURLToPath } from 'node:url';
 
 const SUITES: Record<string, string> = {
   core: 'core',
+  copy: 'copy',
+  ec2: 'ec2',
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

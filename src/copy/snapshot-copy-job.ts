@@ -34,6 +34,7 @@ export async function runSnapshotCopy(deps: CopyJobDeps, initial: CopyStatus, si
   const { store, repo } = deps;
   const id = initial.snapshotId;
   const snap = await store.getSnapshot(id);
+  const reader = await store.snapshotReader(id);
   const status = { ...initial };
   const done = new Map<number, string>();
   for await (const [index, sha] of store.records.list<string>(doneNamespace(id))) done.set(Number(index), sha);
@@ -56,9 +57,9 @@ export async function runSnapshotCopy(deps: CopyJobDeps, initial: CopyStatus, si
         signal.throwIfAborted();
         const next = await blocks.next();
         if (next.done) return;
-        const { index, zero } = next.value;
+        const { index, birth, zero } = next.value;
         if (done.has(index)) continue;
-        const content = zero ? null : await store.readSnapshotBlock(id, index);
+        const content = zero ? null : await reader.readBlock(index, birth);
         let sha = '';
         if (content && !isZero(content)) {
           sha = await sha256Hex(content);

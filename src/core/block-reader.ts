@@ -5,7 +5,8 @@
  */
 import type { ClassicLevel } from 'classic-level';
 import type { ChunkStore } from './chunk-store.js';
-import type { BackingRef } from './records.js';
+import * as keys from './keys.js';
+import { decodeHead, type BackingRef } from './records.js';
 import { isZeroVersion, materialize, MissingChunkError, readVersionAt, type DbSnapshot } from './version-map.js';
 
 export interface ReaderContext {
@@ -65,6 +66,21 @@ export async function readBlock(ctx: ReaderContext, view: ReadView, blk: number)
   } finally {
     await snapshot.close();
   }
+}
+
+/**
+ * A block's content when the version's birth is known (listings give it): a point lookup of
+ * its head instead of a seek, for bulk streaming. Only for versions that no longer change,
+ * i.e. those a snapshot sees.
+ */
+export async function readKnownVersion(ctx: ReaderContext, view: ReadView, blk: number, birth: number): Promise<Buffer | null> {
+  const raw = ctx.db.getSync(keys.versionKey(view.volumeId, blk, birth));
+  if (raw === undefined) return readBlock(ctx, view, blk);
+  const head = decodeHead(birth, raw);
+  if (head.deltaCount > 0) return readBlock(ctx, view, blk);
+  if (!head.base) return null;
+  const content = await ctx.chunks.get(head.base);
+  return content ?? readBlock(ctx, view, blk); // swept under us: take the careful path
 }
 
 async function readBlockWith(ctx: ReaderContext, view: ReadView, blk: number, snapshot: DbSnapshot) {

@@ -12,7 +12,7 @@
 import { ClassicLevel } from 'classic-level';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { readBlock, readRange, LIVE, type ReadView } from './block-reader.js';
+import { readBlock, readKnownVersion, readRange, LIVE, type ReadView } from './block-reader.js';
 import { BlockWriter, deltaAppend, fitsAsDelta, type WriterContext } from './block-writer.js';
 import { loadChunkHasher, type ChunkHasher } from './chunk-id.js';
 import { LevelChunkStore } from './chunk-store.js';
@@ -344,6 +344,13 @@ export class BlockStore {
       throw new CoreError('OFFSET_OUT_OF_RANGE', `block ${index} is outside snapshot ${id}`);
     }
     return readBlock(this.readerContext(), snapshotView(snap), index);
+  }
+
+  /** A reader of one snapshot's blocks for bulk streaming: pass the births its listings give. */
+  async snapshotReader(id: string): Promise<{ readBlock(index: number, birth: number): Promise<Buffer | null> }> {
+    const view = snapshotView(await this.getSnapshot(id));
+    const ctx = this.readerContext();
+    return { readBlock: (index, birth) => readKnownVersion(ctx, view, index, birth) };
   }
 
   /**

@@ -76,7 +76,8 @@ export class LevelChunkStore implements ChunkStore {
   }
 
   async get(ref: ChunkRef): Promise<Buffer | undefined> {
-    return this.data.get(keys.chunkDataKey(ref.seq));
+    // 512 KiB values would only churn LevelDB's small block cache.
+    return this.data.get(keys.chunkDataKey(ref.seq), { fillCache: false });
   }
 
   async ref(tx: WriteTx, content: Buffer): Promise<ChunkRef> {

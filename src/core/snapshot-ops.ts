@@ -128,6 +128,8 @@ export async function stageFreeVersion(db: Db, chunks: ChunkStore, tx: WriteTx, 
 
 export interface SnapshotBlock {
   index: number;
+  /** Birth of the version the snapshot sees: lets a reader fetch it with a point lookup. */
+  birth: number;
   /** The block reads as zeros (a hole or a zero tombstone) at this snapshot. */
   zero: boolean;
 }
@@ -146,7 +148,7 @@ export async function* changedBlocks(db: Db, snap: SnapshotRecord): AsyncGenerat
     const head = await db.get(keys.versionKey(snap.volumeId, blk, birth));
     if (head === undefined) throw new CoreError('CORRUPTION', `epoch index names missing version ${snap.volumeId}/${blk}@${birth}`);
     const h = decodeHead(birth, head);
-    yield { index: blk, zero: h.base === null && h.deltaCount === 0 };
+    yield { index: blk, birth, zero: h.base === null && h.deltaCount === 0 };
   }
 }
 
@@ -161,8 +163,9 @@ export async function* visibleBlocks(db: Db, snap: SnapshotRecord): AsyncGenerat
       it.seek(keys.versionKey(vol, blk, snap.gen)); // skip versions born after the snapshot
       entry = (await it.nextv(1))[0];
       if (entry && keys.parseVersionKey(entry[0], vol).blk === blk) {
-        const h = decodeHead(keys.parseVersionKey(entry[0], vol).birth, entry[1]);
-        yield { index: blk, zero: h.base === null && h.deltaCount === 0 };
+        const { birth } = keys.parseVersionKey(entry[0], vol);
+        const h = decodeHead(birth, entry[1]);
+        yield { index: blk, birth, zero: h.base === null && h.deltaCount === 0 };
       }
       if (blk === 0xffffffff) break;
       it.seek(keys.blockPrefix(vol, blk + 1));
