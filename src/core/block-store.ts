@@ -32,6 +32,7 @@ import {
   visibleBlocks,
   type SnapshotBlock,
 } from './snapshot-ops.js';
+import { allocatedBlocks } from './version-map.js';
 import { purgeVolume } from './volume-purge.js';
 import { WriteTx } from './write-tx.js';
 
@@ -63,6 +64,13 @@ export interface BlockStoreOptions {
   hasher?: ChunkHasher;
   /** Sweep zero-refcount chunks this long after they were queued; 0 leaves it to gc(). */
   sweepDelayMs?: number;
+}
+
+/** A run of bytes that either holds data or is a hole (reads as zeros, nothing stored). */
+export interface Extent {
+  offset: number;
+  length: number;
+  hole: boolean;
 }
 
 export interface CreateVolumeInput {
@@ -235,20 +243,74 @@ export class BlockStore {
     }
   }
 
-  /** Writes zeros in bounded steps; whole blocks become holes (or zero tombstones), never chunks. */
+  /**
+   * Writes zeros: whole blocks become holes (or zero tombstones), never chunks, without
+   * allocating them (a 4 GiB discard costs no memory), in batches of whole blocks.
+   */
   async writeZeroes(id: string, offset: number, length: number): Promise<void> {
     const vol = this.getVolume(id);
     checkRange(vol, offset, length);
-    const step = Math.max(vol.blockSize, 16 * 1024 * 1024);
-    for (let at = offset; at < offset + length; at += step) {
-      await this.write(id, at, Buffer.alloc(Math.min(step, offset + length - at)));
+    const B = vol.blockSize;
+    const firstWhole = Math.ceil(offset / B);
+    const endWhole = Math.floor(Math.min(offset + length, vol.size) / B);
+    if (endWhole <= firstWhole) return this.write(id, offset, Buffer.alloc(length));
+    if (offset < firstWhole * B) await this.write(id, offset, Buffer.alloc(firstWhole * B - offset));
+    const zero = Buffer.alloc(B); // shared and never written to: the writer does not modify its input
+    // Holes are already zeros: only blocks holding data need a zero version (all, if restored).
+    const allocated = vol.backing ? undefined : [...(await allocatedBlocks(this.db, id, firstWhole, endWhole - 1))].sort((a, b) => a - b);
+    const count = allocated ? allocated.length : endWhole - firstWhole;
+    for (let i = 0; i < count; i += 256) {
+      const group = Array.from({ length: Math.min(256, count - i) }, (_, j) => (allocated ? allocated[i + j]! : firstWhole + i + j));
+      await this.exclusive(async () => {
+        const current = { ...this.getVolume(id) };
+        const tx = new WriteTx();
+        const writer = new BlockWriter(this.writerContext(), current, tx);
+        for (const blk of group) await writer.write(blk, 0, zero);
+        if (writer.volumeChanged) this.stageVolume(tx, current);
+        await this.commit(tx);
+      });
     }
+    if (endWhole * B < offset + length) await this.write(id, endWhole * B, Buffer.alloc(offset + length - endWhole * B));
   }
 
   async read(id: string, offset: number, length: number): Promise<Buffer> {
     const vol = this.getVolume(id);
     checkRange(vol, offset, length);
     return readRange(this.readerContext(), this.liveView(vol), offset, length);
+  }
+
+  /**
+   * Which parts of [offset, offset + length) hold data and which are holes that read as zeros
+   * (nothing stored). A restored volume's unwritten blocks count as data: they may hold the
+   * backing snapshot's bytes.
+   */
+  async allocation(id: string, offset: number, length: number): Promise<Extent[]> {
+    const vol = this.getVolume(id);
+    checkRange(vol, offset, length);
+    if (length === 0) return [];
+    const B = vol.blockSize;
+    const first = Math.floor(offset / B);
+    const last = Math.floor((offset + length - 1) / B);
+    // A restored volume's unwritten blocks may hold the backing snapshot's bytes: all data.
+    if (vol.backing) return [{ offset, length, hole: false }];
+    const allocated = [...(await allocatedBlocks(this.db, id, first, last))].sort((a, b) => a - b);
+    const extents: Extent[] = [];
+    const add = (from: number, to: number, hole: boolean) => {
+      from = Math.max(from, offset);
+      to = Math.min(to, offset + length);
+      if (to <= from) return;
+      const prev = extents[extents.length - 1];
+      if (prev && prev.hole === hole && prev.offset + prev.length === from) prev.length += to - from;
+      else extents.push({ offset: from, length: to - from, hole });
+    };
+    let at = offset;
+    for (const blk of allocated) {
+      add(at, blk * B, true);
+      add(blk * B, (blk + 1) * B, false);
+      at = (blk + 1) * B;
+    }
+    add(at, offset + length, true);
+    return extents;
   }
 
   /** Makes everything acknowledged before it durable against a machine crash. */

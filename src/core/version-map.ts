@@ -102,3 +102,22 @@ export async function materialize(version: Version, chunks: ChunkStore, blockSiz
 
 /** True when the version reads as all zeros without looking at chunk bytes. */
 export const isZeroVersion = (v: Version) => v.head.base === null && v.deltas.length === 0;
+
+/** Blocks in [first, last] that hold a newest version with data (not a zero tombstone). */
+export async function allocatedBlocks(db: Db, vol: string, first: number, last: number): Promise<Set<number>> {
+  const allocated = new Set<number>();
+  const end = last >= 0xffffffff ? keys.prefixEnd(keys.versionPrefix(vol)) : keys.blockPrefix(vol, last + 1);
+  const it = db.iterator({ gte: keys.blockPrefix(vol, first), lt: end });
+  try {
+    for (let entry = (await it.nextv(1))[0]; entry; entry = (await it.nextv(1))[0]) {
+      const { blk, birth } = keys.parseVersionKey(entry[0], vol);
+      const head = decodeHead(birth, entry[1]);
+      if (head.base !== null || head.deltaCount > 0) allocated.add(blk);
+      if (blk >= last) break;
+      it.seek(keys.blockPrefix(vol, blk + 1)); // past this block's older versions and deltas
+    }
+  } finally {
+    await it.close();
+  }
+  return allocated;
+}
