@@ -1,2 +1,63 @@
 #!/usr/bin/env node
-console.log('ebs-sim: not yet');
+/** The `ebs-sim` command: `serve` and `fsck`. */
+import { fsck, FSCK_HELP, parseFsckArgs } from './fsck.js';
+import { parseServeArgs, SERVE_HELP } from './serve-args.js';
+import { UsageError } from './usage-error.js';
+
+const MAIN_HELP = `Usage: ebs-sim <command> [options]
+
+Amazon EBS as seen through the EC2 API, with real bytes.
+
+Commands:
+  serve    Run the server (EC2 Query API + data plane). \`ebs-sim serve --help\` lists its options.
+  fsck     Check a stopped server's storage. \`ebs-sim fsck --help\`.
+
+Example:
+  ebs-sim serve --port 7447
+  aws ec2 create-volume --availability-zone us-east-1a --size 8 --endpoint-url http://127.0.0.1:7447
+`;
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case undefined:
+    case '-h':
+    case '--help':
+    case 'help':
+      process.stdout.write(MAIN_HELP);
+      return command === undefined ? 2 : 0;
+    case 'serve': {
+      const config = parseServeArgs(rest);
+      if (config === 'help') {
+        process.stdout.write(SERVE_HELP);
+        return 0;
+      }
+      const { serve } = await import('./serve.js');
+      await serve(config);
+      return -1; // keeps running until a signal
+    }
+    case 'fsck': {
+      const opts = parseFsckArgs(rest);
+      if (opts === 'help') {
+        process.stdout.write(FSCK_HELP);
+        return 0;
+      }
+      return fsck(opts);
+    }
+    default:
+      throw new UsageError(`unknown command '${command}'. Commands: serve, fsck (ebs-sim --help).`);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exitCode = code;
+  },
+  (err: unknown) => {
+    // parseArgs' own errors (unknown option, missing value) are usage errors too.
+    const usage = err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
+    const hint = usage && !(err instanceof UsageError) ? ` See 'ebs-sim ${process.argv[2] ?? ''} --help'.` : '';
+    process.stderr.write(usage ? `ebs-sim: ${(err as Error).message}${hint}\n` : `ebs-sim: ${(err as Error).stack ?? String(err)}\n`);
+    process.exitCode = usage ? 2 : 1;
+  },
+);

@@ -1,0 +1,125 @@
+/**
+ * `ebs-sim serve`'s flags and help. Kept apart from the server so that `--help` and flag errors
+ * answer at once, without loading fastify, LevelDB or the AWS SDK.
+ */
+import { parseArgs } from 'node:util';
+import type { AuthMode } from '../server/auth.js';
+import { DEFAULT_ACCOUNT_ID } from '../server/defaults.js';
+import { parseByteSize } from './byte-size.js';
+import { UsageError } from './usage-error.js';
+
+export const DEFAULT_PORT = 7447;
+export const DEFAULT_DATA_DIR = './ebs-sim-data/leveldb';
+export const DEFAULT_OBJECT_STORE = 'fs:./ebs-sim-data/objects';
+
+export const SERVE_HELP = `Usage: ebs-sim serve [options]
+
+Serves the EC2 Query API (volumes and snapshots, with real bytes) and the data plane on one port.
+
+Options:
+  --host <address>          Address to listen on (default 127.0.0.1; 0.0.0.0 for every interface).
+  --port <n>                TCP port (default ${DEFAULT_PORT}; 0 picks a free one).
+  --data-dir <dir>          LevelDB directory: volumes, snapshots and the EC2 catalog
+                            (default ${DEFAULT_DATA_DIR}).
+  --object-store <spec>     Where snapshots are uploaded (default ${DEFAULT_OBJECT_STORE}):
+                              fs:<dir>
+                              memory:                 (gone when the server stops)
+                              s3://<bucket>[/<prefix>]?endpoint=<url>&region=<r>&forcePathStyle=true
+                            S3 credentials come from the usual AWS_* environment variables.
+  --account-id <12 digits>  The account of every request under --auth none (default ${DEFAULT_ACCOUNT_ID}).
+  --auth none|sigv4         none (default): signatures are not checked; the region still comes
+                            from the request's SigV4 credential scope (default us-east-1).
+                            sigv4: requests must be signed by a key of --credentials.
+  --credentials <file>      JSON mapping access keys to secrets and accounts:
+                              {"credentials": [{"accessKeyId": "AKIAEXAMPLE1",
+                                "secretAccessKey": "secret1", "accountId": "111122223333"}]}
+  --copy-rate <bytes/s>     Upload bandwidth of the snapshot copier, e.g. 50MB, 20MiB, 1048576
+                            (default: unlimited). Slow it down to watch snapshots progress.
+  --snapshot-interval <s>   Minimum seconds between two snapshots of one volume; a faster
+                            CreateSnapshot fails with SnapshotCreationPerVolumeRateExceeded
+                            (default 0: off).
+  --sync                    fsync every acknowledged write and API change: survives a machine
+                            crash, not only a process crash, at a latency cost.
+  --allow-reset             Enable POST /_ebs-sim/reset, which wipes all state (for test suites).
+  -h, --help                Show this help.
+
+Endpoints:
+  POST /                                          EC2 Query API (aws ec2 ... --endpoint-url <url>)
+  PUT  /data/volumes/<vol-id>?offset=N            write the request body at byte offset N
+  GET  /data/volumes/<vol-id>?offset=N&length=M   read M bytes
+  POST /data/volumes/<vol-id>/flush               make acknowledged writes durable
+  GET  /_ebs-sim/health                           200 once ready
+`;
+
+export interface ServeConfig {
+  host: string;
+  port: number;
+  dataDir: string;
+  objectStore: string;
+  accountId: string;
+  auth: AuthMode;
+  credentialsFile?: string;
+  copyRate?: number;
+  snapshotIntervalSeconds: number;
+  sync: boolean;
+  allowReset: boolean;
+}
+
+/** Parses and checks `serve`'s flags; throws UsageError with a message that says what to fix. */
+export function parseServeArgs(args: string[]): ServeConfig | 'help' {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      host: { type: 'string' },
+      port: { type: 'string' },
+      'data-dir': { type: 'string' },
+      'object-store': { type: 'string' },
+      'account-id': { type: 'string' },
+      auth: { type: 'string' },
+      credentials: { type: 'string' },
+      'copy-rate': { type: 'string' },
+      'snapshot-interval': { type: 'string' },
+      sync: { type: 'boolean' },
+      'allow-reset': { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) return 'help';
+  if (positionals.length > 0) throw new UsageError(`serve takes no arguments, got '${positionals.join(' ')}'`);
+  const port = values.port === undefined ? DEFAULT_PORT : Number(values.port);
+  if (!/^\d+$/.test(values.port ?? '0') || !Number.isInteger(port) || port > 65535) {
+    throw new UsageError(`--port must be a TCP port number from 0 to 65535, got '${values.port}'`);
+  }
+  const accountId = values['account-id'] ?? DEFAULT_ACCOUNT_ID;
+  if (!/^\d{12}$/.test(accountId)) throw new UsageError(`--account-id must be 12 digits, got '${accountId}'`);
+  const auth = values.auth ?? 'none';
+  if (auth !== 'none' && auth !== 'sigv4') throw new UsageError(`--auth must be none or sigv4, got '${auth}'`);
+  if (auth === 'sigv4' && values.credentials === undefined) throw new UsageError('--auth sigv4 needs --credentials <file>');
+  let copyRate: number | undefined;
+  if (values['copy-rate'] !== undefined) {
+    copyRate = parseByteSize(values['copy-rate']);
+    if (copyRate === undefined || copyRate <= 0) {
+      throw new UsageError(`--copy-rate must be a positive rate in bytes per second such as 50MB, 20MiB or 1048576, got '${values['copy-rate']}'`);
+    }
+  }
+  const interval = values['snapshot-interval'] === undefined ? 0 : Number(values['snapshot-interval']);
+  if (!Number.isFinite(interval) || interval < 0 || values['snapshot-interval']?.trim() === '') {
+    throw new UsageError(`--snapshot-interval must be a number of seconds (0 for off), got '${values['snapshot-interval']}'`);
+  }
+  const objectStore = values['object-store'] ?? DEFAULT_OBJECT_STORE;
+  return {
+    host: values.host ?? '127.0.0.1',
+    port,
+    dataDir: values['data-dir'] ?? DEFAULT_DATA_DIR,
+    objectStore,
+    accountId,
+    auth,
+    ...(values.credentials !== undefined ? { credentialsFile: values.credentials } : {}),
+    ...(copyRate !== undefined ? { copyRate } : {}),
+    snapshotIntervalSeconds: interval,
+    sync: values.sync === true,
+    allowReset: values['allow-reset'] === true,
+  };
+}

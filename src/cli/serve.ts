@@ -1,0 +1,65 @@
+/** `ebs-sim serve`: opens the simulator, listens, prints the URL, stops cleanly on SIGINT/SIGTERM. */
+import { parseObjectStoreSpec } from '../object-store/open-object-store.js';
+import { buildApp } from '../server/app.js';
+import { loadCredentialsFile } from '../server/auth.js';
+import { Simulator } from '../simulator.js';
+import type { ServeConfig } from './serve-args.js';
+import { UsageError } from './usage-error.js';
+
+export async function serve(config: ServeConfig): Promise<void> {
+  let credentials;
+  try {
+    parseObjectStoreSpec(config.objectStore);
+  } catch (err) {
+    throw new UsageError(`--object-store: ${(err as Error).message}`);
+  }
+  try {
+    credentials = config.credentialsFile === undefined ? undefined : loadCredentialsFile(config.credentialsFile);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const sim = await Simulator.open({
+    dataDir: config.dataDir,
+    objectStore: config.objectStore,
+    sync: config.sync,
+    snapshotIntervalSeconds: config.snapshotIntervalSeconds,
+    ...(config.copyRate !== undefined ? { copyRate: config.copyRate } : {}),
+  });
+  const app = await buildApp(sim, {
+    auth: config.auth,
+    defaultAccountId: config.accountId,
+    allowReset: config.allowReset,
+    ...(credentials ? { credentials } : {}),
+    logger: { level: 'warn' },
+  });
+  let stopping: Promise<void> | undefined;
+  const stop = (signal: string) => {
+    stopping ??= (async () => {
+      process.stderr.write(`ebs-sim: ${signal}, stopping\n`);
+      await app.close();
+      await sim.close();
+    })().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        process.stderr.write(`ebs-sim: error while stopping: ${(err as Error).stack ?? String(err)}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGINT', () => stop('SIGINT'));
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  try {
+    await app.listen({ host: config.host, port: config.port });
+  } catch (err) {
+    await sim.close();
+    throw new UsageError(`cannot listen on ${config.host}:${config.port}: ${(err as Error).message}`);
+  }
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  process.stdout.write(
+    `ebs-sim listening on http://${host}:${port}\n` +
+      `  data dir      ${config.dataDir}\n  object store  ${config.objectStore}\n` +
+      `  auth          ${config.auth}${config.auth === 'none' ? ` (account ${config.accountId})` : ''}\n`,
+  );
+}

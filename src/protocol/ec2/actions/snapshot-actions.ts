@@ -1,0 +1,73 @@
+import type { ActionTable } from './handler.js';
+import { page } from './handler.js';
+import { toProductCodes, toSnapshot, toTags, toTierStatus } from './outputs.js';
+
+const permissions = (list: Array<{ UserId?: string; Group?: string }> | undefined) => list?.map((p) => ({ userId: p.UserId, group: p.Group }));
+
+export const SNAPSHOT_ACTIONS = {
+  CreateSnapshot: async (sim, ctx, i) =>
+    toSnapshot(await sim.createSnapshot(ctx, {
+      volumeId: i.VolumeId, description: i.Description, tagSpecifications: i.TagSpecifications, outpostArn: i.OutpostArn,
+    })),
+
+  DescribeSnapshots: (sim, ctx, i) => {
+    const p = sim.describeSnapshots(ctx, {
+      snapshotIds: i.SnapshotIds, ownerIds: i.OwnerIds, restorableByUserIds: i.RestorableByUserIds, filters: i.Filters, ...page(i),
+    });
+    return { Snapshots: p.items.map(toSnapshot), NextToken: p.nextToken };
+  },
+
+  DeleteSnapshot: async (sim, ctx, i) => {
+    await sim.deleteSnapshot(ctx, i.SnapshotId);
+    return {};
+  },
+
+  // PresignedUrl (which both SDKs add by themselves) is not needed: the source region's state is here.
+  CopySnapshot: async (sim, ctx, i) => {
+    const copy = await sim.copySnapshot(ctx, {
+      sourceSnapshotId: i.SourceSnapshotId, sourceRegion: i.SourceRegion, destinationRegion: i.DestinationRegion,
+      description: i.Description, encrypted: i.Encrypted, kmsKeyId: i.KmsKeyId, tagSpecifications: i.TagSpecifications,
+      completionDurationMinutes: i.CompletionDurationMinutes, destinationOutpostArn: i.DestinationOutpostArn,
+    });
+    return { SnapshotId: copy.snapshotId, Tags: toTags(copy.tags) };
+  },
+
+  ModifySnapshotAttribute: async (sim, ctx, i) => {
+    await sim.modifySnapshotAttribute(ctx, {
+      snapshotId: i.SnapshotId, attribute: i.Attribute, operationType: i.OperationType, userIds: i.UserIds, groupNames: i.GroupNames,
+      createVolumePermission: i.CreateVolumePermission && {
+        add: permissions(i.CreateVolumePermission.Add), remove: permissions(i.CreateVolumePermission.Remove),
+      },
+    });
+    return {};
+  },
+
+  DescribeSnapshotAttribute: (sim, ctx, i) => {
+    const a = sim.describeSnapshotAttribute(ctx, { snapshotId: i.SnapshotId, attribute: i.Attribute });
+    return {
+      SnapshotId: a.snapshotId,
+      CreateVolumePermissions: a.createVolumePermissions?.map((p) => ({ UserId: p.userId, Group: p.group })),
+      ProductCodes: a.productCodes && toProductCodes(a.productCodes),
+    };
+  },
+
+  ResetSnapshotAttribute: async (sim, ctx, i) => {
+    await sim.resetSnapshotAttribute(ctx, { snapshotId: i.SnapshotId, attribute: i.Attribute });
+    return {};
+  },
+
+  ModifySnapshotTier: async (sim, ctx, i) => {
+    const r = await sim.modifySnapshotTier(ctx, { snapshotId: i.SnapshotId, storageTier: i.StorageTier });
+    return { SnapshotId: r.snapshotId, TieringStartTime: r.tieringStartTime };
+  },
+
+  RestoreSnapshotTier: async (sim, ctx, i) => {
+    const r = await sim.restoreSnapshotTier(ctx, { snapshotId: i.SnapshotId, temporaryRestoreDays: i.TemporaryRestoreDays, permanentRestore: i.PermanentRestore });
+    return { SnapshotId: r.snapshotId, RestoreStartTime: r.restoreStartTime, RestoreDuration: r.restoreDuration, IsPermanentRestore: r.isPermanentRestore };
+  },
+
+  DescribeSnapshotTierStatus: (sim, ctx, i) => {
+    const p = sim.describeSnapshotTierStatus(ctx, { filters: i.Filters, ...page(i) });
+    return { SnapshotTierStatuses: p.items.map(toTierStatus), NextToken: p.nextToken };
+  },
+} satisfies ActionTable;

@@ -1,0 +1,69 @@
+/**
+ * Data-plane errors are JSON `{ "code", "message" }`. The code is the simulator's own (stable,
+ * documented); this table gives each one its HTTP status, and like the EC2 error map it covers
+ * every code or does not compile.
+ */
+import type { MappedErrorCode } from '../protocol/ec2/error-map.js';
+import { isEc2ProtocolError } from '../protocol/ec2/index.js';
+
+export const DATA_PLANE_STATUS: Record<MappedErrorCode, number> = {
+  VOLUME_NOT_FOUND: 404,
+  SNAPSHOT_NOT_FOUND: 404,
+  VOLUME_ID_MALFORMED: 400,
+  SNAPSHOT_ID_MALFORMED: 400,
+  RESOURCE_ID_INVALID: 400,
+  OFFSET_OUT_OF_RANGE: 416,
+  INVALID_ARGUMENT: 400,
+  INVALID_PARAMETER_VALUE: 400,
+  INVALID_PARAMETER_COMBINATION: 400,
+  INVALID_PARAMETER_DEPENDENCY: 400,
+  MISSING_PARAMETER: 400,
+  INVALID_PAGINATION_TOKEN: 400,
+  IDEMPOTENT_PARAMETER_MISMATCH: 400,
+  VOLUME_WRONG_STATE: 409,
+  SNAPSHOT_WRONG_STATE: 409,
+  INCORRECT_STATE: 409,
+  INCORRECT_MODIFICATION_STATE: 409,
+  VOLUME_IN_USE: 409,
+  CONCURRENT_SNAPSHOT_LIMIT_EXCEEDED: 409,
+  SNAPSHOT_RATE_EXCEEDED: 429,
+  TAG_LIMIT_EXCEEDED: 400,
+  UNAUTHORIZED_OPERATION: 403,
+  DRY_RUN_OPERATION: 412,
+  UNSUPPORTED_OPERATION: 400,
+  VOLUME_EXISTS: 500,
+  SNAPSHOT_EXISTS: 500,
+  CORRUPTION: 500,
+  BACKING_UNAVAILABLE: 503,
+  STORE_CLOSED: 503,
+  STORE_FAILED: 500,
+  SERVICE_UNAVAILABLE: 503,
+};
+
+export interface DataPlaneError {
+  status: number;
+  body: { code: string; message: string };
+  internal: boolean;
+}
+
+/** A data-plane error the handler raises itself (bad query, body too large). */
+export class DataPlaneRequestError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export function toDataPlaneError(err: unknown): DataPlaneError {
+  if (err instanceof DataPlaneRequestError) return { status: err.status, body: { code: err.code, message: err.message }, internal: false };
+  if (isEc2ProtocolError(err)) return { status: err.httpStatus, body: { code: err.code, message: err.message }, internal: false };
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && Object.hasOwn(DATA_PLANE_STATUS, code) && err instanceof Error) {
+    const status = DATA_PLANE_STATUS[code as MappedErrorCode];
+    return { status, body: { code, message: status === 500 ? 'An internal error has occurred' : err.message }, internal: status === 500 };
+  }
+  return { status: 500, body: { code: 'INTERNAL_ERROR', message: 'An internal error has occurred' }, internal: true };
+}

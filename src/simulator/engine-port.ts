@@ -1,0 +1,22 @@
+/**
+ * The part of the copy engine (src/copy/copy-engine.ts) the simulator relies on. Kept as an
+ * interface so the services depend on the behaviour they use, not on the engine's internals.
+ */
+import type { CopyStatus } from '../copy/copy-status.js';
+import type { RecordPut } from '../core/record-store.js';
+import type { VolumeRecord } from '../core/records.js';
+
+export interface SnapshotEngine {
+  /** Freezes every target at one instant (one batch; `records` ride along) and starts copying. */
+  createSnapshots(targets: Array<{ volumeId: string; snapshotId?: string }>, options?: { records?: RecordPut[] }): Promise<CopyStatus[]>;
+  status(snapshotId: string): CopyStatus | undefined;
+  settled(snapshotId: string): Promise<CopyStatus>;
+  /** Deferred until the copy settles if it is still pending. */
+  deleteSnapshot(snapshotId: string, options?: { records?: RecordPut[] }): Promise<void>;
+  /** A new snapshot sharing the source's blocks. */
+  copySnapshot(sourceId: string, options?: { snapshotId?: string }): Promise<CopyStatus>;
+  /** O(1): the volume loads lazily and hydrates in the background. */
+  restoreVolume(input: { snapshotId: string; volumeId?: string; size?: number; records?: RecordPut[] }): Promise<VolumeRecord>;
+  hydration(volumeId: string): { blocksTotal: number; blocksDone: number; state: 'hydrating' | 'done' } | undefined;
+  close(): Promise<void>;
+}

@@ -1,0 +1,227 @@
+/**
+ * Volumes: CreateVolume (empty, or a lazy restore of a snapshot), DeleteVolume, DescribeVolumes.
+ * EC2's state machine: `creating` → `available` ⇄ `in-use` (attachments, later) → `deleting` →
+ * gone (Describe then answers InvalidVolume.NotFound, which the `volume_deleted` waiter expects).
+ */
+import { createHash } from 'node:crypto';
+import { CatalogError, invalidValue, missingParameter, volumeNotFound } from '../catalog/errors.js';
+import { compileFilters, type FilterInput } from '../catalog/filters.js';
+import { VOLUME_FILTERS } from '../catalog/filter-tables.js';
+import { checkSnapshotId, checkVolumeId } from '../catalog/ids.js';
+import { pageOf, type Page, type PageRequest } from '../catalog/pagination.js';
+import type { VolumeMeta } from '../catalog/records.js';
+import { resolveZone } from '../catalog/regions.js';
+import { visibleSnapshot } from '../catalog/snapshot-access.js';
+import { tagsFromSpecifications, type TagSpecificationInput } from '../catalog/tags.js';
+import type { VolumeView } from '../catalog/views.js';
+import { resolvePerformance, type VolumeType } from '../catalog/volume-types.js';
+import { newVolumeId } from '../core/ids.js';
+import { resolveEncryption } from './encryption.js';
+import { checkDryRun, GIB, track, type CallerContext, type Services } from './context.js';
+import { snapshotUsable } from './snapshot-tiers.js';
+
+export interface CreateVolumeInput {
+  availabilityZone?: string;
+  availabilityZoneId?: string;
+  sizeGiB?: number;
+  snapshotId?: string;
+  volumeType?: VolumeType;
+  iops?: number;
+  throughput?: number;
+  encrypted?: boolean;
+  kmsKeyId?: string;
+  multiAttachEnabled?: boolean;
+  tagSpecifications?: TagSpecificationInput[];
+  clientToken?: string;
+  volumeInitializationRate?: number;
+  outpostArn?: string;
+}
+
+export interface DescribeVolumesInput extends PageRequest {
+  volumeIds?: string[];
+  filters?: FilterInput[];
+}
+
+export function volumeView(v: VolumeMeta): VolumeView {
+  return {
+    volumeId: v.id,
+    sizeGiB: v.sizeGiB,
+    snapshotId: v.snapshotId,
+    availabilityZone: v.availabilityZone,
+    availabilityZoneId: v.availabilityZoneId,
+    state: v.state === 'available' && v.attachments.length > 0 ? 'in-use' : v.state,
+    createTime: new Date(v.createTime),
+    attachments: v.attachments.map((a) => ({ ...a, volumeId: v.id, attachTime: new Date(a.attachTime) })),
+    volumeType: v.volumeType,
+    ...(v.iops !== undefined ? { iops: v.iops } : {}),
+    ...(v.throughput !== undefined ? { throughput: v.throughput } : {}),
+    encrypted: v.encrypted,
+    ...(v.kmsKeyId !== undefined ? { kmsKeyId: v.kmsKeyId } : {}),
+    multiAttachEnabled: v.multiAttachEnabled,
+    ...(v.volumeInitializationRate !== undefined ? { volumeInitializationRate: v.volumeInitializationRate } : {}),
+    tags: v.tags,
+    ownerId: v.accountId,
+    productCodes: v.productCodes,
+  };
+}
+
+/** A volume of the caller's account in the caller's region, or InvalidVolume.NotFound. */
+export function callerVolume(s: Services, ctx: CallerContext, id: string): VolumeMeta {
+  checkVolumeId(id);
+  const v = s.catalog.getVolume(id);
+  if (!v || v.accountId !== ctx.accountId || v.region !== ctx.region) throw volumeNotFound(id);
+  return v;
+}
+
+function fingerprint(input: CreateVolumeInput): string {
+  const { clientToken: _t, ...rest } = input;
+  return createHash('sha256').update(JSON.stringify(rest, Object.keys(rest).sort())).digest('hex');
+}
+
+export async function createVolume(s: Services, ctx: CallerContext, input: CreateVolumeInput): Promise<VolumeView> {
+  if (input.clientToken !== undefined) {
+    if (input.clientToken.length > 64) throw invalidValue('ClientToken must be at most 64 characters.');
+    const earlier = replayed(s, ctx, input);
+    if (earlier) return earlier;
+  }
+  if (input.availabilityZone !== undefined && input.availabilityZoneId !== undefined) {
+    throw new CatalogError('INVALID_PARAMETER_COMBINATION', 'Specify either AvailabilityZone or AvailabilityZoneId, not both.');
+  }
+  if (input.availabilityZone === undefined && input.availabilityZoneId === undefined) throw missingParameter('AvailabilityZone');
+  const zone = resolveZone(ctx.region, input.availabilityZone, input.availabilityZoneId);
+  if (input.outpostArn !== undefined) throw invalidValue('Outposts are not simulated: omit OutpostArn.');
+
+  const snapshot = input.snapshotId === undefined ? undefined : usableSnapshot(s, ctx, input.snapshotId);
+  if (input.sizeGiB === undefined && !snapshot) throw missingParameter('Size or SnapshotId');
+  const sizeGiB = input.sizeGiB ?? snapshot!.volumeSizeGiB;
+  if (snapshot && sizeGiB < snapshot.volumeSizeGiB) {
+    throw invalidValue(`Volume of ${sizeGiB}GiB is smaller than snapshot '${snapshot.id}', expect size >= ${snapshot.volumeSizeGiB}GiB`);
+  }
+  const perf = resolvePerformance({
+    volumeType: input.volumeType ?? 'gp2', sizeGiB, iops: input.iops, throughput: input.throughput, multiAttachEnabled: input.multiAttachEnabled,
+  });
+  if (input.volumeInitializationRate !== undefined) {
+    if (!snapshot) throw new CatalogError('INVALID_PARAMETER_COMBINATION', 'VolumeInitializationRate applies only to volumes created from a snapshot.');
+    if (input.volumeInitializationRate < 100 || input.volumeInitializationRate > 300) {
+      throw invalidValue(`VolumeInitializationRate must be 100 to 300 MiB/s, got ${input.volumeInitializationRate}.`);
+    }
+  }
+  const encryption = resolveEncryption(s, ctx, input.encrypted, input.kmsKeyId, snapshot);
+  const id = newVolumeId();
+  const tags = tagsFromSpecifications(input.tagSpecifications, 'volume', id);
+  checkDryRun(ctx);
+
+  return s.lock.run(async () => {
+    if (input.clientToken !== undefined) {
+      const earlier = replayed(s, ctx, input); // a concurrent twin got there first
+      if (earlier) return earlier;
+    }
+    const delayed = s.timings.volumeCreateDelayMs > 0;
+    const meta: VolumeMeta = {
+      id,
+      seq: s.catalog.nextSeq(),
+      accountId: ctx.accountId,
+      region: ctx.region,
+      availabilityZone: zone.zoneName,
+      availabilityZoneId: zone.zoneId,
+      ...perf,
+      ...encryption,
+      snapshotId: snapshot?.id ?? '',
+      ...(input.volumeInitializationRate !== undefined ? { volumeInitializationRate: input.volumeInitializationRate } : {}),
+      state: delayed ? 'creating' : 'available',
+      createTime: new Date().toISOString(),
+      tags,
+      productCodes: snapshot?.productCodes ?? [],
+      attachments: [],
+      ...(input.clientToken !== undefined ? { clientToken: input.clientToken, clientTokenFingerprint: fingerprint(input) } : {}),
+    };
+    const records = [s.catalog.volumeRecord(meta)];
+    if (snapshot) await s.engine.restoreVolume({ snapshotId: snapshot.id, volumeId: id, size: sizeGiB * GIB, records });
+    else await s.store.createVolume({ id, size: sizeGiB * GIB, records });
+    s.catalog.setVolume(meta);
+    if (delayed) track(s, becomeAvailable(s, id, s.timings.volumeCreateDelayMs));
+    // EC2 answers CreateVolume with `creating`, whatever comes next.
+    return { ...volumeView(meta), state: 'creating' };
+  });
+}
+
+function replayed(s: Services, ctx: CallerContext, input: CreateVolumeInput): VolumeView | undefined {
+  const earlierId = s.catalog.volumeIdForToken(ctx.accountId, ctx.region, input.clientToken!);
+  const earlier = earlierId === undefined ? undefined : s.catalog.getVolume(earlierId);
+  if (!earlier) return undefined;
+  if (earlier.clientTokenFingerprint !== fingerprint(input)) {
+    throw new CatalogError('IDEMPOTENT_PARAMETER_MISMATCH',
+      `The client token '${input.clientToken}' was already used for volume ${earlier.id} with different parameters.`);
+  }
+  checkDryRun(ctx);
+  return volumeView(earlier);
+}
+
+function usableSnapshot(s: Services, ctx: CallerContext, snapshotId: string) {
+  const snap = visibleSnapshot(s.catalog.getSnapshot(checkSnapshotId(snapshotId)), ctx, snapshotId);
+  const state = s.engine.status(snap.id)?.state ?? 'error';
+  if (state !== 'completed') throw new CatalogError('INCORRECT_STATE', `Snapshot '${snap.id}' is ${state}: volumes can only be created from completed snapshots.`);
+  if (!snapshotUsable(s, snap)) throw new CatalogError('INCORRECT_STATE', `Snapshot '${snap.id}' is in the archive tier: restore it first (RestoreSnapshotTier).`);
+  return snap;
+}
+
+async function becomeAvailable(s: Services, id: string, afterMs: number): Promise<void> {
+  await new Promise((resolve) => setTimeout(resolve, afterMs).unref());
+  await s.lock.run(async () => {
+    const v = s.catalog.getVolume(id);
+    if (v?.state === 'creating') await s.catalog.saveVolume({ ...v, state: 'available' });
+  });
+}
+
+export async function deleteVolume(s: Services, ctx: CallerContext, volumeId: string): Promise<void> {
+  const v = callerVolume(s, ctx, volumeId);
+  if (v.attachments.length > 0 || v.state === 'in-use') {
+    const to = v.attachments.map((a) => a.instanceId).join(', ');
+    throw new CatalogError('VOLUME_IN_USE', `Volume ${v.id} is currently attached to ${to || 'an instance'}.`);
+  }
+  if (v.state !== 'available' && v.state !== 'error') {
+    throw new CatalogError('INCORRECT_STATE', `The volume '${v.id}' is '${v.state}' and cannot be deleted now.`);
+  }
+  checkDryRun(ctx);
+  await s.lock.run(async () => {
+    const current = callerVolume(s, ctx, volumeId);
+    if (current.state === 'deleting') return;
+    await s.catalog.saveVolume({ ...current, state: 'deleting' });
+  });
+  // Freeing the volume's blocks takes time proportional to what was written: EC2 also answers
+  // at once and shows `deleting` meanwhile.
+  track(s, purgeVolume(s, volumeId));
+}
+
+/** The core deletion; the catalog record goes in the same batch. Also resumes deletions after a restart. */
+export async function purgeVolume(s: Services, volumeId: string): Promise<void> {
+  const records = [s.catalog.volumeDeletion(volumeId), s.catalog.modificationDeletion(volumeId)];
+  try {
+    await s.store.deleteVolume(volumeId, records);
+  } catch (err) {
+    if ((err as { code?: string }).code !== 'VOLUME_NOT_FOUND') throw err;
+    await s.store.records.write(records); // already gone from the core (a crash in between)
+  }
+  s.catalog.removeVolume(volumeId);
+  s.catalog.removeModification(volumeId);
+}
+
+export function describeVolumes(s: Services, ctx: CallerContext, input: DescribeVolumesInput): Page<VolumeView> {
+  const ids = input.volumeIds ?? [];
+  if (ids.length > 0 && input.maxResults !== undefined) {
+    throw new CatalogError('INVALID_PARAMETER_COMBINATION', 'The parameter volumeSet cannot be used with the parameter maxResults');
+  }
+  const filter = compileFilters(VOLUME_FILTERS, input.filters);
+  let candidates: Iterable<VolumeMeta>;
+  if (ids.length > 0) {
+    candidates = [...new Set(ids)].map((id) => callerVolume(s, ctx, id)).sort((a, b) => a.seq - b.seq);
+  } else if (filter.ids) {
+    candidates = [...filter.ids]
+      .map((id) => s.catalog.getVolume(id))
+      .filter((v): v is VolumeMeta => v !== undefined && v.accountId === ctx.accountId && v.region === ctx.region)
+      .sort((a, b) => a.seq - b.seq);
+  } else {
+    candidates = s.catalog.volumesOf(ctx.accountId, ctx.region);
+  }
+  return pageOf(candidates, volumeView, filter.matches, input, { min: 5, max: 500 });
+}

@@ -1,0 +1,84 @@
+/** The data plane over real HTTP: byte-exact reads and writes, streaming, and JSON errors with proper statuses. */
+import { Readable } from 'node:stream';
+import { CreateVolumeCommand, type EC2Client } from '@aws-sdk/client-ec2';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Rng } from '../support/random.js';
+import { getBytes, putBytes, startSimServer, type SimServer } from '../support/sim-server.js';
+
+let s: SimServer;
+let ec2: EC2Client;
+const MiB = 1024 * 1024;
+const GiB = 1024 * MiB;
+const volume = async (size = 1) => (await ec2.send(new CreateVolumeCommand({ AvailabilityZone: 'us-east-1a', Size: size }))).VolumeId!;
+
+beforeAll(async () => {
+  s = await startSimServer();
+  ec2 = s.client();
+});
+afterAll(() => s.close());
+
+describe('data plane', () => {
+  it('writes and reads back exact bytes at unaligned offsets; unwritten bytes read as zeros', async () => {
+    const v = await volume();
+    const data = new Rng(1).bytes(700_001);
+    const res = await putBytes(s.endpoint, v, 12_345, data);
+    expect([res.status, await res.json()]).toEqual([200, { volumeId: v, offset: 12_345, length: 700_001 }]);
+    const back = await getBytes(s.endpoint, v, 12_000, 701_000);
+    expect(back.subarray(0, 345).every((b) => b === 0)).toBe(true);
+    expect(back.subarray(345, 345 + 700_001).equals(data)).toBe(true);
+    expect(back.subarray(345 + 700_001).every((b) => b === 0)).toBe(true);
+    const flush = await fetch(`${s.endpoint}/data/volumes/${v}/flush`, { method: 'POST' });
+    expect([flush.status, await flush.json()]).toEqual([200, { volumeId: v, flushed: true }]);
+  });
+
+  it('streams large bodies in both directions, with and without Content-Length', async () => {
+    const v = await volume();
+    const data = new Rng(2).bytes(20 * MiB + 3);
+    // Chunked (no Content-Length), starting just before an 8 MiB boundary.
+    const start = 8 * MiB - 5;
+    const chunks = Array.from({ length: Math.ceil(data.length / (3 * MiB)) }, (_, i) => data.subarray(i * 3 * MiB, (i + 1) * 3 * MiB));
+    const res = await fetch(`${s.endpoint}/data/volumes/${v}?offset=${start}`, {
+      method: 'PUT', body: Readable.toWeb(Readable.from(chunks)) as ReadableStream, duplex: 'half',
+    } as RequestInit);
+    expect(res.status).toBe(200);
+    const back = await getBytes(s.endpoint, v, start, data.length);
+    expect(back.length).toBe(data.length);
+    expect(back.equals(data)).toBe(true);
+  });
+
+  it('answers JSON errors: 404 unknown volume, 400 bad input, 416 out of range, 413 too large, 409 wrong state', async () => {
+    const v = await volume(4);
+    const call = async (method: string, path: string, body?: Buffer) => {
+      const res = await fetch(`${s.endpoint}${path}`, { method, ...(body ? { body } : {}) });
+      return { status: res.status, body: (await res.json()) as { code: string; message: string }, range: res.headers.get('content-range') };
+    };
+    expect(await call('GET', '/data/volumes/vol-0123456789abcdef0?offset=0&length=1')).toMatchObject({ status: 404, body: { code: 'VOLUME_NOT_FOUND' } });
+    expect(await call('PUT', '/data/volumes/vol-0123456789abcdef0?offset=0', Buffer.alloc(1))).toMatchObject({ status: 404 });
+    expect(await call('POST', '/data/volumes/vol-0123456789abcdef0/flush')).toMatchObject({ status: 404 });
+    expect(await call('GET', '/data/volumes/vol-nope?offset=0&length=1')).toMatchObject({ status: 400, body: { code: 'VOLUME_ID_MALFORMED' } });
+    expect(await call('GET', `/data/volumes/${v}?offset=0`)).toMatchObject({ status: 400, body: { code: 'MISSING_PARAMETER' } });
+    expect(await call('GET', `/data/volumes/${v}?offset=-1&length=1`)).toMatchObject({ status: 400, body: { code: 'INVALID_PARAMETER_VALUE' } });
+    expect(await call('GET', `/data/volumes/${v}?offset=${4 * GiB - 1}&length=2`)).toMatchObject({ status: 416, body: { code: 'OFFSET_OUT_OF_RANGE' }, range: `bytes */${4 * GiB}` });
+    expect(await call('PUT', `/data/volumes/${v}?offset=${4 * GiB - 1}`, Buffer.alloc(2))).toMatchObject({ status: 416 });
+    const big = await call('GET', `/data/volumes/${v}?offset=0&length=${GiB + 1}`);
+    expect(big).toMatchObject({ status: 413, body: { code: 'PAYLOAD_TOO_LARGE' } });
+    expect(big.body.message).toMatch(/limited to 1073741824 bytes/);
+    expect((await getBytes(s.endpoint, v, 4 * GiB - 1, 1)).length).toBe(1); // the last byte is in range
+
+    const meta = s.sim.catalog.getVolume(v)!;
+    s.sim.catalog.setVolume({ ...meta, state: 'creating' });
+    try {
+      expect(await call('PUT', `/data/volumes/${v}?offset=0`, Buffer.alloc(1))).toMatchObject({ status: 409, body: { code: 'INCORRECT_STATE' } });
+      expect(await call('GET', `/data/volumes/${v}?offset=0&length=1`)).toMatchObject({ status: 409 });
+    } finally {
+      s.sim.catalog.setVolume(meta);
+    }
+    expect(await call('GET', '/no/such/route')).toMatchObject({ status: 404, body: { code: 'NOT_FOUND' } });
+  });
+
+  it('health is 200 once ready; reset is not there without --allow-reset', async () => {
+    const health = await fetch(`${s.endpoint}/_ebs-sim/health`);
+    expect([health.status, await health.json()]).toEqual([200, { status: 'ok' }]);
+    expect((await fetch(`${s.endpoint}/_ebs-sim/reset`, { method: 'POST' })).status).toBe(404);
+  });
+});
