@@ -9,6 +9,7 @@ const SUITES: Record<string, string> = {
   core: 'core',
   copy: 'copy',
   ec2: 'ec2',
+  nbd: 'nbd',
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
