@@ -259,7 +259,7 @@ async function openParts(options: SimulatorOptions): Promise<Parts> {
     objects = new ThrottleStore(await openObjectStore(options.objectStore), { bytesPerSecond: options.copyRate });
     // Progress moves at checkpoints: every 4 blocks (2 MiB) keeps small snapshots' progress honest too.
     const engine = await CopyEngine.open({
-      store, objects, checkpointEvery: 4, ...(options.copyConcurrency ? { concurrency: options.copyConcurrency } : {}),
+      store, objects, ...(options.copyConcurrency ? { concurrency: options.copyConcurrency } : {}),
     });
     const catalog = await Catalog.load(store.records);
     const timings: Timings = {

@@ -6,9 +6,12 @@
 export const CATALOG_ERROR_CODES = [
   'VOLUME_ID_MALFORMED',
   'SNAPSHOT_ID_MALFORMED',
+  'INSTANCE_ID_MALFORMED',
   'RESOURCE_ID_INVALID',
   'VOLUME_NOT_FOUND',
   'SNAPSHOT_NOT_FOUND',
+  'INSTANCE_NOT_FOUND',
+  'ATTACHMENT_NOT_FOUND',
   'MISSING_PARAMETER',
   'INVALID_PARAMETER_VALUE',
   'INVALID_PARAMETER_COMBINATION',
@@ -18,6 +21,8 @@ export const CATALOG_ERROR_CODES = [
   'INCORRECT_STATE',
   'INCORRECT_MODIFICATION_STATE',
   'VOLUME_IN_USE',
+  'VOLUME_ZONE_MISMATCH',
+  'INCORRECT_INSTANCE_STATE',
   'CONCURRENT_SNAPSHOT_LIMIT_EXCEEDED',
   'SNAPSHOT_RATE_EXCEEDED',
   'TAG_LIMIT_EXCEEDED',
@@ -49,6 +54,10 @@ export const missingParameter = (name: string) =>
   new CatalogError('MISSING_PARAMETER', `The request must contain the parameter ${name}`);
 export const volumeNotFound = (id: string) => new CatalogError('VOLUME_NOT_FOUND', `The volume '${id}' does not exist.`);
 export const snapshotNotFound = (id: string) => new CatalogError('SNAPSHOT_NOT_FOUND', `The snapshot '${id}' does not exist.`);
+export function instanceNotFound(ids: readonly string[]): CatalogError {
+  const list = ids.map((id) => `'${id}'`).join(', ');
+  return new CatalogError('INSTANCE_NOT_FOUND', ids.length === 1 ? `The instance ID ${list} does not exist` : `The instance IDs ${list} do not exist`);
+}
 export const dryRunOperation = () =>
   new CatalogError('DRY_RUN_OPERATION', 'Request would have succeeded, but DryRun flag is set.');
 export const unauthorized = () =>

@@ -10,6 +10,7 @@ export const NS = {
   snapshot: 'ec2-snapshot',
   modification: 'ec2-volume-modification',
   account: 'ec2-account',
+  instance: 'ec2-instance',
 } as const;
 
 export interface Tag {
@@ -28,9 +29,12 @@ export type VolumeState = 'creating' | 'available' | 'in-use' | 'deleting' | 'er
 export interface Attachment {
   instanceId: string;
   device: string;
+  /** As stored; `attachmentsAt()` (attachments.ts) derives what the clock says it is now. */
   state: 'attaching' | 'attached' | 'detaching' | 'detached' | 'busy';
   attachTime: string;
   deleteOnTermination: boolean;
+  /** When `attaching` becomes `attached`, or a `detaching` attachment is gone. */
+  settleTime?: string;
 }
 
 export interface VolumeMeta {
@@ -126,4 +130,40 @@ export interface AccountSettings {
   ebsEncryptionByDefault: boolean;
   /** Customer key for encryption by default; absent: the AWS managed key. */
   defaultKmsKeyId?: string;
+}
+
+/** EC2's instance states; pending, stopping and shutting-down settle by the clock (instance-states.ts). */
+export type InstanceStateName = 'pending' | 'running' | 'shutting-down' | 'terminated' | 'stopping' | 'stopped';
+
+/**
+ * A simulated instance: no CPU, only what EBS sees of it (a zone, a state, block devices). Its
+ * volumes are not listed here: each volume's `attachments` is the one source of truth.
+ */
+export interface InstanceMeta {
+  id: string;
+  seq: number;
+  accountId: string;
+  region: string;
+  reservationId: string;
+  amiLaunchIndex: number;
+  imageId: string;
+  instanceType: string;
+  keyName?: string;
+  availabilityZone: string;
+  availabilityZoneId: string;
+  rootDeviceName: string;
+  privateIpAddress: string;
+  /** The last start (EC2 updates LaunchTime on every start). */
+  launchTime: string;
+  /** The state entered at `stateSince`; a transitional one settles into the next at `stateUntil`. */
+  state: InstanceStateName;
+  stateSince: string;
+  stateUntil?: string;
+  /** "User initiated (…)" after a stop or terminate. */
+  stateTransitionReason: string;
+  tags: Tag[];
+  /** Set once a terminated instance's volumes were detached (and DeleteOnTermination ones deleted). */
+  released?: boolean;
+  clientToken?: string;
+  clientTokenFingerprint?: string;
 }

@@ -92,17 +92,21 @@ export class CopyEngine {
     targets: Array<{ volumeId: string; snapshotId?: string }>,
     options: { records?: RecordPut[] } = {},
   ): Promise<CopyStatus[]> {
-    const snaps = await this.store.snapshotMany(
+    const groupId = targets.length > 1 ? randomUUID() : undefined;
+    let statuses: CopyStatus[] = [];
+    // The copy statuses are built from the frozen snapshots and ride in the freeze's batch.
+    await this.store.snapshotMany(
       targets.map((t) => ({ volumeId: t.volumeId, id: t.snapshotId ?? newSnapshotId() })),
       options.records,
+      (snaps) => {
+        statuses = snaps.map((s) => ({
+          ...this.newStatus(s.id, s.volumeId, s.volumeSize, s.blockSize, s.parentId ?? s.backing?.snapshotId ?? null, s.createdAt),
+          blocksTotal: s.entries,
+          ...(groupId ? { groupId } : {}),
+        }));
+        return statuses.map((st) => ({ namespace: COPY_NAMESPACE, id: st.snapshotId, value: st }));
+      },
     );
-    const groupId = snaps.length > 1 ? randomUUID() : undefined;
-    const statuses = snaps.map((s) => ({
-      ...this.newStatus(s.id, s.volumeId, s.volumeSize, s.blockSize, s.parentId ?? s.backing?.snapshotId ?? null, s.createdAt),
-      blocksTotal: s.entries,
-      ...(groupId ? { groupId } : {}),
-    }));
-    await this.store.records.write(statuses.map((st) => ({ namespace: COPY_NAMESPACE, id: st.snapshotId, value: st })));
     for (const st of statuses) {
       this.statuses.set(st.snapshotId, st);
       this.startJob(st);
@@ -111,13 +115,13 @@ export class CopyEngine {
   }
 
   /** A new snapshot holding the source's blocks (no upload: the block store is shared). */
-  async copySnapshot(sourceId: string, options: { snapshotId?: string } = {}): Promise<CopyStatus> {
+  async copySnapshot(sourceId: string, options: { snapshotId?: string; records?: RecordPut[] } = {}): Promise<CopyStatus> {
     const source = this.live(sourceId);
     const st: CopyStatus = {
       ...this.newStatus(options.snapshotId ?? newSnapshotId(), source.volumeId, source.volumeSize, source.blockSize, sourceId, new Date().toISOString()),
       copiedFrom: sourceId,
     };
-    await this.store.records.put(COPY_NAMESPACE, st.snapshotId, st);
+    await this.store.records.write([...(options.records ?? []), { namespace: COPY_NAMESPACE, id: st.snapshotId, value: st }]);
     this.statuses.set(st.snapshotId, st);
     this.startJob(st);
     return { ...st };
@@ -210,12 +214,20 @@ export class CopyEngine {
     this.events.on(event, listener);
   }
 
-  /** Stops every job; pending copies stay pending and resume at the next open. */
-  async close(): Promise<void> {
+  /**
+   * Stops every job; pending copies stay pending and resume at the next open. Waits at most
+   * `graceMs` for uploads already in flight (a throttled one can take long): they are
+   * idempotent, so one that lands after the close changes nothing, and its job, stopped,
+   * records nothing more.
+   */
+  async close(graceMs = 1000): Promise<void> {
     this.closing = true;
     const all = [...this.jobs.values(), ...this.hydrationJobs.values()];
     for (const job of all) job.abort.abort('close' satisfies StopReason);
-    await Promise.all(all.map((j) => j.done));
+    let timer: NodeJS.Timeout | undefined;
+    const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)));
+    await Promise.race([Promise.all(all.map((j) => j.done)), grace]);
+    clearTimeout(timer);
   }
 
   // ---- jobs ----
@@ -226,12 +238,12 @@ export class CopyEngine {
     const save = (s: CopyStatus, records?: RecordPut[]) => this.save(s, records);
     const run = st.copiedFrom
       ? runManifestCopy(
-          { repo: this.repo, concurrency: this.concurrency, checkpointEvery: this.checkpointEvery, save, sourceManifest: (p) => this.manifestOnceSettled(p) },
+          { repo: this.repo, concurrency: this.concurrency, checkpointEvery: this.checkpointEvery, save, sourceManifest: (p) => this.manifestOnceSettled(p, abort.signal) },
           st,
           abort.signal,
         )
       : runSnapshotCopy(
-          { store: this.store, repo: this.repo, concurrency: this.concurrency, checkpointEvery: this.checkpointEvery, save, parentManifest: (p) => this.manifestOnceSettled(p) },
+          { store: this.store, repo: this.repo, concurrency: this.concurrency, checkpointEvery: this.checkpointEvery, save, parentManifest: (p) => this.manifestOnceSettled(p, abort.signal) },
           st,
           abort.signal,
         );
@@ -257,10 +269,15 @@ export class CopyEngine {
     }
   }
 
-  private async manifestOnceSettled(snapshotId: string) {
+  /** The parent's manifest once its copy settled (undefined if it failed); stops waiting on abort. */
+  private async manifestOnceSettled(snapshotId: string, signal: AbortSignal) {
     const st = this.statuses.get(snapshotId);
     if (!st) return undefined;
-    const settled = await this.settled(snapshotId);
+    const aborted = new Promise<never>((_, reject) => {
+      if (signal.aborted) reject(signal.reason);
+      signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+    });
+    const settled = await Promise.race([this.settled(snapshotId), aborted]);
     return settled.state === 'completed' ? this.repo.getManifest(snapshotId) : undefined;
   }
 

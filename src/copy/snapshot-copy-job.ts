@@ -42,8 +42,13 @@ export async function runSnapshotCopy(deps: CopyJobDeps, initial: CopyStatus, si
   let unsaved: RecordPut[] = [];
   let saving = Promise.resolve();
 
+  // Progress is published only once persisted, so it never goes back after a restart; a
+  // checkpoint every percent (and every `checkpointEvery` blocks) keeps it moving.
+  let lastPercent = -1;
   const checkpoint = (force = false) => {
-    if (!force && unsaved.length < deps.checkpointEvery) return saving;
+    const percent = status.blocksTotal > 0 ? Math.floor((100 * done.size) / status.blocksTotal) : 0;
+    if (!force && unsaved.length < deps.checkpointEvery && percent <= lastPercent) return saving;
+    lastPercent = percent;
     const records = unsaved;
     unsaved = [];
     const snapshotOfStatus = { ...status, blocksDone: done.size };

@@ -169,6 +169,25 @@ export class BlockStore {
     return [...this.volumes.values()].filter((v) => v.state === 'available').map((v) => ({ ...v }));
   }
 
+  /**
+   * Grows a volume. Nothing moves: blocks past the old end were never written and read as
+   * zeros, and the old last block's tail was stored as zeros. Snapshots keep their size.
+   */
+  async resizeVolume(id: string, size: number, records?: RecordPut[]): Promise<VolumeRecord> {
+    return this.exclusive(async () => {
+      const vol = { ...this.getVolume(id) };
+      if (!Number.isSafeInteger(size) || size < vol.size || size > MAX_VOLUME_SIZE) {
+        throw invalidArgument(`a volume can only grow, up to 64 TiB: ${vol.size} -> ${size} bytes`);
+      }
+      vol.size = size;
+      const tx = new WriteTx();
+      this.stageVolume(tx, vol);
+      this.records.stage(tx, records);
+      await this.commit(tx);
+      return { ...vol };
+    });
+  }
+
   /** Frees what only the live volume sees; its snapshots stay readable. */
   async deleteVolume(id: string, records?: RecordPut[]): Promise<void> {
     await this.exclusive(async () => {
@@ -338,8 +357,15 @@ export class BlockStore {
     return snap!;
   }
 
-  /** Freezes several volumes at one instant, in one batch: crash-consistent across them. */
-  async snapshotMany(targets: Array<{ volumeId: string; id?: string }>, records?: RecordPut[]): Promise<SnapshotRecord[]> {
+  /**
+   * Freezes several volumes at one instant, in one batch: crash-consistent across them.
+   * `recordsFor` may add records built from the frozen snapshots to that same batch.
+   */
+  async snapshotMany(
+    targets: Array<{ volumeId: string; id?: string }>,
+    records?: RecordPut[],
+    recordsFor?: (snaps: SnapshotRecord[]) => RecordPut[],
+  ): Promise<SnapshotRecord[]> {
     return this.exclusive(async () => {
       const tx = new WriteTx();
       const now = new Date();
@@ -353,9 +379,10 @@ export class BlockStore {
         return snap;
       });
       for (const s of snaps) {
-        if (await this.db.get(keys.snapshotKey(s.id))) throw new CoreError('SNAPSHOT_EXISTS', `The snapshot '${s.id}' already exists.`);
+        if (this.db.getSync(keys.snapshotKey(s.id))) throw new CoreError('SNAPSHOT_EXISTS', `The snapshot '${s.id}' already exists.`);
       }
       this.records.stage(tx, records);
+      this.records.stage(tx, recordsFor?.(snaps));
       await this.commit(tx);
       return snaps;
     });

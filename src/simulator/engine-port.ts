@@ -14,7 +14,7 @@ export interface SnapshotEngine {
   /** Deferred until the copy settles if it is still pending. */
   deleteSnapshot(snapshotId: string, options?: { records?: RecordPut[] }): Promise<void>;
   /** A new snapshot sharing the source's blocks. */
-  copySnapshot(sourceId: string, options?: { snapshotId?: string }): Promise<CopyStatus>;
+  copySnapshot(sourceId: string, options?: { snapshotId?: string; records?: RecordPut[] }): Promise<CopyStatus>;
   /** O(1): the volume loads lazily and hydrates in the background. */
   restoreVolume(input: { snapshotId: string; volumeId?: string; size?: number; records?: RecordPut[] }): Promise<VolumeRecord>;
   hydration(volumeId: string): { blocksTotal: number; blocksDone: number; state: 'hydrating' | 'done' } | undefined;

@@ -239,16 +239,9 @@ export async function copySnapshot(s: Services, ctx: CallerContext, input: CopyS
       archived: false,
       copiedFrom: { snapshotId: source.id, region: sourceRegion },
     };
-    // The record goes first: a crash before the engine has the copy leaves a visible `error`
-    // snapshot the user can delete, never a copy nobody can see.
-    await s.catalog.saveSnapshot(meta);
-    try {
-      await s.engine.copySnapshot(source.id, { snapshotId: id });
-    } catch (err) {
-      await s.store.records.write([s.catalog.snapshotDeletion(id)]);
-      s.catalog.removeSnapshot(id);
-      throw err;
-    }
+    // The catalog record rides in the engine's batch: the copy and its EC2 view appear together.
+    await s.engine.copySnapshot(source.id, { snapshotId: id, records: [s.catalog.snapshotRecord(meta)] });
+    s.catalog.setSnapshot(meta);
     return { snapshotId: id, tags };
   });
 }

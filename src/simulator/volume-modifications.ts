@@ -48,17 +48,6 @@ export function modificationView(m: ModificationMeta, now = Date.now()): Modific
   };
 }
 
-type Resize = (id: string, size: number) => Promise<unknown>;
-
-/** BlockStore has no resize yet: until it does, growing is refused with a clear error. */
-function coreResize(store: BlockStore): Resize {
-  const resize = (store as unknown as { resizeVolume?: Resize }).resizeVolume;
-  if (typeof resize !== 'function') {
-    throw new CatalogError('UNSUPPORTED_OPERATION', 'Growing a volume needs BlockStore.resizeVolume, which this build of ebs-sim lacks; type, IOPS and throughput can be modified.');
-  }
-  return resize.bind(store);
-}
-
 export async function modifyVolume(s: Services, ctx: CallerContext, input: ModifyVolumeInput): Promise<ModificationView> {
   return s.lock.run(async () => {
     const v = callerVolume(s, ctx, input.volumeId);
@@ -87,9 +76,7 @@ export async function modifyVolume(s: Services, ctx: CallerContext, input: Modif
     if (same) {
       throw invalidValue(`Modification of ${v.id} changes nothing: give a larger Size, or a new VolumeType, Iops, Throughput or MultiAttachEnabled.`);
     }
-    const grow = sizeGiB > v.sizeGiB ? coreResize(s.store) : undefined;
     checkDryRun(ctx);
-    await grow?.(v.id, sizeGiB * GIB);
     const now = Date.now();
     const m: ModificationMeta = {
       volumeId: v.id,
@@ -105,7 +92,10 @@ export async function modifyVolume(s: Services, ctx: CallerContext, input: Modif
     const updated = { ...v, ...target };
     if (target.iops === undefined) delete updated.iops;
     if (target.throughput === undefined) delete updated.throughput;
-    await s.store.records.write([s.catalog.volumeRecord(updated), s.catalog.modificationRecord(m)]);
+    const records = [s.catalog.volumeRecord(updated), s.catalog.modificationRecord(m)];
+    // Growing changes the core's size in the same batch as the catalog's records.
+    if (sizeGiB > v.sizeGiB) await s.store.resizeVolume(v.id, sizeGiB * GIB, records);
+    else await s.store.records.write(records);
     s.catalog.setVolume(updated);
     s.catalog.setModification(m);
     return modificationView(m, now);

@@ -158,6 +158,31 @@ describe('deleting snapshots', () => {
   });
 });
 
+describe('stopping', () => {
+  it('closes at once while a copy waits for its still-pending parent, and resumes both at the next open', async () => {
+    const throttled = new ThrottleStore(new MemoryStore(), { bytesPerSecond: 64 * 1024 });
+    const env = await copyEnv(throttled);
+    try {
+      const vol = await env.store.createVolume({ size: 1024 ** 3 });
+      await env.store.write(vol.id, 0, rng.bytes(4 * B));
+      const [first] = await env.engine.createSnapshots([{ volumeId: vol.id }]);
+      // Nothing new: the second copy has no block to upload and goes straight to waiting for its parent.
+      const [second] = await env.engine.createSnapshots([{ volumeId: vol.id }]);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const t = performance.now();
+      const closing = env.engine.close(30_000); // a long grace: every job must really stop
+      throttled.setRate(undefined); // uploads already in flight may finish
+      await closing;
+      expect(performance.now() - t).toBeLessThan(5_000);
+      await env.reopen();
+      expect(await env.engine.settled(first!.snapshotId)).toMatchObject({ state: 'completed' });
+      expect(await env.engine.settled(second!.snapshotId)).toMatchObject({ state: 'completed', blocksDone: 0 });
+    } finally {
+      await env.close();
+    }
+  });
+});
+
 describe('copies and restores', () => {
   it('copies a snapshot without uploading a block', () =>
     withEnv(new MemoryStore(), async ({ store, engine, objects }) => {

@@ -118,6 +118,23 @@ describe('writes and reads', () => {
   });
 });
 
+describe('growing a volume', () => {
+  it('reads zeros past the old end, keeps old snapshots at their size, and only grows', async () => {
+    const size = GiB + 1000; // the old last block is partial
+    const vol = await store.createVolume({ size });
+    await store.write(vol.id, size - 10, Buffer.alloc(10, 7));
+    const snap = await store.snapshot(vol.id);
+    await store.resizeVolume(vol.id, 2 * GiB);
+    expect((await store.read(vol.id, size - 10, 20)).equals(Buffer.concat([Buffer.alloc(10, 7), Buffer.alloc(10)]))).toBe(true);
+    await store.write(vol.id, 2 * GiB - 3, Buffer.from('end'));
+    expect((await store.read(vol.id, 2 * GiB - 3, 3)).toString()).toBe('end');
+    expect((await store.getSnapshot(snap.id)).volumeSize).toBe(size);
+    await expectCode(store.readSnapshot(snap.id, size - 1, 2), 'OFFSET_OUT_OF_RANGE');
+    await expectCode(store.resizeVolume(vol.id, GiB), 'INVALID_ARGUMENT');
+    expect((await store.fsck()).ok).toBe(true);
+  });
+});
+
 describe('concurrent writes', () => {
   it('applies concurrent writes in call order, and a snapshot taken among them holds exactly those before it', async () => {
     const vol = await store.createVolume({ size: GiB });

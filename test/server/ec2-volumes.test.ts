@@ -114,20 +114,15 @@ describe('volumes', () => {
     expect((await ec2Error(ec2.send(new ModifyVolumeCommand({ VolumeId: v, VolumeType: 'gp3' })))).name).toBe('InvalidParameterValue');
   });
 
-  it('ModifyVolume grows a volume, and the data plane reaches the new bytes', async ({ skip }) => {
-    if (typeof (s.sim.store as unknown as { resizeVolume?: unknown }).resizeVolume !== 'function') {
-      // Until BlockStore.resizeVolume exists, growing is refused with a clear error.
-      const v = (await create({ Size: 1 })).VolumeId!;
-      await waitUntilVolumeAvailable({ client: ec2, maxWaitTime: 10, minDelay: 0.2, maxDelay: 0.5 }, { VolumeIds: [v] });
-      const e = await ec2Error(ec2.send(new ModifyVolumeCommand({ VolumeId: v, Size: 2 })));
-      expect([e.name, e.message]).toEqual(['UnsupportedOperation', expect.stringMatching(/resizeVolume/)]);
-      skip('BlockStore.resizeVolume is not there yet');
-    }
+  it('ModifyVolume grows a volume, and the data plane reaches the new bytes', async () => {
     const v = (await create({ Size: 1 })).VolumeId!;
     await waitUntilVolumeAvailable({ client: ec2, maxWaitTime: 10, minDelay: 0.2, maxDelay: 0.5 }, { VolumeIds: [v] });
+    expect((await putBytes(s.endpoint, v, 2 * 1024 ** 3 - 4096, Buffer.alloc(4096, 5))).status).toBe(416); // past the end
     await ec2.send(new ModifyVolumeCommand({ VolumeId: v, Size: 2 }));
     expect((await ec2.send(new DescribeVolumesCommand({ VolumeIds: [v] }))).Volumes![0]!.Size).toBe(2);
+    expect(s.sim.store.getVolume(v).size).toBe(2 * 1024 ** 3);
     expect((await putBytes(s.endpoint, v, 2 * 1024 ** 3 - 4096, Buffer.alloc(4096, 5))).status).toBe(200);
+    expect((await s.sim.store.read(v, 2 * 1024 ** 3 - 4096, 4096)).equals(Buffer.alloc(4096, 5))).toBe(true);
   });
 });
 

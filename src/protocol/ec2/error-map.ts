@@ -36,6 +36,9 @@ export const EC2_ERROR_MAP: Record<MappedErrorCode, Ec2ErrorTarget> = {
   // catalog
   VOLUME_ID_MALFORMED: client('InvalidVolumeID.Malformed'),
   SNAPSHOT_ID_MALFORMED: client('InvalidSnapshotID.Malformed'),
+  INSTANCE_ID_MALFORMED: client('InvalidInstanceID.Malformed'),
+  INSTANCE_NOT_FOUND: client('InvalidInstanceID.NotFound'),
+  ATTACHMENT_NOT_FOUND: client('InvalidAttachment.NotFound'),
   RESOURCE_ID_INVALID: client('InvalidID'),
   MISSING_PARAMETER: client('MissingParameter'),
   INVALID_PARAMETER_VALUE: client('InvalidParameterValue'),
@@ -46,6 +49,8 @@ export const EC2_ERROR_MAP: Record<MappedErrorCode, Ec2ErrorTarget> = {
   INCORRECT_STATE: client('IncorrectState'),
   INCORRECT_MODIFICATION_STATE: client('IncorrectModificationState'),
   VOLUME_IN_USE: client('VolumeInUse'),
+  VOLUME_ZONE_MISMATCH: client('InvalidVolume.ZoneMismatch'),
+  INCORRECT_INSTANCE_STATE: client('IncorrectInstanceState'),
   CONCURRENT_SNAPSHOT_LIMIT_EXCEEDED: client('ConcurrentSnapshotLimitExceeded'),
   SNAPSHOT_RATE_EXCEEDED: client('SnapshotCreationPerVolumeRateExceeded'),
   TAG_LIMIT_EXCEEDED: client('TagLimitExceeded'),
