@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 /** The `ebs-sim` command: `serve` and `fsck`. */
+import { CoreError } from '../core/errors.js';
 import { fsck, FSCK_HELP, parseFsckArgs } from './fsck.js';
 import { parseServeArgs, SERVE_HELP } from './serve-args.js';
 import { UsageError } from './usage-error.js';
@@ -57,7 +58,9 @@ main(process.argv.slice(2)).then(
     // parseArgs' own errors (unknown option, missing value) are usage errors too.
     const usage = err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
     const hint = usage && !(err instanceof UsageError) ? ` See 'ebs-sim ${process.argv[2] ?? ''} --help'.` : '';
-    process.stderr.write(usage ? `ebs-sim: ${(err as Error).message}${hint}\n` : `ebs-sim: ${(err as Error).stack ?? String(err)}\n`);
+    // Expected operational failures (data directory in use, port taken) need no stack trace.
+    const known = usage || err instanceof CoreError || (err as { code?: string }).code === 'EADDRINUSE';
+    process.stderr.write(known ? `ebs-sim: ${(err as Error).message}${hint}\n` : `ebs-sim: ${(err as Error).stack ?? String(err)}\n`);
     process.exitCode = usage ? 2 : 1;
   },
 );

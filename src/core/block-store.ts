@@ -114,8 +114,8 @@ export class BlockStore {
       new ClassicLevel<Buffer, Buffer>(join(dir, name), { keyEncoding: 'buffer', valueEncoding: 'buffer', writeBufferSize });
     const db = level('meta', 8 * 1024 * 1024);
     const chunkDb = level('chunks', opts.writeBufferSize ?? 64 * 1024 * 1024);
-    await db.open();
-    await chunkDb.open();
+    await openLevel(db, dir);
+    await openLevel(chunkDb, dir);
     const store = new BlockStore(db, chunkDb, opts.hasher ?? (await loadChunkHasher()), opts);
     await store.chunks.recover();
     for await (const value of db.values(keys.prefixRange(keys.volumePrefix()))) {
@@ -556,6 +556,18 @@ export class BlockStore {
 
 function snapshotView(snap: SnapshotRecord): ReadView {
   return { volumeId: snap.volumeId, gen: snap.gen, size: snap.volumeSize, blockSize: snap.blockSize, backing: snap.backing };
+}
+
+/** Opens a LevelDB, turning "another process holds it" into an error that says so. */
+async function openLevel(db: ClassicLevel<Buffer, Buffer>, dir: string): Promise<void> {
+  try {
+    await db.open();
+  } catch (err) {
+    if ((err as { cause?: { code?: string } }).cause?.code === 'LEVEL_LOCKED') {
+      throw new CoreError('STORE_LOCKED', `the data directory ${dir} is in use by another process (another ebs-sim?)`, { cause: err });
+    }
+    throw err;
+  }
 }
 
 function checkVolumeGeometry(size: number, blockSize: number): void {

@@ -14,6 +14,7 @@ export const CORE_ERROR_CODES = [
   'BACKING_UNAVAILABLE',
   'STORE_CLOSED',
   'STORE_FAILED',
+  'STORE_LOCKED',
   'CORRUPTION',
 ] as const;
 

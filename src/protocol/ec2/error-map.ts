@@ -32,6 +32,7 @@ export const EC2_ERROR_MAP: Record<MappedErrorCode, Ec2ErrorTarget> = {
   STORE_CLOSED: { ec2Code: 'Unavailable', httpStatus: 503 },
   // A failed write poisons the store until a restart: retrying cannot help.
   STORE_FAILED: { ec2Code: 'InternalError', httpStatus: 500 },
+  STORE_LOCKED: { ec2Code: 'Unavailable', httpStatus: 503 },
   CORRUPTION: { ec2Code: 'InternalError', httpStatus: 500 },
   // catalog
   VOLUME_ID_MALFORMED: client('InvalidVolumeID.Malformed'),
