@@ -51,7 +51,10 @@ export interface BackingSource {
 export interface BlockStoreOptions {
   /** fsync every acknowledged mutation (survives a machine crash, at a latency cost). */
   sync?: boolean;
-  /** Memtable size of the chunk database: big sequential writes want it large. Default 64 MiB. */
+  /**
+   * Memtable size of the chunk database: big sequential writes want it large, memory wants it
+   * small (LevelDB holds up to two). Default 32 MiB.
+   */
   writeBufferSize?: number;
   /** Newest-version heads cached per volume for the write path. */
   headCacheBlocks?: number;
@@ -113,9 +116,12 @@ export class BlockStore {
     const level = (name: string, writeBufferSize: number) =>
       new ClassicLevel<Buffer, Buffer>(join(dir, name), { keyEncoding: 'buffer', valueEncoding: 'buffer', writeBufferSize });
     const db = level('meta', 8 * 1024 * 1024);
-    const chunkDb = level('chunks', opts.writeBufferSize ?? 64 * 1024 * 1024);
+    const chunkDb = level('chunks', opts.writeBufferSize ?? 32 * 1024 * 1024);
     await openLevel(db, dir);
-    await openLevel(chunkDb, dir);
+    await openLevel(chunkDb, dir).catch(async (err: unknown) => {
+      await db.close();
+      throw err;
+    });
     const store = new BlockStore(db, chunkDb, opts.hasher ?? (await loadChunkHasher()), opts);
     await store.chunks.recover();
     for await (const value of db.values(keys.prefixRange(keys.volumePrefix()))) {
