@@ -12,14 +12,24 @@ import type { Page, PageRequest } from './catalog/pagination.js';
 import type { Tag } from './catalog/records.js';
 import type { TagInput } from './catalog/tags.js';
 import type {
-  ModificationView, RegionView, SnapshotAttributeView, SnapshotView, TagView, TierStatusView, VolumeView, ZoneView,
+  AttachmentView, InstanceStateChangeView, InstanceStatusView, ModificationView, RegionView, ReservationView, SnapshotAttributeView,
+  SnapshotView, TagView, TierStatusView, VolumeView, ZoneView,
 } from './catalog/views.js';
 import { BlockStore } from './core/block-store.js';
 import { Mutex } from './core/mutex.js';
 import { CopyEngine } from './copy/copy-engine.js';
+import type { ExportResolver } from './nbd/block-device.js';
+import { DEFAULT_DIRTY_EXPIRE_SECONDS } from './server/defaults.js';
 import { openObjectStore, parseObjectStoreSpec, ThrottleStore, type ObjectStore } from './object-store/index.js';
 import { track, type CallerContext, type Services, type Timings } from './simulator/context.js';
+import * as attachments from './simulator/attachments.js';
 import * as dataPlane from './simulator/data-plane.js';
+import { GuestDisks } from './simulator/guest-disks.js';
+import * as guestIo from './simulator/guest-io.js';
+import * as lifecycle from './simulator/instance-lifecycle.js';
+import * as instanceSnapshots from './simulator/instance-snapshots.js';
+import * as instances from './simulator/instances.js';
+import { listExports, openExport } from './simulator/nbd-exports.js';
 import * as encryption from './simulator/encryption.js';
 import * as regions from './simulator/regions.js';
 import * as attributes from './simulator/snapshot-attributes.js';
@@ -31,6 +41,7 @@ import * as volumes from './simulator/volumes.js';
 
 export type { CallerContext } from './simulator/context.js';
 export type { DataCaller } from './simulator/data-plane.js';
+export type { GuestFlushReport, GuestView } from './simulator/guest-io.js';
 
 export interface SimulatorOptions {
   /** LevelDB directory of the storage core and the catalog. */
@@ -48,7 +59,16 @@ export interface SimulatorOptions {
   volumeCreateDelayMs?: number;
   tieringMs?: number;
   modificationMs?: number;
+  /** How long instances stay pending, stopping, shutting-down (default 1 s). */
+  instanceStateMs?: number;
+  /** How long attachments stay attaching, detaching (default 500 ms). */
+  attachmentMs?: number;
+  /** Guest page caches write back pages dirty for this long (default 30, like Linux); 0: write-through. */
+  dirtyExpireSeconds?: number;
+  /** Above this many dirty bytes per attachment a guest write waits for writeback (default 64 MiB). */
+  maxDirtyBytes?: number;
 }
+
 
 interface Parts {
   store: BlockStore;
@@ -232,6 +252,95 @@ export class Simulator {
     this.live().objects.setRate(bytesPerSecond);
   }
 
+  // ---- instances and attachments ----
+
+  runInstances(ctx: CallerContext, input: instances.RunInstancesInput): Promise<ReservationView> {
+    return instances.runInstances(this.s, ctx, input);
+  }
+
+  describeInstances(ctx: CallerContext, input: instances.DescribeInstancesInput): Page<ReservationView> {
+    return instances.describeInstances(this.s, ctx, input);
+  }
+
+  describeInstanceStatus(ctx: CallerContext, input: instances.DescribeInstanceStatusInput): Page<InstanceStatusView> {
+    return instances.describeInstanceStatus(this.s, ctx, input);
+  }
+
+  startInstances(ctx: CallerContext, ids: string[]): Promise<InstanceStateChangeView[]> {
+    return lifecycle.startInstances(this.s, ctx, ids);
+  }
+
+  stopInstances(ctx: CallerContext, ids: string[]): Promise<InstanceStateChangeView[]> {
+    return lifecycle.stopInstances(this.s, ctx, ids);
+  }
+
+  rebootInstances(ctx: CallerContext, ids: string[]): Promise<void> {
+    return lifecycle.rebootInstances(this.s, ctx, ids);
+  }
+
+  terminateInstances(ctx: CallerContext, ids: string[]): Promise<InstanceStateChangeView[]> {
+    return lifecycle.terminateInstances(this.s, ctx, ids);
+  }
+
+  attachVolume(ctx: CallerContext, input: { volumeId: string; instanceId: string; device: string }): Promise<AttachmentView> {
+    return attachments.attachVolume(this.s, ctx, input);
+  }
+
+  detachVolume(ctx: CallerContext, input: attachments.DetachVolumeInput): Promise<AttachmentView> {
+    return attachments.detachVolume(this.s, ctx, input);
+  }
+
+  createSnapshots(ctx: CallerContext, input: instanceSnapshots.CreateSnapshotsInput): Promise<SnapshotView[]> {
+    return instanceSnapshots.createSnapshots(this.s, ctx, input);
+  }
+
+  // ---- guest I/O (an instance's OS, through its page caches) ----
+
+  describeGuest(caller: dataPlane.DataCaller, instanceId: string): guestIo.GuestView {
+    return guestIo.describeGuest(this.s, caller, instanceId);
+  }
+
+  /** Checks the device takes guest I/O now; returns its size in bytes (as the guest sees it). */
+  guestDeviceForIo(caller: dataPlane.DataCaller, instanceId: string, device: string): { sizeBytes: number } {
+    return { sizeBytes: guestIo.guestDisk(this.s, caller, instanceId, device).cache.size };
+  }
+
+  guestWrite(caller: dataPlane.DataCaller, instanceId: string, device: string, offset: number, data: Buffer): Promise<void> {
+    return guestIo.guestWrite(this.s, caller, instanceId, device, offset, data);
+  }
+
+  guestRead(caller: dataPlane.DataCaller, instanceId: string, device: string, offset: number, length: number): Promise<Buffer> {
+    return guestIo.guestRead(this.s, caller, instanceId, device, offset, length);
+  }
+
+  guestFsync(caller: dataPlane.DataCaller, instanceId: string, device: string): Promise<guestIo.GuestFlushReport> {
+    return guestIo.guestFsync(this.s, caller, instanceId, device);
+  }
+
+  guestSync(caller: dataPlane.DataCaller, instanceId: string): Promise<guestIo.GuestFlushReport> {
+    return guestIo.guestSync(this.s, caller, instanceId);
+  }
+
+  guestCrash(caller: dataPlane.DataCaller, instanceId: string): Promise<guestIo.GuestFlushReport> {
+    return guestIo.guestCrash(this.s, caller, instanceId);
+  }
+
+  guestFreeze(caller: dataPlane.DataCaller, instanceId: string, device?: string): Promise<guestIo.GuestFlushReport> {
+    return guestIo.guestFreeze(this.s, caller, instanceId, device);
+  }
+
+  guestThaw(caller: dataPlane.DataCaller, instanceId: string, device?: string): guestIo.GuestFlushReport {
+    return guestIo.guestThaw(this.s, caller, instanceId, device);
+  }
+
+  /** NBD exports (no authentication: every account's): volumes write-through, instance devices through their page caches. */
+  nbdResolver(): ExportResolver {
+    return {
+      open: async (name) => openExport(this.s, name),
+      list: async () => listExports(this.s),
+    };
+  }
+
   // ---- data plane ----
 
   /** Checks a volume may take I/O from this caller now; returns its size in bytes. */
@@ -267,8 +376,14 @@ async function openParts(options: SimulatorOptions): Promise<Parts> {
       volumeCreateDelayMs: options.volumeCreateDelayMs ?? 0,
       tieringMs: options.tieringMs ?? 3000,
       modificationMs: options.modificationMs ?? 2000,
+      instanceStateMs: options.instanceStateMs ?? 1000,
+      attachmentMs: options.attachmentMs ?? 500,
     };
-    const services: Services = { store, engine, catalog, lock: new Mutex(), timings, background: new Set() };
+    const guests = new GuestDisks(store, {
+      dirtyExpireMs: (options.dirtyExpireSeconds ?? DEFAULT_DIRTY_EXPIRE_SECONDS) * 1000,
+      ...(options.maxDirtyBytes !== undefined ? { maxDirtyBytes: options.maxDirtyBytes } : {}),
+    });
+    const services: Services = { store, engine, catalog, lock: new Mutex(), timings, background: new Set(), timers: new Set(), guests };
     await resumeTransitions(services);
     return { store, objects, engine, services };
   } catch (err) {
@@ -278,16 +393,24 @@ async function openParts(options: SimulatorOptions): Promise<Parts> {
   }
 }
 
-/** What a previous run left half done: deletions to finish (in the background), volumes still `creating`. */
+/**
+ * What a previous run left half done: deletions to finish (in the background), volumes still
+ * `creating`, terminated instances whose volumes were not released yet.
+ */
 async function resumeTransitions(s: Services): Promise<void> {
   for (const v of [...s.catalog.allVolumes()]) {
     if (v.state === 'deleting') track(s, volumes.purgeVolume(s, v.id));
     else if (v.state === 'creating') await s.catalog.saveVolume({ ...v, state: 'available' });
   }
+  await lifecycle.resumeInstances(s);
 }
 
 /** `beforeObjectsClose` runs once no job uses the object store any more (reset wipes it there). */
 async function closeParts(parts: Parts, beforeObjectsClose?: () => Promise<void>): Promise<void> {
+  // A clean host shutdown: the guests' page caches are written back (kill -9 loses them).
+  await parts.services.guests.closeAll();
+  for (const t of parts.services.timers) clearTimeout(t);
+  parts.services.timers.clear();
   await Promise.all([...parts.services.background]);
   // A throttled upload would hold up the engine's shutdown for as long as the throttle says.
   parts.objects.setRate(undefined);

@@ -5,12 +5,12 @@
  * volume or snapshot they describe (pass `xxxRecord()` along with the core call, then `setXxx()`).
  *
  * Everything is also held in memory with indexes, so Describe calls never touch LevelDB: by id,
- * by (region, account), snapshots by volume, shared snapshots by grantee, public snapshots by
- * region, and ClientTokens. Maps keep insertion order, which is `seq` order: listings need no
+ * by (region, account), snapshots by volume, volumes by the instances they are attached to,
+ * shared snapshots by grantee, public snapshots by region, and ClientTokens. Maps keep insertion order, which is `seq` order: listings need no
  * sort. Records are treated as immutable values: replace, never mutate in place.
  */
 import type { RecordPut, RecordStore } from '../core/record-store.js';
-import { NS, type AccountSettings, type ModificationMeta, type SnapshotMeta, type VolumeMeta } from './records.js';
+import { NS, type AccountSettings, type InstanceMeta, type ModificationMeta, type SnapshotMeta, type VolumeMeta } from './records.js';
 
 const scope = (region: string, accountId: string) => `${region}|${accountId}`;
 
@@ -33,6 +33,11 @@ export class Catalog {
   private readonly publicByRegion = new Map<string, Map<string, SnapshotMeta>>();
   private readonly snapshotsByVolume = new Map<string, Map<string, SnapshotMeta>>();
   private readonly clientTokens = new Map<string, string>();
+  private readonly instances = new Map<string, InstanceMeta>();
+  private readonly instancesByScope = new Map<string, Map<string, InstanceMeta>>();
+  private readonly instanceTokens = new Map<string, string>();
+  /** Attachment records (whatever their state) by instance: volume id → volume. */
+  private readonly volumesByInstance = new Map<string, Map<string, VolumeMeta>>();
 
   private constructor(private readonly records: RecordStore) {}
 
@@ -47,6 +52,7 @@ export class Catalog {
     for (const v of bySeq(await all<VolumeMeta>(NS.volume))) c.setVolume(v);
     for (const s of bySeq(await all<SnapshotMeta>(NS.snapshot))) c.setSnapshot(s);
     for (const m of bySeq(await all<ModificationMeta>(NS.modification))) c.setModification(m);
+    for (const i of bySeq(await all<InstanceMeta>(NS.instance))) c.setInstance(i);
     for await (const [key, s] of records.list<AccountSettings>(NS.account)) c.settingsByScope.set(key, s);
     return c;
   }
@@ -87,8 +93,15 @@ export class Catalog {
     return { namespace: NS.volume, id, value: null };
   }
 
+  /** Volumes with an attachment record (any state) to the instance. */
+  volumesAttachedTo(instanceId: string): Iterable<VolumeMeta> {
+    return this.volumesByInstance.get(instanceId)?.values() ?? [];
+  }
+
   setVolume(v: VolumeMeta): void {
     this.see(v.seq);
+    this.unindexAttachments(v.id);
+    for (const a of v.attachments) indexIn(this.volumesByInstance, a.instanceId).set(v.id, v);
     this.volumes.set(v.id, v);
     indexIn(this.volumesByScope, scope(v.region, v.accountId)).set(v.id, v);
     if (v.clientToken !== undefined) this.clientTokens.set(`${scope(v.region, v.accountId)}|${v.clientToken}`, v.id);
@@ -97,6 +110,7 @@ export class Catalog {
   removeVolume(id: string): void {
     const v = this.volumes.get(id);
     if (!v) return;
+    this.unindexAttachments(id);
     this.volumes.delete(id);
     this.volumesByScope.get(scope(v.region, v.accountId))?.delete(id);
     if (v.clientToken !== undefined) this.clientTokens.delete(`${scope(v.region, v.accountId)}|${v.clientToken}`);
@@ -105,6 +119,51 @@ export class Catalog {
   async saveVolume(v: VolumeMeta): Promise<void> {
     await this.records.write([this.volumeRecord(v)]);
     this.setVolume(v);
+  }
+
+  private unindexAttachments(volumeId: string): void {
+    for (const a of this.volumes.get(volumeId)?.attachments ?? []) {
+      const m = this.volumesByInstance.get(a.instanceId);
+      m?.delete(volumeId);
+      if (m?.size === 0) this.volumesByInstance.delete(a.instanceId);
+    }
+  }
+
+  // ---- instances ----
+
+  getInstance(id: string): InstanceMeta | undefined {
+    return this.instances.get(id);
+  }
+
+  /** An account's instances in a region, in launch order (a reservation's instances are consecutive). */
+  instancesOf(accountId: string, region: string): Iterable<InstanceMeta> {
+    return this.instancesByScope.get(scope(region, accountId))?.values() ?? [];
+  }
+
+  allInstances(): Iterable<InstanceMeta> {
+    return this.instances.values();
+  }
+
+  /** RunInstances idempotency: the first instance launched with this token. */
+  instanceIdForToken(accountId: string, region: string, token: string): string | undefined {
+    return this.instanceTokens.get(`${scope(region, accountId)}|${token}`);
+  }
+
+  instanceRecord(i: InstanceMeta): RecordPut {
+    return { namespace: NS.instance, id: i.id, value: i };
+  }
+
+  setInstance(i: InstanceMeta): void {
+    this.see(i.seq);
+    this.instances.set(i.id, i);
+    indexIn(this.instancesByScope, scope(i.region, i.accountId)).set(i.id, i);
+    const token = `${scope(i.region, i.accountId)}|${i.clientToken}`;
+    if (i.clientToken !== undefined && !this.instanceTokens.has(token)) this.instanceTokens.set(token, i.id);
+  }
+
+  async saveInstance(i: InstanceMeta): Promise<void> {
+    await this.records.write([this.instanceRecord(i)]);
+    this.setInstance(i);
   }
 
   // ---- snapshots ----

@@ -1,6 +1,8 @@
 /** The filter names each Describe call accepts (contract §4) and what each one reads. */
 import type { FilterTable } from './filters.js';
-import type { ModificationView, RegionView, SnapshotView, TagView, TierStatusView, VolumeView, ZoneView } from './views.js';
+import type {
+  InstanceStatusView, InstanceView, ModificationView, RegionView, SnapshotView, TagView, TierStatusView, VolumeView, ZoneView,
+} from './views.js';
 
 export const VOLUME_FILTERS: FilterTable<VolumeView> = {
   resource: 'volume',
@@ -114,3 +116,57 @@ export const ZONE_FILTERS: FilterTable<ZoneView> = {
     'zone-type': (z) => z.zoneType,
   },
 };
+
+/** DescribeInstances: the EBS-relevant names of contract §4.4, and a few more every tool uses. */
+export const INSTANCE_FILTERS: FilterTable<InstanceView> = {
+  resource: 'instance',
+  idField: 'instance-id',
+  tags: (i) => i.tags,
+  fields: {
+    'ami-launch-index': (i) => i.amiLaunchIndex,
+    architecture: () => 'x86_64',
+    'availability-zone': (i) => i.availabilityZone,
+    'block-device-mapping.attach-time': (i) => i.blockDeviceMappings.map((b) => b.attachTime),
+    'block-device-mapping.delete-on-termination': (i) => i.blockDeviceMappings.map((b) => b.deleteOnTermination),
+    'block-device-mapping.device-name': (i) => i.blockDeviceMappings.map((b) => b.deviceName),
+    'block-device-mapping.status': (i) => i.blockDeviceMappings.map((b) => b.status),
+    'block-device-mapping.volume-id': (i) => i.blockDeviceMappings.map((b) => b.volumeId),
+    'client-token': (i) => i.clientToken,
+    'image-id': (i) => i.imageId,
+    'instance-id': (i) => i.instanceId,
+    'instance-state-code': (i) => i.state.code,
+    'instance-state-name': (i) => i.state.name,
+    'instance-type': (i) => i.instanceType,
+    'key-name': (i) => i.keyName,
+    'launch-time': (i) => i.launchTime,
+    'owner-id': (i) => i.ownerId,
+    'private-dns-name': (i) => i.privateDnsName,
+    'private-ip-address': (i) => i.privateIpAddress,
+    'reservation-id': (i) => i.reservationId,
+    'root-device-name': (i) => i.rootDeviceName,
+    'root-device-type': () => 'ebs',
+    'state-reason-code': (i) => i.stateReason?.code,
+  },
+};
+
+export const INSTANCE_STATUS_FILTERS: FilterTable<InstanceStatusView> = {
+  resource: 'instance status',
+  idField: 'instance-id',
+  fields: {
+    'availability-zone': (s) => s.availabilityZone,
+    'instance-id': (s) => s.instanceId,
+    'instance-state-code': (s) => s.state.code,
+    'instance-state-name': (s) => s.state.name,
+    'instance-status.reachability': (s) => reachability(s.status),
+    'instance-status.status': (s) => s.status,
+    'system-status.reachability': (s) => reachability(s.status),
+    'system-status.status': (s) => s.status,
+    'attached-ebs-status.status': (s) => s.status,
+    'attached-ebs-status.reachability': (s) => reachability(s.status),
+  },
+};
+
+/** The one check's detail for a summary status (`reachability`: passed / initializing / n.a.). */
+export function reachability(status: InstanceStatusView['status']): 'passed' | 'initializing' | undefined {
+  return status === 'ok' ? 'passed' : status === 'initializing' ? 'initializing' : undefined;
+}

@@ -3,7 +3,7 @@
  * (snapshot state and progress from the copy engine, tiering and modification progress from the
  * clock) folded in. Field names follow EC2's members in camelCase; sizes are GiB.
  */
-import type { ModificationState, ProductCode, Tag, TieringStatus, VolumeState } from './records.js';
+import type { InstanceStateName, ModificationState, ProductCode, Tag, TieringStatus, VolumeState } from './records.js';
 import type { VolumeType } from './volume-types.js';
 
 export interface AttachmentView {
@@ -95,7 +95,7 @@ export interface TierStatusView {
 
 export interface TagView {
   resourceId: string;
-  resourceType: 'volume' | 'snapshot';
+  resourceType: 'volume' | 'snapshot' | 'instance';
   key: string;
   value: string;
   /** All tags of the resource, for the `tag:<key>` filter. */
@@ -123,4 +123,62 @@ export interface SnapshotAttributeView {
   snapshotId: string;
   createVolumePermissions?: Array<{ userId?: string; group?: 'all' }>;
   productCodes?: ProductCode[];
+}
+
+export interface InstanceStateView {
+  code: number;
+  name: InstanceStateName;
+}
+
+export interface InstanceBlockDeviceView {
+  deviceName: string;
+  volumeId: string;
+  status: 'attaching' | 'attached' | 'detaching' | 'detached';
+  attachTime: Date;
+  deleteOnTermination: boolean;
+}
+
+export interface InstanceView {
+  instanceId: string;
+  reservationId: string;
+  ownerId: string;
+  imageId: string;
+  instanceType: string;
+  keyName?: string;
+  amiLaunchIndex: number;
+  state: InstanceStateView;
+  stateTransitionReason: string;
+  stateReason?: { code: string; message: string };
+  launchTime: Date;
+  availabilityZone: string;
+  availabilityZoneId: string;
+  privateIpAddress: string;
+  privateDnsName: string;
+  rootDeviceName: string;
+  blockDeviceMappings: InstanceBlockDeviceView[];
+  tags: Tag[];
+  clientToken?: string;
+}
+
+export interface ReservationView {
+  reservationId: string;
+  ownerId: string;
+  instances: InstanceView[];
+}
+
+export interface InstanceStateChangeView {
+  instanceId: string;
+  currentState: InstanceStateView;
+  previousState: InstanceStateView;
+}
+
+export type StatusSummary = 'ok' | 'initializing' | 'not-applicable';
+
+export interface InstanceStatusView {
+  instanceId: string;
+  availabilityZone: string;
+  availabilityZoneId: string;
+  state: InstanceStateView;
+  /** Instance, system and attached-EBS checks share one answer: nothing here ever fails. */
+  status: StatusSummary;
 }

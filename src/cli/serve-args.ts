@@ -4,7 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import type { AuthMode } from '../server/auth.js';
-import { DEFAULT_ACCOUNT_ID } from '../server/defaults.js';
+import { DEFAULT_ACCOUNT_ID, DEFAULT_DIRTY_EXPIRE_SECONDS } from '../server/defaults.js';
 import { parseByteSize } from './byte-size.js';
 import { UsageError } from './usage-error.js';
 
@@ -14,7 +14,8 @@ export const DEFAULT_OBJECT_STORE = 'fs:./ebs-sim-data/objects';
 
 export const SERVE_HELP = `Usage: ebs-sim serve [options]
 
-Serves the EC2 Query API (volumes and snapshots, with real bytes) and the data plane on one port.
+Serves the EC2 Query API (volumes, snapshots and instances, with real bytes) and the data plane
+on one port, and optionally NBD for qemu-img, qemu-io and nbd-client.
 
 Options:
   --host <address>          Address to listen on (default 127.0.0.1; 0.0.0.0 for every interface).
@@ -38,6 +39,13 @@ Options:
   --snapshot-interval <s>   Minimum seconds between two snapshots of one volume; a faster
                             CreateSnapshot fails with SnapshotCreationPerVolumeRateExceeded
                             (default 0: off).
+  --nbd-port <n>            Also serve NBD on this port of --host (10809 is NBD's own; 0 picks
+                            a free one). Export names: a volume id (write-through), or
+                            <instance-id>/<device> (e.g. i-0abc.../sdf: through that instance's
+                            page cache, so only FLUSH/FUA make writes reach the volume). NBD has
+                            no authentication: every account's volumes are exported.
+  --dirty-expire <s>        How long guest writes may sit dirty in an instance's simulated page
+                            cache before writeback (default ${DEFAULT_DIRTY_EXPIRE_SECONDS}, like Linux; 0: write-through).
   --sync                    fsync every acknowledged write and API change: survives a machine
                             crash, not only a process crash, at a latency cost.
   --allow-reset             Enable POST /_ebs-sim/reset, which wipes all state (for test suites).
@@ -48,6 +56,11 @@ Endpoints:
   PUT  /data/volumes/<vol-id>?offset=N            write the request body at byte offset N
   GET  /data/volumes/<vol-id>?offset=N&length=M   read M bytes
   POST /data/volumes/<vol-id>/flush               make acknowledged writes durable
+  GET  /data/instances/<i-id>                     devices, volumes, dirty bytes in the page cache
+  PUT  /data/instances/<i-id>/devices/<dev>?offset=N            write through the page cache
+  GET  /data/instances/<i-id>/devices/<dev>?offset=N&length=M   read (sees cached writes)
+  POST /data/instances/<i-id>/devices/<dev>/fsync|freeze|thaw
+  POST /data/instances/<i-id>/sync|crash|freeze|thaw            crash: dirty pages are lost
   GET  /_ebs-sim/health                           200 once ready
 `;
 
@@ -61,6 +74,9 @@ export interface ServeConfig {
   credentialsFile?: string;
   copyRate?: number;
   snapshotIntervalSeconds: number;
+  /** undefined: no NBD listener. */
+  nbdPort?: number;
+  dirtyExpireSeconds: number;
   sync: boolean;
   allowReset: boolean;
 }
@@ -81,6 +97,8 @@ export function parseServeArgs(args: string[]): ServeConfig | 'help' {
       credentials: { type: 'string' },
       'copy-rate': { type: 'string' },
       'snapshot-interval': { type: 'string' },
+      'nbd-port': { type: 'string' },
+      'dirty-expire': { type: 'string' },
       sync: { type: 'boolean' },
       'allow-reset': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
@@ -88,10 +106,8 @@ export function parseServeArgs(args: string[]): ServeConfig | 'help' {
   });
   if (values.help) return 'help';
   if (positionals.length > 0) throw new UsageError(`serve takes no arguments, got '${positionals.join(' ')}'`);
-  const port = values.port === undefined ? DEFAULT_PORT : Number(values.port);
-  if (!/^\d+$/.test(values.port ?? '0') || !Number.isInteger(port) || port > 65535) {
-    throw new UsageError(`--port must be a TCP port number from 0 to 65535, got '${values.port}'`);
-  }
+  const port = values.port === undefined ? DEFAULT_PORT : tcpPort('--port', values.port);
+  const nbdPort = values['nbd-port'] === undefined ? undefined : tcpPort('--nbd-port', values['nbd-port']);
   const accountId = values['account-id'] ?? DEFAULT_ACCOUNT_ID;
   if (!/^\d{12}$/.test(accountId)) throw new UsageError(`--account-id must be 12 digits, got '${accountId}'`);
   const auth = values.auth ?? 'none';
@@ -108,6 +124,10 @@ export function parseServeArgs(args: string[]): ServeConfig | 'help' {
   if (!Number.isFinite(interval) || interval < 0 || values['snapshot-interval']?.trim() === '') {
     throw new UsageError(`--snapshot-interval must be a number of seconds (0 for off), got '${values['snapshot-interval']}'`);
   }
+  const dirtyExpire = values['dirty-expire'] === undefined ? DEFAULT_DIRTY_EXPIRE_SECONDS : Number(values['dirty-expire']);
+  if (!Number.isFinite(dirtyExpire) || dirtyExpire < 0 || values['dirty-expire']?.trim() === '') {
+    throw new UsageError(`--dirty-expire must be a number of seconds (0 for write-through), got '${values['dirty-expire']}'`);
+  }
   const objectStore = values['object-store'] ?? DEFAULT_OBJECT_STORE;
   return {
     host: values.host ?? '127.0.0.1',
@@ -119,7 +139,17 @@ export function parseServeArgs(args: string[]): ServeConfig | 'help' {
     ...(values.credentials !== undefined ? { credentialsFile: values.credentials } : {}),
     ...(copyRate !== undefined ? { copyRate } : {}),
     snapshotIntervalSeconds: interval,
+    ...(nbdPort !== undefined ? { nbdPort } : {}),
+    dirtyExpireSeconds: dirtyExpire,
     sync: values.sync === true,
     allowReset: values['allow-reset'] === true,
   };
+}
+
+function tcpPort(flag: string, raw: string): number {
+  const port = Number(raw);
+  if (!/^\d+$/.test(raw) || !Number.isInteger(port) || port > 65535) {
+    throw new UsageError(`${flag} must be a TCP port number from 0 to 65535, got '${raw}'`);
+  }
+  return port;
 }

@@ -1,4 +1,5 @@
-/** `ebs-sim serve`: opens the simulator, listens, prints the URL, stops cleanly on SIGINT/SIGTERM. */
+/** `ebs-sim serve`: opens the simulator, listens (HTTP, and NBD if asked), prints the URLs, stops cleanly on SIGINT/SIGTERM. */
+import { startNbdServer, type NbdServer } from '../nbd/server.js';
 import { parseObjectStoreSpec } from '../object-store/open-object-store.js';
 import { buildApp } from '../server/app.js';
 import { loadCredentialsFile } from '../server/auth.js';
@@ -23,6 +24,7 @@ export async function serve(config: ServeConfig): Promise<void> {
     objectStore: config.objectStore,
     sync: config.sync,
     snapshotIntervalSeconds: config.snapshotIntervalSeconds,
+    dirtyExpireSeconds: config.dirtyExpireSeconds,
     ...(config.copyRate !== undefined ? { copyRate: config.copyRate } : {}),
   });
   const app = await buildApp(sim, {
@@ -32,10 +34,12 @@ export async function serve(config: ServeConfig): Promise<void> {
     ...(credentials ? { credentials } : {}),
     logger: { level: 'warn' },
   });
+  let nbd: NbdServer | undefined;
   let stopping: Promise<void> | undefined;
   const stop = (signal: string) => {
     stopping ??= (async () => {
       process.stderr.write(`ebs-sim: ${signal}, stopping\n`);
+      await nbd?.close();
       await app.close();
       await sim.close();
     })().then(
@@ -54,12 +58,23 @@ export async function serve(config: ServeConfig): Promise<void> {
     await sim.close();
     throw new UsageError(`cannot listen on ${config.host}:${config.port}: ${(err as Error).message}`);
   }
+  if (config.nbdPort !== undefined) {
+    try {
+      nbd = await startNbdServer({ host: config.host, port: config.nbdPort, resolver: sim.nbdResolver() });
+    } catch (err) {
+      await app.close();
+      await sim.close();
+      throw new UsageError(`cannot listen for NBD on ${config.host}:${config.nbdPort}: ${(err as Error).message}`);
+    }
+  }
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   process.stdout.write(
     `ebs-sim listening on http://${host}:${port}\n` +
+      (nbd ? `  nbd           nbd://${host}:${nbd.port}/<vol-id> or nbd://${host}:${nbd.port}/<instance-id>/<device>\n` : '') +
       `  data dir      ${config.dataDir}\n  object store  ${config.objectStore}\n` +
-      `  auth          ${config.auth}${config.auth === 'none' ? ` (account ${config.accountId})` : ''}\n`,
+      `  auth          ${config.auth}${config.auth === 'none' ? ` (account ${config.accountId})` : ''}\n` +
+      `  page cache    dirty pages written back after ${config.dirtyExpireSeconds} s${config.dirtyExpireSeconds === 0 ? ' (write-through)' : ''}\n`,
   );
 }

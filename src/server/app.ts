@@ -1,5 +1,6 @@
 /**
- * The HTTP server: one fastify app for the EC2 Query API, the data plane and the admin routes.
+ * The HTTP server: one fastify app for the EC2 Query API, the data plane (volumes, and instance
+ * devices through their page caches) and the admin routes.
  * buildApp() never listens (fastify's testing pattern): the CLI calls listen(), tests use port 0.
  */
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
@@ -9,6 +10,7 @@ import { adminPlugin } from './admin-plugin.js';
 import { Authenticator, type AuthMode } from './auth.js';
 import { dataPlanePlugin } from './data-plane-plugin.js';
 import { ec2Plugin } from './ec2-plugin.js';
+import { guestPlanePlugin } from './guest-plane-plugin.js';
 
 export { DEFAULT_ACCOUNT_ID } from './defaults.js';
 import { DEFAULT_ACCOUNT_ID } from './defaults.js';
@@ -46,6 +48,7 @@ export async function buildApp(sim: Simulator, options: AppOptions = {}): Promis
   );
   await app.register(ec2Plugin, { sim, auth, bodyLimit: options.ec2BodyLimit ?? DEFAULT_EC2_BODY_LIMIT });
   await app.register(dataPlanePlugin, { sim, auth, maxTransferBytes: options.maxTransferBytes ?? DEFAULT_MAX_TRANSFER_BYTES });
+  await app.register(guestPlanePlugin, { sim, auth, maxTransferBytes: options.maxTransferBytes ?? DEFAULT_MAX_TRANSFER_BYTES });
   await app.register(adminPlugin, { sim, allowReset: options.allowReset === true });
   return app;
 }

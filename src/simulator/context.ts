@@ -4,6 +4,7 @@ import { dryRunOperation } from '../catalog/errors.js';
 import type { BlockStore } from '../core/block-store.js';
 import type { Mutex } from '../core/mutex.js';
 import type { SnapshotEngine } from './engine-port.js';
+import type { GuestDisks } from './guest-disks.js';
 
 /** Who is calling, where, and whether it is a DryRun. */
 export interface CallerContext {
@@ -22,6 +23,10 @@ export interface Timings {
   tieringMs: number;
   /** How long a volume modification spends in `modifying` + `optimizing`. */
   modificationMs: number;
+  /** How long an instance stays pending, stopping or shutting-down. */
+  instanceStateMs: number;
+  /** How long an attachment stays attaching or detaching. */
+  attachmentMs: number;
 }
 
 export interface Services {
@@ -33,6 +38,10 @@ export interface Services {
   timings: Timings;
   /** Background work (volume deletions, state flips) that close() waits for. */
   background: Set<Promise<unknown>>;
+  /** Work due later (see schedule()); close() cancels it and the next open resumes it from the records. */
+  timers: Set<NodeJS.Timeout>;
+  /** The simulated page caches of attached volumes. */
+  guests: GuestDisks;
 }
 
 export const GIB = 1024 ** 3;
@@ -45,4 +54,14 @@ export function checkDryRun(ctx: CallerContext): void {
 export function track(s: Services, work: Promise<unknown>): void {
   const p = work.catch(() => undefined).finally(() => s.background.delete(p));
   s.background.add(p);
+}
+
+/** Runs `work` in `delayMs` as background work, unless the simulator closes first. */
+export function schedule(s: Services, delayMs: number, work: () => Promise<unknown>): void {
+  const timer = setTimeout(() => {
+    s.timers.delete(timer);
+    track(s, work());
+  }, Math.max(0, delayMs));
+  timer.unref();
+  s.timers.add(timer);
 }

@@ -10,7 +10,7 @@ import { compileFilters, type FilterInput } from '../catalog/filters.js';
 import { SNAPSHOT_FILTERS } from '../catalog/filter-tables.js';
 import { checkSnapshotId, COPIED_SNAPSHOT_VOLUME_ID } from '../catalog/ids.js';
 import { pageOf, type Page, type PageRequest } from '../catalog/pagination.js';
-import type { SnapshotMeta, Tag } from '../catalog/records.js';
+import type { SnapshotMeta, Tag, VolumeMeta } from '../catalog/records.js';
 import { checkRegion } from '../catalog/regions.js';
 import { ownedByAny, ownedSnapshot, restorableBy, visibleSnapshot } from '../catalog/snapshot-access.js';
 import { tagsFromSpecifications, type TagSpecificationInput } from '../catalog/tags.js';
@@ -76,7 +76,7 @@ export function snapshotView(s: Services, snap: SnapshotMeta, callerAccountId: s
   };
 }
 
-function checkDescription(d: string | undefined): string {
+export function checkDescription(d: string | undefined): string {
   if (d !== undefined && [...d].length > MAX_DESCRIPTION) {
     throw invalidValue(`Value for parameter Description is too long: ${[...d].length} characters; the maximum is ${MAX_DESCRIPTION}.`);
   }
@@ -84,10 +84,7 @@ function checkDescription(d: string | undefined): string {
 }
 
 export async function createSnapshot(s: Services, ctx: CallerContext, input: CreateSnapshotInput): Promise<SnapshotView> {
-  const volume = callerVolume(s, ctx, input.volumeId);
-  if (volume.state !== 'available' && volume.state !== 'in-use') {
-    throw new CatalogError('INCORRECT_STATE', `The volume '${volume.id}' is '${volume.state}': only available or in-use volumes can be snapshotted.`);
-  }
+  const volume = snapshotSource(s, ctx, input.volumeId);
   const description = checkDescription(input.description);
   if (input.outpostArn !== undefined) throw invalidValue('Outposts are not simulated: omit OutpostArn.');
   const id = newSnapshotId();
@@ -95,47 +92,68 @@ export async function createSnapshot(s: Services, ctx: CallerContext, input: Cre
 
   return s.lock.run(async () => {
     const now = Date.now();
-    const limit = VOLUME_TYPE_LIMITS[volume.volumeType].concurrentSnapshots;
-    let inFlight = 0;
-    let last = 0;
-    for (const snap of s.catalog.snapshotsOfVolume(volume.id)) {
-      // Snapshots stuck in `error` count too (EBS user guide, "Create snapshots").
-      const state = s.engine.status(snap.id)?.state;
-      if (state === 'pending' || state === 'error') inFlight++;
-      last = Math.max(last, Date.parse(snap.startTime));
-    }
-    if (inFlight >= limit) {
-      throw new CatalogError('CONCURRENT_SNAPSHOT_LIMIT_EXCEEDED',
-        `Maximum number of concurrent snapshots (${limit}) reached for ${volume.volumeType} volume ${volume.id}; wait for a pending snapshot to complete.`);
-    }
-    const interval = s.timings.snapshotIntervalMs;
-    if (interval > 0 && now - last < interval) {
-      throw new CatalogError('SNAPSHOT_RATE_EXCEEDED',
-        `The maximum per volume CreateSnapshot request rate has been exceeded. Wait at least ${interval / 1000} seconds between snapshots of ${volume.id} (${((interval - (now - last)) / 1000).toFixed(1)} s left).`);
-    }
+    checkSnapshotLimits(s, volume, now);
     checkDryRun(ctx);
-    const meta: SnapshotMeta = {
-      id,
-      seq: s.catalog.nextSeq(),
-      ownerId: ctx.accountId,
-      region: ctx.region,
-      volumeId: volume.id,
-      volumeSizeGiB: volume.sizeGiB,
-      sourceVolumeType: volume.volumeType,
-      description,
-      encrypted: volume.encrypted,
-      ...(volume.kmsKeyId !== undefined ? { kmsKeyId: volume.kmsKeyId } : {}),
-      startTime: new Date(now).toISOString(),
-      tags,
-      // "Any AWS Marketplace product codes from the volume are propagated to the snapshot."
-      productCodes: volume.productCodes,
-      createVolumePermissions: { userIds: [], public: false },
-      archived: false,
-    };
+    const meta = newSnapshotMeta(s, ctx, volume, { id, description, tags, now });
     await s.engine.createSnapshots([{ volumeId: volume.id, snapshotId: id }], { records: [s.catalog.snapshotRecord(meta)] });
     s.catalog.setSnapshot(meta);
     return snapshotView(s, meta, ctx.accountId);
   });
+}
+
+/** A volume of the caller that can be snapshotted now. */
+export function snapshotSource(s: Services, ctx: CallerContext, volumeId: string): VolumeMeta {
+  const volume = callerVolume(s, ctx, volumeId);
+  if (volume.state !== 'available' && volume.state !== 'in-use') {
+    throw new CatalogError('INCORRECT_STATE', `The volume '${volume.id}' is '${volume.state}': only available or in-use volumes can be snapshotted.`);
+  }
+  return volume;
+}
+
+/** ConcurrentSnapshotLimitExceeded and SnapshotCreationPerVolumeRateExceeded, for one more snapshot of `volume`. */
+export function checkSnapshotLimits(s: Services, volume: VolumeMeta, now: number): void {
+  const limit = VOLUME_TYPE_LIMITS[volume.volumeType].concurrentSnapshots;
+  let inFlight = 0;
+  let last = 0;
+  for (const snap of s.catalog.snapshotsOfVolume(volume.id)) {
+    // Snapshots stuck in `error` count too (EBS user guide, "Create snapshots").
+    const state = s.engine.status(snap.id)?.state;
+    if (state === 'pending' || state === 'error') inFlight++;
+    last = Math.max(last, Date.parse(snap.startTime));
+  }
+  if (inFlight >= limit) {
+    throw new CatalogError('CONCURRENT_SNAPSHOT_LIMIT_EXCEEDED',
+      `Maximum number of concurrent snapshots (${limit}) reached for ${volume.volumeType} volume ${volume.id}; wait for a pending snapshot to complete.`);
+  }
+  const interval = s.timings.snapshotIntervalMs;
+  if (interval > 0 && now - last < interval) {
+    throw new CatalogError('SNAPSHOT_RATE_EXCEEDED',
+      `The maximum per volume CreateSnapshot request rate has been exceeded. Wait at least ${interval / 1000} seconds between snapshots of ${volume.id} (${((interval - (now - last)) / 1000).toFixed(1)} s left).`);
+  }
+}
+
+/** The catalog record of a snapshot of `volume` taken at `now`. */
+export function newSnapshotMeta(
+  s: Services, ctx: CallerContext, volume: VolumeMeta, o: { id: string; description: string; tags: Tag[]; now: number },
+): SnapshotMeta {
+  return {
+    id: o.id,
+    seq: s.catalog.nextSeq(),
+    ownerId: ctx.accountId,
+    region: ctx.region,
+    volumeId: volume.id,
+    volumeSizeGiB: volume.sizeGiB,
+    sourceVolumeType: volume.volumeType,
+    description: o.description,
+    encrypted: volume.encrypted,
+    ...(volume.kmsKeyId !== undefined ? { kmsKeyId: volume.kmsKeyId } : {}),
+    startTime: new Date(o.now).toISOString(),
+    tags: o.tags,
+    // "Any AWS Marketplace product codes from the volume are propagated to the snapshot."
+    productCodes: volume.productCodes,
+    createVolumePermissions: { userIds: [], public: false },
+    archived: false,
+  };
 }
 
 export function describeSnapshots(s: Services, ctx: CallerContext, input: DescribeSnapshotsInput): Page<SnapshotView> {

@@ -1,21 +1,33 @@
-/** CreateTags, DeleteTags, DescribeTags on the caller's volumes and snapshots. */
+/** CreateTags, DeleteTags, DescribeTags on the caller's volumes, snapshots and instances. */
 import { compileFilters, type FilterInput } from '../catalog/filters.js';
 import { TAG_FILTERS } from '../catalog/filter-tables.js';
 import { resourceKind } from '../catalog/ids.js';
 import { pageOf, type Page, type PageRequest } from '../catalog/pagination.js';
-import type { SnapshotMeta, Tag, VolumeMeta } from '../catalog/records.js';
+import type { InstanceMeta, SnapshotMeta, Tag, VolumeMeta } from '../catalog/records.js';
 import { ownedSnapshot } from '../catalog/snapshot-access.js';
 import { mergeTags, removeTags, type TagInput } from '../catalog/tags.js';
 import type { TagView } from '../catalog/views.js';
 import { checkDryRun, type CallerContext, type Services } from './context.js';
+import { callerInstance } from './attachments.js';
 import { callerVolume } from './volumes.js';
 
-type Tagged = { kind: 'volume'; meta: VolumeMeta } | { kind: 'snapshot'; meta: SnapshotMeta };
+type Tagged = { kind: 'volume'; meta: VolumeMeta } | { kind: 'snapshot'; meta: SnapshotMeta } | { kind: 'instance'; meta: InstanceMeta };
 
 function resource(s: Services, ctx: CallerContext, id: string): Tagged {
-  return resourceKind(id) === 'volume'
-    ? { kind: 'volume', meta: callerVolume(s, ctx, id) }
-    : { kind: 'snapshot', meta: ownedSnapshot(s.catalog.getSnapshot(id), ctx, id) };
+  switch (resourceKind(id)) {
+    case 'volume':
+      return { kind: 'volume', meta: callerVolume(s, ctx, id) };
+    case 'snapshot':
+      return { kind: 'snapshot', meta: ownedSnapshot(s.catalog.getSnapshot(id), ctx, id) };
+    case 'instance':
+      return { kind: 'instance', meta: callerInstance(s, ctx, id) };
+  }
+}
+
+function recordOf(s: Services, r: Tagged) {
+  if (r.kind === 'volume') return s.catalog.volumeRecord(r.meta);
+  if (r.kind === 'snapshot') return s.catalog.snapshotRecord(r.meta);
+  return s.catalog.instanceRecord(r.meta);
 }
 
 /** All resources are checked before any changes; the changes are one batch. */
@@ -26,10 +38,11 @@ async function retag(s: Services, ctx: CallerContext, ids: readonly string[], ch
       return { ...r, meta: { ...r.meta, tags: change(r.meta.tags, id) } } as Tagged;
     });
     checkDryRun(ctx);
-    await s.store.records.write(updated.map((r) => (r.kind === 'volume' ? s.catalog.volumeRecord(r.meta) : s.catalog.snapshotRecord(r.meta))));
+    await s.store.records.write(updated.map((r) => recordOf(s, r)));
     for (const r of updated) {
       if (r.kind === 'volume') s.catalog.setVolume(r.meta);
-      else s.catalog.setSnapshot(r.meta);
+      else if (r.kind === 'snapshot') s.catalog.setSnapshot(r.meta);
+      else s.catalog.setInstance(r.meta);
     }
   });
 }
@@ -51,13 +64,13 @@ interface TagRow {
 }
 
 function* tagRows(s: Services, ctx: CallerContext): Generator<TagRow> {
-  const volumes = [...s.catalog.volumesOf(ctx.accountId, ctx.region)];
-  const snapshots = [...s.catalog.ownedSnapshots(ctx.accountId, ctx.region)];
-  let i = 0;
-  let j = 0;
-  while (i < volumes.length || j < snapshots.length) {
-    const takeVolume = j >= snapshots.length || (i < volumes.length && volumes[i]!.seq < snapshots[j]!.seq);
-    const [meta, resourceType] = takeVolume ? [volumes[i++]!, 'volume' as const] : [snapshots[j++]!, 'snapshot' as const];
+  type Row = { meta: { seq: number; id: string; tags: Tag[] }; resourceType: TagView['resourceType'] };
+  const rows: Row[] = [
+    ...[...s.catalog.volumesOf(ctx.accountId, ctx.region)].map((meta) => ({ meta, resourceType: 'volume' as const })),
+    ...[...s.catalog.ownedSnapshots(ctx.accountId, ctx.region)].map((meta) => ({ meta, resourceType: 'snapshot' as const })),
+    ...[...s.catalog.instancesOf(ctx.accountId, ctx.region)].map((meta) => ({ meta, resourceType: 'instance' as const })),
+  ].sort((a, b) => a.meta.seq - b.meta.seq);
+  for (const { meta, resourceType } of rows) {
     for (const [k, t] of meta.tags.entries()) {
       yield { seq: meta.seq * TAG_SLOTS + k, view: { resourceId: meta.id, resourceType, key: t.key, value: t.value, resourceTags: meta.tags } };
     }

@@ -1,21 +1,23 @@
 /**
  * Volumes: CreateVolume (empty, or a lazy restore of a snapshot), DeleteVolume, DescribeVolumes.
- * EC2's state machine: `creating` → `available` ⇄ `in-use` (attachments, later) → `deleting` →
+ * EC2's state machine: `creating` → `available` ⇄ `in-use` (attachments.ts) → `deleting` →
  * gone (Describe then answers InvalidVolume.NotFound, which the `volume_deleted` waiter expects).
  */
 import { createHash } from 'node:crypto';
+import { attachmentsAt } from '../catalog/attachments.js';
 import { CatalogError, invalidValue, missingParameter, volumeNotFound } from '../catalog/errors.js';
 import { compileFilters, type FilterInput } from '../catalog/filters.js';
 import { VOLUME_FILTERS } from '../catalog/filter-tables.js';
 import { checkSnapshotId, checkVolumeId } from '../catalog/ids.js';
 import { pageOf, type Page, type PageRequest } from '../catalog/pagination.js';
-import type { VolumeMeta } from '../catalog/records.js';
+import type { SnapshotMeta, VolumeMeta } from '../catalog/records.js';
 import { resolveZone } from '../catalog/regions.js';
 import { visibleSnapshot } from '../catalog/snapshot-access.js';
 import { tagsFromSpecifications, type TagSpecificationInput } from '../catalog/tags.js';
 import type { VolumeView } from '../catalog/views.js';
 import { resolvePerformance, type VolumeType } from '../catalog/volume-types.js';
 import { newVolumeId } from '../core/ids.js';
+import type { RecordPut } from '../core/record-store.js';
 import { resolveEncryption } from './encryption.js';
 import { checkDryRun, GIB, track, type CallerContext, type Services } from './context.js';
 import { snapshotUsable } from './snapshot-tiers.js';
@@ -42,16 +44,19 @@ export interface DescribeVolumesInput extends PageRequest {
   filters?: FilterInput[];
 }
 
-export function volumeView(v: VolumeMeta): VolumeView {
+export function volumeView(v: VolumeMeta, now = Date.now()): VolumeView {
+  const attachments = attachmentsAt(v, now);
   return {
     volumeId: v.id,
     sizeGiB: v.sizeGiB,
     snapshotId: v.snapshotId,
     availabilityZone: v.availabilityZone,
     availabilityZoneId: v.availabilityZoneId,
-    state: v.state === 'available' && v.attachments.length > 0 ? 'in-use' : v.state,
+    state: v.state === 'available' && attachments.length > 0 ? 'in-use' : v.state,
     createTime: new Date(v.createTime),
-    attachments: v.attachments.map((a) => ({ ...a, volumeId: v.id, attachTime: new Date(a.attachTime) })),
+    attachments: attachments.map((a) => ({
+      volumeId: v.id, instanceId: a.instanceId, device: a.device, state: a.state, attachTime: new Date(a.attachTime), deleteOnTermination: a.deleteOnTermination,
+    })),
     volumeType: v.volumeType,
     ...(v.iops !== undefined ? { iops: v.iops } : {}),
     ...(v.throughput !== undefined ? { throughput: v.throughput } : {}),
@@ -135,14 +140,20 @@ export async function createVolume(s: Services, ctx: CallerContext, input: Creat
       attachments: [],
       ...(input.clientToken !== undefined ? { clientToken: input.clientToken, clientTokenFingerprint: fingerprint(input) } : {}),
     };
-    const records = [s.catalog.volumeRecord(meta)];
-    if (snapshot) await s.engine.restoreVolume({ snapshotId: snapshot.id, volumeId: id, size: sizeGiB * GIB, records });
-    else await s.store.createVolume({ id, size: sizeGiB * GIB, records });
-    s.catalog.setVolume(meta);
+    await materializeVolume(s, meta);
     if (delayed) track(s, becomeAvailable(s, id, s.timings.volumeCreateDelayMs));
     // EC2 answers CreateVolume with `creating`, whatever comes next.
     return { ...volumeView(meta), state: 'creating' };
   });
+}
+
+/** Creates the core volume (empty, or a lazy restore of `meta.snapshotId`) with its catalog record in the same batch. */
+export async function materializeVolume(s: Services, meta: VolumeMeta, extra: RecordPut[] = []): Promise<void> {
+  const records = [s.catalog.volumeRecord(meta), ...extra];
+  const size = meta.sizeGiB * GIB;
+  if (meta.snapshotId !== '') await s.engine.restoreVolume({ snapshotId: meta.snapshotId, volumeId: meta.id, size, records });
+  else await s.store.createVolume({ id: meta.id, size, records });
+  s.catalog.setVolume(meta);
 }
 
 function replayed(s: Services, ctx: CallerContext, input: CreateVolumeInput): VolumeView | undefined {
@@ -157,7 +168,8 @@ function replayed(s: Services, ctx: CallerContext, input: CreateVolumeInput): Vo
   return volumeView(earlier);
 }
 
-function usableSnapshot(s: Services, ctx: CallerContext, snapshotId: string) {
+/** A snapshot the caller may create a volume from now (completed, in the standard tier). */
+export function usableSnapshot(s: Services, ctx: CallerContext, snapshotId: string): SnapshotMeta {
   const snap = visibleSnapshot(s.catalog.getSnapshot(checkSnapshotId(snapshotId)), ctx, snapshotId);
   const state = s.engine.status(snap.id)?.state ?? 'error';
   if (state !== 'completed') throw new CatalogError('INCORRECT_STATE', `Snapshot '${snap.id}' is ${state}: volumes can only be created from completed snapshots.`);
@@ -174,23 +186,28 @@ async function becomeAvailable(s: Services, id: string, afterMs: number): Promis
 }
 
 export async function deleteVolume(s: Services, ctx: CallerContext, volumeId: string): Promise<void> {
-  const v = callerVolume(s, ctx, volumeId);
-  if (v.attachments.length > 0 || v.state === 'in-use') {
-    const to = v.attachments.map((a) => a.instanceId).join(', ');
-    throw new CatalogError('VOLUME_IN_USE', `Volume ${v.id} is currently attached to ${to || 'an instance'}.`);
-  }
-  if (v.state !== 'available' && v.state !== 'error') {
-    throw new CatalogError('INCORRECT_STATE', `The volume '${v.id}' is '${v.state}' and cannot be deleted now.`);
-  }
+  checkDeletable(callerVolume(s, ctx, volumeId));
   checkDryRun(ctx);
   await s.lock.run(async () => {
     const current = callerVolume(s, ctx, volumeId);
     if (current.state === 'deleting') return;
+    checkDeletable(current); // an AttachVolume may have come first
     await s.catalog.saveVolume({ ...current, state: 'deleting' });
   });
   // Freeing the volume's blocks takes time proportional to what was written: EC2 also answers
   // at once and shows `deleting` meanwhile.
   track(s, purgeVolume(s, volumeId));
+}
+
+function checkDeletable(v: VolumeMeta): void {
+  const attachments = attachmentsAt(v);
+  if (attachments.length > 0 || v.state === 'in-use') {
+    const to = attachments.map((a) => a.instanceId).join(', ');
+    throw new CatalogError('VOLUME_IN_USE', `Volume ${v.id} is currently attached to ${to || 'an instance'}.`);
+  }
+  if (v.state !== 'available' && v.state !== 'error') {
+    throw new CatalogError('INCORRECT_STATE', `The volume '${v.id}' is '${v.state}' and cannot be deleted now.`);
+  }
 }
 
 /** The core deletion; the catalog record goes in the same batch. Also resumes deletions after a restart. */

@@ -12,7 +12,7 @@ describe('ebs-sim serve', () => {
   it('--help explains every flag and exits 0', async () => {
     const [r, top, fsck] = await Promise.all([runCli(['serve', '--help']), runCli(['--help']), runCli(['fsck', '--help'])]);
     expect(r.code).toBe(0);
-    for (const flag of ['--host', '--port', '--data-dir', '--object-store', '--account-id', '--auth', '--credentials', '--copy-rate', '--snapshot-interval', '--sync', '--allow-reset', '--help']) {
+    for (const flag of ['--host', '--port', '--data-dir', '--object-store', '--account-id', '--auth', '--credentials', '--copy-rate', '--snapshot-interval', '--nbd-port', '--dirty-expire', '--sync', '--allow-reset', '--help']) {
       expect(r.stdout, flag).toContain(flag);
     }
     expect(r.stdout).toContain('default 7447');
@@ -30,12 +30,17 @@ describe('ebs-sim serve', () => {
       [['--copy-rate', 'fast'], /--copy-rate must be a positive rate.*50MB/],
       [['--snapshot-interval', 'soon'], /--snapshot-interval must be a number of seconds/],
       [['--account-id', '42'], /--account-id must be 12 digits/],
+      [['--nbd-port', 'nbd'], /--nbd-port must be a TCP port number/],
+      [['--dirty-expire', 'soon'], /--dirty-expire must be a number of seconds \(0 for write-through\)/],
       [['extra'], /serve takes no arguments/],
     ];
     for (const [args, message] of cases) expect(() => parseServeArgs(args), args.join(' ')).toThrow(message);
     expect(parseServeArgs(['--copy-rate', '50MB', '--snapshot-interval', '15', '--sync'])).toMatchObject({
       host: '127.0.0.1', port: 7447, copyRate: 50_000_000, snapshotIntervalSeconds: 15, sync: true, allowReset: false, auth: 'none', accountId: '123456789012',
+      dirtyExpireSeconds: 30,
     });
+    expect(parseServeArgs(['--nbd-port', '10809', '--dirty-expire', '0'])).toMatchObject({ nbdPort: 10809, dirtyExpireSeconds: 0 });
+    expect(parseServeArgs([])).not.toHaveProperty('nbdPort');
   });
 
   it('exits 2 on a usage error, with the message and no stack trace', async () => {

@@ -4,7 +4,7 @@
  */
 import {
   CreateSnapshotCommand, CreateTagsCommand, CreateVolumeCommand, DeleteSnapshotCommand, DeleteVolumeCommand,
-  DescribeImagesCommand, DescribeSnapshotsCommand, DescribeVolumesCommand, RunInstancesCommand, type EC2Client,
+  DescribeImagesCommand, DescribeSnapshotsCommand, DescribeVolumesCommand, DescribeVolumeStatusCommand, type EC2Client,
 } from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ec2Error, rawEc2, xmlCode } from '../support/ec2-error.js';
@@ -76,7 +76,7 @@ describe('EC2 errors through @aws-sdk/client-ec2', () => {
   it('InvalidAction for actions outside the model, UnsupportedOperation for modelled ones not served yet', async () => {
     let e = await ec2Error(ec2.send(new DescribeImagesCommand({})));
     expect([e.name, e.$metadata.httpStatusCode]).toEqual(['InvalidAction', 400]);
-    e = await ec2Error(ec2.send(new RunInstancesCommand({ MinCount: 1, MaxCount: 1, ImageId: 'ami-12345678' })));
+    e = await ec2Error(ec2.send(new DescribeVolumeStatusCommand({})));
     expect([e.name, e.$metadata.httpStatusCode]).toEqual(['UnsupportedOperation', 400]);
   });
 

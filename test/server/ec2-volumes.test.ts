@@ -163,7 +163,9 @@ describe('tags', () => {
     expect((await ec2Error(ec2.send(new CreateTagsCommand({ Resources: [v], Tags: [{ Key: 'aws:x', Value: 'v' }] })))).name).toBe('InvalidParameterValue');
     const e = await ec2Error(ec2.send(new CreateTagsCommand({ Resources: [v, 'vol-0123456789abcdef0'], Tags: [{ Key: 'k', Value: 'v' }] })));
     expect(e.name).toBe('InvalidVolume.NotFound');
-    expect((await ec2Error(ec2.send(new CreateTagsCommand({ Resources: ['i-0123456789abcdef0'], Tags: [{ Key: 'k', Value: 'v' }] })))).name).toBe('InvalidID');
+    expect((await ec2Error(ec2.send(new CreateTagsCommand({ Resources: ['ami-0123456789abcdef0'], Tags: [{ Key: 'k', Value: 'v' }] })))).name).toBe('InvalidID');
+    // Instances are taggable; an unknown one is not found.
+    expect((await ec2Error(ec2.send(new CreateTagsCommand({ Resources: ['i-0123456789abcdef0'], Tags: [{ Key: 'k', Value: 'v' }] })))).name).toBe('InvalidInstanceID.NotFound');
     expect((await ec2.send(new DescribeVolumesCommand({ VolumeIds: [v] }))).Volumes![0]!.Tags).toEqual([]);
   });
 });

@@ -1,6 +1,6 @@
 import type { ActionTable } from './handler.js';
 import { page } from './handler.js';
-import { toProductCodes, toSnapshot, toTags, toTierStatus } from './outputs.js';
+import { toProductCodes, toSnapshot, toSnapshotInfo, toTags, toTierStatus } from './outputs.js';
 
 const permissions = (list: Array<{ UserId?: string; Group?: string }> | undefined) => list?.map((p) => ({ userId: p.UserId, group: p.Group }));
 
@@ -9,6 +9,15 @@ export const SNAPSHOT_ACTIONS = {
     toSnapshot(await sim.createSnapshot(ctx, {
       volumeId: i.VolumeId, description: i.Description, tagSpecifications: i.TagSpecifications, outpostArn: i.OutpostArn,
     })),
+
+  // Crash-consistent snapshots of an instance's volumes, frozen together.
+  CreateSnapshots: async (sim, ctx, i) => ({
+    Snapshots: (await sim.createSnapshots(ctx, {
+      instanceId: i.InstanceSpecification.InstanceId, excludeBootVolume: i.InstanceSpecification.ExcludeBootVolume,
+      excludeDataVolumeIds: i.InstanceSpecification.ExcludeDataVolumeIds, description: i.Description,
+      tagSpecifications: i.TagSpecifications, copyTagsFromSource: i.CopyTagsFromSource, outpostArn: i.OutpostArn,
+    })).map(toSnapshotInfo),
+  }),
 
   DescribeSnapshots: (sim, ctx, i) => {
     const p = sim.describeSnapshots(ctx, {

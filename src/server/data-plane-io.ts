@@ -1,0 +1,107 @@
+/**
+ * What the data-plane routes share (volumes in data-plane-plugin.ts, instance devices in
+ * guest-plane-plugin.ts): raw streamed bodies, byte-range parameters, the caller's account under
+ * SigV4, JSON errors, and cutting large transfers into pieces.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { DataCaller } from '../simulator.js';
+import type { Authenticator } from './auth.js';
+import { DataPlaneRequestError, toDataPlaneError } from './data-plane-errors.js';
+
+export const PIECE_BYTES = 8 * 1024 * 1024;
+const EMPTY = Buffer.alloc(0);
+
+/** Bodies are read by the PUT handlers as they arrive, not buffered by fastify. */
+export function rawBodies(app: FastifyInstance): void {
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', (_req, _payload, done) => done(null));
+}
+
+export function integerParam(query: Record<string, string | undefined>, name: string, fallback?: number): number {
+  const raw = query[name];
+  if (raw === undefined || raw === '') {
+    if (fallback !== undefined) return fallback;
+    throw new DataPlaneRequestError(400, 'MISSING_PARAMETER', `The query parameter ${name} is required.`);
+  }
+  if (!/^\d{1,16}$/.test(raw) || !Number.isSafeInteger(Number(raw))) {
+    throw new DataPlaneRequestError(400, 'INVALID_PARAMETER_VALUE', `The query parameter ${name} must be a non-negative integer number of bytes, got '${raw}'.`);
+  }
+  return Number(raw);
+}
+
+/** The caller's account (none under `--auth none`: everything is reachable). */
+export function dataCaller(auth: Authenticator) {
+  return (request: FastifyRequest, unsignedPayload: boolean): DataCaller => {
+    if (auth.mode === 'none') return {};
+    const url = request.raw.url ?? '/';
+    const q = url.indexOf('?');
+    const signed = request.headers.authorization !== undefined || /[?&]X-Amz-Signature=/i.test(url);
+    if (unsignedPayload && signed && request.headers['x-amz-content-sha256'] !== 'UNSIGNED-PAYLOAD') {
+      throw new DataPlaneRequestError(400, 'INVALID_SIGNATURE', 'Sign data-plane writes with the header x-amz-content-sha256: UNSIGNED-PAYLOAD (the body is written as it streams in).');
+    }
+    const who = auth.authenticate(
+      { method: request.method, path: q < 0 ? url : url.slice(0, q), query: q < 0 ? '' : url.slice(q + 1), headers: request.headers, body: EMPTY },
+      { allowUnsignedPayload: unsignedPayload },
+    );
+    return { accountId: who.accountId };
+  };
+}
+
+export function sendError(request: FastifyRequest, reply: FastifyReply, err: unknown): FastifyReply {
+  const e = toDataPlaneError(err);
+  if (e.internal) request.log.error({ err }, 'data plane request failed');
+  // An unread request body cannot be left on a keep-alive connection.
+  if (!request.raw.readableEnded) reply.header('connection', 'close');
+  if (err instanceof RangeError416) reply.header('content-range', `bytes */${err.sizeBytes}`);
+  return reply.code(e.status).send(e.body);
+}
+
+export class RangeError416 extends DataPlaneRequestError {
+  constructor(message: string, readonly sizeBytes: number) {
+    super(416, 'OFFSET_OUT_OF_RANGE', message);
+  }
+}
+
+export function checkTransfer(id: string, sizeBytes: number, offset: number, length: number, max: number): void {
+  if (!Number.isSafeInteger(length) || length < 0) throw new DataPlaneRequestError(400, 'INVALID_PARAMETER_VALUE', 'Content-Length must be a non-negative integer.');
+  if (length > max) throw new DataPlaneRequestError(413, 'PAYLOAD_TOO_LARGE', `A data-plane transfer is limited to ${max} bytes per request; this one is ${length} bytes. Split it into several requests.`);
+  if (offset + length > sizeBytes) {
+    throw new RangeError416(`range [${offset}, ${offset + length}) is beyond the end of ${id} (${sizeBytes} bytes)`, sizeBytes);
+  }
+}
+
+/** The declared Content-Length, checked before any byte is written. */
+export function declaredLength(request: FastifyRequest): number | undefined {
+  return request.headers['content-length'] === undefined ? undefined : Number(request.headers['content-length']);
+}
+
+/** Cuts a byte stream into pieces that end on PIECE_BYTES boundaries of the volume; returns bytes written. */
+export async function writePieces(body: AsyncIterable<Buffer>, offset: number, write: (at: number, piece: Buffer) => Promise<void>): Promise<number> {
+  let at = offset;
+  let held: Buffer[] = [];
+  let heldBytes = 0;
+  const room = () => PIECE_BYTES - (at % PIECE_BYTES);
+  const emit = async (n: number) => {
+    const all = held.length === 1 ? held[0]! : Buffer.concat(held, heldBytes);
+    await write(at, all.subarray(0, n));
+    at += n;
+    const rest = all.subarray(n);
+    held = rest.length > 0 ? [rest] : [];
+    heldBytes = rest.length;
+  };
+  for await (const chunk of body) {
+    held.push(chunk);
+    heldBytes += chunk.length;
+    while (heldBytes >= room()) await emit(room());
+  }
+  if (heldBytes > 0) await emit(heldBytes);
+  return at - offset;
+}
+
+export async function* readPieces(offset: number, length: number, read: (at: number, n: number) => Promise<Buffer>): AsyncGenerator<Buffer> {
+  for (let at = offset; at < offset + length; ) {
+    const n = Math.min(PIECE_BYTES - (at % PIECE_BYTES), offset + length - at);
+    yield await read(at, n);
+    at += n;
+  }
+}
