@@ -18,12 +18,14 @@ import type { BlockDevice } from '../nbd/block-device.js';
 
 export const PAGE_SIZE = 4096;
 /** Largest run of consecutive dirty pages written back in one core write. */
-const WRITEBACK_RUN = 8 * 1024 * 1024;
+const WRITEBACK_RUN = 2 * 1024 * 1024;
+/** Default dirty limit: small, so a guest streaming gigabytes keeps the server's memory bounded. */
+export const DEFAULT_MAX_DIRTY_BYTES = 16 * 1024 * 1024;
 
 export interface PageCacheOptions {
   /** Dirty pages older than this are written back; 0 makes the cache write-through. */
   dirtyExpireMs: number;
-  /** Above this many dirty bytes a write waits for writeback. Default 64 MiB. */
+  /** Above this many dirty bytes a write waits for writeback first. Default 16 MiB. */
   maxDirtyBytes?: number;
 }
 
@@ -86,13 +88,15 @@ export class PageCache implements BlockDevice {
       if (opts.fua) await this.store.flush();
       return;
     }
+    // Like Linux's balance_dirty_pages: a writer over the limit waits for writeback before it
+    // adds its own pages, so dirty memory never grows past the limit by what is in flight.
+    const limit = this.options.maxDirtyBytes ?? DEFAULT_MAX_DIRTY_BYTES;
+    if (this.dirtyBytes() + data.length > limit) await this.writeback();
     await this.updates.run(() => this.dirtyPages(offset, data));
     if (opts.fua) {
       await this.writeback((page) => page >= Math.floor(offset / PAGE_SIZE) && page * PAGE_SIZE < offset + data.length);
       await this.store.flush();
     }
-    const limit = this.options.maxDirtyBytes ?? 64 * 1024 * 1024;
-    if (this.dirtyBytes() > limit) await this.writeback();
   }
 
   /** fsync: every dirty page to the volume, then the volume's flush. */

@@ -11,7 +11,6 @@ import { pageOf, type Page, type PageRequest } from '../catalog/pagination.js';
 import type { ModificationMeta, ModificationState } from '../catalog/records.js';
 import type { ModificationView } from '../catalog/views.js';
 import { resolvePerformance, VOLUME_TYPE_LIMITS, type VolumeType } from '../catalog/volume-types.js';
-import type { BlockStore } from '../core/block-store.js';
 import { checkDryRun, GIB, type CallerContext, type Services } from './context.js';
 import { callerVolume } from './volumes.js';
 
