@@ -4,8 +4,8 @@
  *  - random writes: `qemu-img bench -w` with 4 KiB random writes, IOPS;
  *  - memory: our peak RSS while 1 GiB streams through NBD (qemu-img runs in its own process);
  *  - the same conversion through an instance's export (`<instance>/<device>`: the simulated page
- *    cache with its default settings, written back at the 64 MiB dirty limit and qemu-img's final
- *    flush), with its sampled peak RSS.
+ *    cache with its default settings, written back at its dirty limit and at qemu-img's final
+ *    flush) of a real `ebs-sim serve --nbd-port` process, with that process's sampled peak RSS.
  * Needs qemu-utils (qemu-img, qemu-nbd). Run: npm run bench -- nbd
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -16,7 +16,8 @@ import { join } from 'node:path';
 import { BlockStore, GiB } from '../src/core/block-store.js';
 import { VolumeDevice } from '../src/guest/volume-device.js';
 import { startNbdServer } from '../src/nbd/server.js';
-import { Simulator } from '../src/simulator.js';
+import { EC2Client, RunInstancesCommand, waitUntilInstanceRunning } from '@aws-sdk/client-ec2';
+import { startCliServer } from '../test/support/cli-server.js';
 import { fmtMB, fmtMBs, MemoryWatch, Report, tempDir } from './support.js';
 
 const IMAGE_BYTES = GiB;
@@ -89,9 +90,9 @@ export async function runNbdBench(): Promise<Report> {
       met: rss.peakRss < 300e6,
     });
 
-    const viaInstance = await convertThroughInstance(work.dir, image);
+    const viaInstance = await convertThroughInstance(image);
     report.add({
-      figure: 'NBD write through an instance export (page cache, default settings)',
+      figure: 'NBD write through an instance export of ebs-sim serve (page cache, default settings)',
       ours: `${fmtMBs(IMAGE_BYTES / (viaInstance.ms / 1000))}, sampled peak RSS ${fmtMB(viaInstance.peakRss)}`,
       baseline: `${fmtMBs(IMAGE_BYTES / (baseline / 1000))} qemu-nbd raw file`,
       ratio: baseline / viaInstance.ms,
@@ -104,28 +105,30 @@ export async function runNbdBench(): Promise<Report> {
   return report;
 }
 
-/** qemu-img convert into `<instance>/sdf` of a simulator (as `ebs-sim serve --nbd-port` serves it), then compare. */
-async function convertThroughInstance(dir: string, image: string): Promise<{ ms: number; peakRss: number }> {
-  const sim = await Simulator.open({ dataDir: join(dir, 'instance-data'), objectStore: 'memory:', instanceStateMs: 0, attachmentMs: 0 });
+/**
+ * qemu-img convert into `<instance>/sdf` of a real `ebs-sim serve --nbd-port` (its own process,
+ * whose memory is sampled), with the instance made through the EC2 API; then compare.
+ */
+async function convertThroughInstance(image: string): Promise<{ ms: number; peakRss: number }> {
+  const nbdPort = await freePort();
+  const server = await startCliServer(['--nbd-port', String(nbdPort)], 30_000, { compiled: true });
+  const ec2 = new EC2Client({ region: 'us-east-1', endpoint: server.endpoint, credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' } });
   try {
-    const ctx = { accountId: '123456789012', region: 'us-east-1' };
-    const r = await sim.runInstances(ctx, {
-      imageId: 'ami-bench', minCount: 1, maxCount: 1,
-      blockDeviceMappings: [{ deviceName: '/dev/sdf', ebs: { volumeSize: IMAGE_BYTES / GiB } }],
-    });
-    const server = await startNbdServer({ host: '127.0.0.1', port: 0, resolver: sim.nbdResolver() });
-    try {
-      const url = `nbd://127.0.0.1:${server.port}/${r.instances[0]!.instanceId}/sdf`;
-      const watch = new MemoryWatch();
-      const ms = await timeAsync(() => qemuImgAsync(['convert', '-n', '-f', 'raw', '-O', 'raw', image, url]));
-      const { peakAnon, peakFile } = watch.stop();
-      if ((await qemuImgAsync(['compare', '-f', 'raw', '-F', 'raw', image, url])) !== 0) throw new Error('the instance device does not match the source image');
-      return { ms, peakRss: peakAnon + peakFile };
-    } finally {
-      await server.close();
-    }
+    const run = await ec2.send(new RunInstancesCommand({
+      ImageId: 'ami-bench', MinCount: 1, MaxCount: 1,
+      BlockDeviceMappings: [{ DeviceName: '/dev/sdf', Ebs: { VolumeSize: IMAGE_BYTES / GiB } }],
+    }));
+    const instanceId = run.Instances![0]!.InstanceId!;
+    await waitUntilInstanceRunning({ client: ec2, maxWaitTime: 30, minDelay: 0.2, maxDelay: 0.5 }, { InstanceIds: [instanceId] });
+    const url = `nbd://127.0.0.1:${nbdPort}/${instanceId}/sdf`;
+    const watch = new MemoryWatch(server.child.pid);
+    const ms = await timeAsync(() => qemuImgAsync(['convert', '-n', '-f', 'raw', '-O', 'raw', image, url]));
+    const { peakAnon, peakFile } = watch.stop();
+    if ((await qemuImgAsync(['compare', '-f', 'raw', '-F', 'raw', image, url])) !== 0) throw new Error('the instance device does not match the source image');
+    return { ms, peakRss: peakAnon + peakFile };
   } finally {
-    await sim.close();
+    ec2.destroy();
+    await server.stop();
   }
 }
 

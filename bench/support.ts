@@ -34,19 +34,22 @@ export class BlockSource {
   }
 }
 
-/** Peak resident memory, sampled (anonymous and file-backed) plus the kernel's high-water mark. */
+/**
+ * Peak resident memory, sampled (anonymous and file-backed) plus the kernel's high-water mark,
+ * of this process or of another one (a server under test).
+ */
 export class MemoryWatch {
   private peakAnon = 0;
   private peakFile = 0;
   private readonly timer: NodeJS.Timeout;
 
-  constructor() {
+  constructor(private readonly pid: number | 'self' = 'self') {
     this.timer = setInterval(() => this.sample(), 50);
     this.timer.unref();
   }
 
   sample(): void {
-    const status = readFileSync('/proc/self/status', 'utf8');
+    const status = readFileSync(`/proc/${this.pid}/status`, 'utf8');
     const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 0) * 1024;
     this.peakAnon = Math.max(this.peakAnon, kb('RssAnon'));
     this.peakFile = Math.max(this.peakFile, kb('RssFile'));
@@ -62,7 +65,13 @@ export class MemoryWatch {
   stop(): { peakRss: number; peakAnon: number; peakFile: number } {
     clearInterval(this.timer);
     this.sample();
-    return { peakRss: process.resourceUsage().maxRSS * 1024, peakAnon: this.peakAnon, peakFile: this.peakFile };
+    const hwm = this.pid === 'self' ? process.resourceUsage().maxRSS * 1024 : this.field('VmHWM');
+    return { peakRss: hwm, peakAnon: this.peakAnon, peakFile: this.peakFile };
+  }
+
+  private field(name: string): number {
+    const status = readFileSync(`/proc/${this.pid}/status`, 'utf8');
+    return Number(new RegExp(`${name}:\\s+(\\d+)`).exec(status)?.[1] ?? 0) * 1024;
   }
 }
 

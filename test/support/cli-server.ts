@@ -12,9 +12,13 @@ export const REPO = fileURLToPath(new URL('../..', import.meta.url));
 const MAIN = join(REPO, 'src/cli/main.ts');
 const TSX = pathToFileURL(join(REPO, 'node_modules/tsx/dist/loader.mjs')).href;
 
-/** `node --import tsx src/cli/main.ts <args>`: one process, so signals reach the server itself. */
-export function spawnCli(args: string[], opts: { cwd?: string } = {}): ChildProcess {
-  return spawn(process.execPath, ['--import', TSX, MAIN, ...args], {
+/**
+ * `node --import tsx src/cli/main.ts <args>`: one process, so signals reach the server itself.
+ * `compiled` runs the build in dist/ instead (what `npm start` runs; benchmarks measure it).
+ */
+export function spawnCli(args: string[], opts: { cwd?: string; compiled?: boolean } = {}): ChildProcess {
+  const entry = opts.compiled ? [join(REPO, 'dist/cli/main.js')] : ['--import', TSX, MAIN];
+  return spawn(process.execPath, [...entry, ...args], {
     cwd: opts.cwd ?? REPO,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, NODE_NO_WARNINGS: '1' },
@@ -49,10 +53,10 @@ export interface CliServer {
   stop(): Promise<CliResult>;
 }
 
-export async function startCliServer(extraArgs: string[] = [], timeoutMs = 30_000): Promise<CliServer> {
+export async function startCliServer(extraArgs: string[] = [], timeoutMs = 30_000, opts: { compiled?: boolean } = {}): Promise<CliServer> {
   const tmp = tempDir('ebs-sim-cli-');
   const dataDir = join(tmp.dir, 'leveldb');
-  const child = spawnCli(['serve', '--port', '0', '--data-dir', dataDir, '--object-store', `fs:${join(tmp.dir, 'objects')}`, ...extraArgs]);
+  const child = spawnCli(['serve', '--port', '0', '--data-dir', dataDir, '--object-store', `fs:${join(tmp.dir, 'objects')}`, ...extraArgs], opts);
   let stdout = '';
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
