@@ -1,4 +1,5 @@
 /** The `ebs-sim` command line: help, flag errors, startup, signals. */
+import { once } from 'node:events';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CreateVolumeCommand, DescribeVolumesCommand, EC2Client } from '@aws-sdk/client-ec2';
@@ -82,7 +83,9 @@ describe('ebs-sim serve', () => {
       let c = client(first.endpoint);
       const v = await c.send(new CreateVolumeCommand({ AvailabilityZone: 'us-east-1a', Size: 1 }));
       c.destroy();
+      const exited = once(first.child, 'exit');
       first.child.kill('SIGINT');
+      await exited; // before stop(), which would send SIGTERM to a server still shutting down
       const r = await first.stop();
       expect([r.code, r.stderr]).toEqual([0, expect.stringContaining('SIGINT, stopping')]);
 
