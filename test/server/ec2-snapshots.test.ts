@@ -16,7 +16,8 @@ const volume = async (size = 1) => (await ec2.send(new CreateVolumeCommand({ Ava
 const snapshot = async (volumeId: string, more: Record<string, unknown> = {}) => ec2.send(new CreateSnapshotCommand({ VolumeId: volumeId, ...more }));
 
 beforeAll(async () => {
-  s = await startSimServer({ sim: { tieringMs: 300 } });
+  // A window long enough for a loaded CI machine to observe the in-progress states.
+  s = await startSimServer({ sim: { tieringMs: 1000 } });
   ec2 = s.client();
 });
 afterAll(() => s.close());
@@ -162,7 +163,7 @@ describe('snapshots', () => {
     const started = await ec2.send(new ModifySnapshotTierCommand({ SnapshotId: id, StorageTier: 'archive' }));
     expect([started.SnapshotId, started.TieringStartTime instanceof Date]).toEqual([id, true]);
     expect(await status()).toMatchObject({ LastTieringOperationStatus: 'archival-in-progress', StorageTier: 'standard' });
-    await new Promise((r) => setTimeout(r, 350));
+    await new Promise((r) => setTimeout(r, 1050));
     expect(await status()).toMatchObject({ LastTieringOperationStatus: 'archival-completed', StorageTier: 'archive', LastTieringProgress: 100, ArchivalCompleteTime: expect.any(Date) });
     expect((await ec2.send(new DescribeSnapshotsCommand({ Filters: [{ Name: 'storage-tier', Values: ['archive'] }, { Name: 'snapshot-id', Values: [id] }] }))).Snapshots).toHaveLength(1);
     expect((await ec2Error(ec2.send(new CreateVolumeCommand({ AvailabilityZone: 'us-east-1a', SnapshotId: id })))).name).toBe('IncorrectState');
@@ -171,7 +172,7 @@ describe('snapshots', () => {
     const temp = await ec2.send(new RestoreSnapshotTierCommand({ SnapshotId: id, TemporaryRestoreDays: 2 }));
     expect(temp).toMatchObject({ SnapshotId: id, RestoreDuration: 2, IsPermanentRestore: false });
     expect(await status()).toMatchObject({ LastTieringOperationStatus: 'temporary-restore-in-progress', StorageTier: 'archive' });
-    await new Promise((r) => setTimeout(r, 350));
+    await new Promise((r) => setTimeout(r, 1050));
     const restoredTemp = (await ec2.send(new DescribeSnapshotsCommand({ SnapshotIds: [id] }))).Snapshots![0]!;
     expect(restoredTemp.StorageTier).toBe('archive');
     expect(restoredTemp.RestoreExpiryTime!.getTime() - Date.now()).toBeGreaterThan(47 * 3600 * 1000);
@@ -179,7 +180,7 @@ describe('snapshots', () => {
     expect((await getBytes(s.endpoint, r, 0, 6)).toString()).toBe('tiered');
 
     expect((await ec2.send(new RestoreSnapshotTierCommand({ SnapshotId: id, PermanentRestore: true }))).IsPermanentRestore).toBe(true);
-    await new Promise((r) => setTimeout(r, 350));
+    await new Promise((r) => setTimeout(r, 1050));
     expect(await status()).toMatchObject({ LastTieringOperationStatus: 'permanent-restore-completed', StorageTier: 'standard' });
     expect((await ec2Error(ec2.send(new RestoreSnapshotTierCommand({ SnapshotId: id, PermanentRestore: true })))).name).toBe('IncorrectState');
     expect((await ec2Error(ec2.send(new RestoreSnapshotTierCommand({ SnapshotId: id })))).name).toBe('MissingParameter');
