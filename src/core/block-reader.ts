@@ -77,7 +77,7 @@ export async function readKnownVersion(ctx: ReaderContext, view: ReadView, blk: 
   const raw = ctx.db.getSync(keys.versionKey(view.volumeId, blk, birth));
   if (raw === undefined) return readBlock(ctx, view, blk);
   const head = decodeHead(birth, raw);
-  if (head.deltaCount > 0) return readBlock(ctx, view, blk);
+  if (head.deltaCount > 0 || head.inherits > 0) return readBlock(ctx, view, blk);
   if (!head.base) return null;
   const content = await ctx.chunks.get(head.base);
   return content ?? readBlock(ctx, view, blk); // swept under us: take the careful path

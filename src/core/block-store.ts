@@ -420,6 +420,8 @@ export class BlockStore {
       const result = await stageSnapshotDelete(this.db, this.chunks, tx, vol, snap);
       this.records.stage(tx, records);
       tx.afterCommit(() => this.volumes.set(vol.id, vol));
+      // A rebased version may be a block's newest: its cached head is stale.
+      if (result.rebasedVersions > 0) tx.afterCommit(() => this.heads.dropVolume(vol.id));
       await this.commit(tx);
       if (result.volumeOrphaned) await this.purge({ ...vol, purging: true });
       return { freedVersions: result.freedVersions };

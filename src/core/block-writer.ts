@@ -8,13 +8,15 @@
  *
  * Small writes do not rewrite the block: they are logged as deltas of the version (a 4 KiB write
  * costs a 4 KiB log record, not 512 KiB) and merged into a new base chunk once a version holds
- * more than `maxDeltas` of them or `maxDeltaBytes` of delta bytes.
+ * more than `maxDeltas` of them or `maxDeltaBytes` of delta bytes. A small write superseding a
+ * frozen version that has deltas *inherits* it (the new version's base is the frozen one's
+ * content, read through the chain), up to MAX_INHERIT_DEPTH deep; deeper, it is merged.
  */
 import type { ClassicLevel } from 'classic-level';
 import type { ChunkStore } from './chunk-store.js';
 import type { HeadCache } from './head-cache.js';
 import * as keys from './keys.js';
-import { encodeDelta, encodeHead, type ChunkRef, type Delta, type VersionHead, type VolumeRecord } from './records.js';
+import { encodeDelta, encodeHead, MAX_INHERIT_DEPTH, type ChunkRef, type Delta, type VersionHead, type VolumeRecord } from './records.js';
 import { materialize, readNewestHead, readVersion, type Version } from './version-map.js';
 import type { BatchOp, WriteTx } from './write-tx.js';
 import { CoreError } from './errors.js';
@@ -54,12 +56,15 @@ export class BlockWriter {
       return this.putContent(blk, head, mutable, this.padded(data));
     }
     if (head === undefined) return this.writeIntoUnwritten(blk, offset, data);
-    if (this.fitsAsDelta(head, data.length)) {
-      if (mutable) return this.appendDelta(blk, head, { offset, data });
-      // Supersede a frozen version cheaply: share its base chunk, copy its (small) deltas.
-      const version = await this.version(blk, head);
-      if (head.base) this.ctx.chunks.addRef(this.tx, head.base);
-      return this.newVersion(blk, head, head.base, [...version.deltas, { offset, data }]);
+    if (mutable && this.fitsAsDelta(head, data.length)) return this.appendDelta(blk, head, { offset, data });
+    if (!mutable && data.length <= this.vol.blockSize * this.ctx.maxDeltaFraction) {
+      // Supersede a frozen version with a delta: share its base chunk if that is all it is,
+      // otherwise inherit its content.
+      if (head.deltaCount === 0 && head.inherits === 0) {
+        if (head.base) this.ctx.chunks.addRef(this.tx, head.base);
+        return this.newVersion(blk, head, head.base, [{ offset, data }], 0);
+      }
+      if (head.inherits < MAX_INHERIT_DEPTH) return this.newVersion(blk, head, null, [{ offset, data }], head.inherits + 1);
     }
     const content = await materialize(await this.version(blk, head), this.ctx.chunks, this.vol.blockSize);
     data.copy(content, offset);
@@ -71,7 +76,7 @@ export class BlockWriter {
     if ((await this.newestHead(blk)) !== undefined) return false;
     const base = isZero(content) ? null : await this.ctx.chunks.ref(this.tx, this.padded(content));
     if (base === null) return false; // a hole of the backing snapshot: reads already see zeros
-    const head: VersionHead = { birth: 0, base, deltaCount: 0, deltaBytes: 0, hidesOlder: true };
+    const head: VersionHead = { birth: 0, base, deltaCount: 0, deltaBytes: 0, hidesOlder: true, inherits: 0 };
     this.tx.put(keys.versionKey(this.vol.id, blk, 0), encodeHead(head));
     this.tx.put(keys.epochKey(this.vol.id, 0, blk), Buffer.alloc(0));
     this.updates.set(blk, head);
@@ -89,7 +94,7 @@ export class BlockWriter {
     } else if (isZero(data)) {
       return; // zeros into a hole: still a hole
     }
-    return this.newVersion(blk, undefined, null, [{ offset, data }]);
+    return this.newVersion(blk, undefined, null, [{ offset, data }], 0);
   }
 
   /** Makes `content` (a whole block) the block's newest version. */
@@ -108,12 +113,12 @@ export class BlockWriter {
         return;
       }
       const base = zero ? null : await this.ctx.chunks.ref(this.tx, content);
-      this.setHead(blk, { ...head, base, deltaCount: 0, deltaBytes: 0 });
+      this.setHead(blk, { ...head, base, deltaCount: 0, deltaBytes: 0, inherits: 0 });
       return;
     }
     if (zero && !head && !this.vol.backing) return;
     const base = zero ? null : await this.ctx.chunks.ref(this.tx, content);
-    this.newVersion(blk, head, base, []);
+    this.newVersion(blk, head, base, [], 0);
   }
 
   private appendDelta(blk: number, head: VersionHead, delta: Delta): void {
@@ -123,7 +128,7 @@ export class BlockWriter {
   }
 
   /** A new version born in the current generation, superseding `prev` (frozen) if any. */
-  private newVersion(blk: number, prev: VersionHead | undefined, base: ChunkRef | null, deltas: Delta[]): void {
+  private newVersion(blk: number, prev: VersionHead | undefined, base: ChunkRef | null, deltas: Delta[], inherits: number): void {
     const gen = this.vol.gen;
     const { id } = this.vol;
     const head: VersionHead = {
@@ -132,6 +137,7 @@ export class BlockWriter {
       deltaCount: deltas.length,
       deltaBytes: deltas.reduce((n, d) => n + d.data.length, 0),
       hidesOlder: prev !== undefined || this.vol.backing !== undefined,
+      inherits,
     };
     this.setHead(blk, head);
     deltas.forEach((d, i) => this.tx.put(keys.versionKey(id, blk, gen, i + 1), encodeDelta(d)));
@@ -164,7 +170,7 @@ export class BlockWriter {
   }
 
   private async version(blk: number, head: VersionHead): Promise<Version> {
-    if (head.deltaCount === 0) return { head, deltas: [] };
+    if (head.deltaCount === 0 && head.inherits === 0) return { head, deltas: [] };
     const v = await readVersion(this.ctx.db, this.vol.id, blk, head.birth);
     if (!v) throw new CoreError('CORRUPTION', `version ${this.vol.id}/${blk}@${head.birth} vanished`);
     return v;

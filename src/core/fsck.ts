@@ -62,8 +62,15 @@ export async function runFsck(db: Db, chunkDb: Db): Promise<FsckReport> {
   for (const vol of volumes.values()) {
     const snapGens = (snapsByVol.get(vol.id) ?? []).map((s) => s.gen);
     const seenAt = (from: number, to: number) => snapGens.some((g) => g >= from && g <= to);
-    let prev: { blk: number; birth: number } | undefined;
+    let prev: { blk: number; birth: number; inherits: number } | undefined;
     let deltasLeft = 0;
+    // An inheriting version needs the version directly beneath it, shallower (a rebase of the
+    // one beneath can make it shallower still: the depth is a bound on the chain, not exact).
+    const checkInherit = (below: { blk: number; inherits: number } | undefined) => {
+      if (prev && prev.inherits > 0 && (below?.blk !== prev.blk || below.inherits >= prev.inherits)) {
+        problem(`version ${vol.id}/${prev.blk}@${prev.birth} inherits ${prev.inherits} deep from ${below?.blk === prev.blk ? `depth ${below.inherits}` : 'nothing'}`);
+      }
+    };
     for await (const [key, value] of db.iterator(keys.prefixRange(keys.versionPrefix(vol.id)))) {
       const { blk, birth, seq } = keys.parseVersionKey(key, vol.id);
       const id = `${vol.id}/${blk}@${birth}`;
@@ -82,14 +89,16 @@ export async function runFsck(db: Db, chunkDb: Db): Promise<FsckReport> {
         refs.set(hex, (refs.get(hex) ?? 0) + 1);
         refSeqs.set(hex, head.base.seq);
       }
+      checkInherit({ blk, inherits: head.inherits });
       const newer = prev?.blk === blk ? prev.birth : undefined;
       if (newer !== undefined) expectedDead.set(id, { birth, by: newer, snapGens });
       else if (vol.state === 'deleted' && !vol.purging) expectedDead.set(id, { birth, by: vol.gen, snapGens });
       const visibleTo = newer !== undefined ? newer - 1 : vol.state === 'deleted' ? vol.gen - 1 : Number.MAX_SAFE_INTEGER;
       const live = newer === undefined && vol.state === 'available';
       if (!live && birth > 0 && !seenAt(birth, visibleTo)) problem(`version ${id} is visible to nobody`);
-      prev = { blk, birth };
+      prev = { blk, birth, inherits: head.inherits };
     }
+    checkInherit(undefined);
     if (deltasLeft > 0) problem(`last version of ${vol.id} misses ${deltasLeft} deltas`);
   }
 

@@ -66,17 +66,28 @@ export interface VersionHead {
   deltaBytes: number;
   /** An older version (or a backing snapshot) lies beneath: removing this one would expose it. */
   hidesOlder: boolean;
+  /**
+   * How many versions deep this one inherits: 0 for a version with its own base; n > 0 for one
+   * whose base is the content of the version directly beneath it (itself inheriting n - 1 deep),
+   * so that superseding a frozen version costs a delta, not a copy of its deltas or a rewrite.
+   */
+  inherits: number;
 }
 
 const FLAG_HAS_BASE = 1;
 const FLAG_HIDES_OLDER = 2;
+/** Bits 2-4 of the flags byte: the inherit depth (0-7). */
+const INHERIT_SHIFT = 2;
+const INHERIT_MASK = 0b11100;
+export const MAX_INHERIT_DEPTH = 4;
 const HEAD_BYTES = 1 + CHUNK_ID_BYTES + 8 + 2 + 4;
 const SEQ_AT = 1 + CHUNK_ID_BYTES;
 const COUNT_AT = SEQ_AT + 8;
 
 export function encodeHead(h: VersionHead): Buffer {
   const b = Buffer.alloc(HEAD_BYTES);
-  b[0] = (h.base ? FLAG_HAS_BASE : 0) | (h.hidesOlder ? FLAG_HIDES_OLDER : 0);
+  if (h.inherits < 0 || h.inherits > 7 || (h.inherits > 0 && h.base)) throw new Error(`bad inherit depth ${h.inherits}`);
+  b[0] = (h.base ? FLAG_HAS_BASE : 0) | (h.hidesOlder ? FLAG_HIDES_OLDER : 0) | (h.inherits << INHERIT_SHIFT);
   if (h.base) {
     h.base.id.copy(b, 1);
     b.writeUInt32BE(Math.floor(h.base.seq / 2 ** 32), SEQ_AT);
@@ -99,6 +110,7 @@ export function decodeHead(birth: number, b: Buffer): VersionHead {
     deltaCount: b.readUInt16BE(COUNT_AT),
     deltaBytes: b.readUInt32BE(COUNT_AT + 2),
     hidesOlder: (flags & FLAG_HIDES_OLDER) !== 0,
+    inherits: (flags & INHERIT_MASK) >> INHERIT_SHIFT,
   };
 }
 

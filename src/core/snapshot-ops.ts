@@ -13,7 +13,9 @@ import type { ClassicLevel } from 'classic-level';
 import type { ChunkStore } from './chunk-store.js';
 import { CoreError } from './errors.js';
 import * as keys from './keys.js';
-import { decodeHead, decodeJson, encodeJson, type SnapshotRecord, type VolumeRecord } from './records.js';
+import { isZero } from './block-writer.js';
+import { decodeHead, decodeJson, encodeHead, encodeJson, type SnapshotRecord, type VersionHead, type VolumeRecord } from './records.js';
+import { isZeroHead, materialize, readVersionAt } from './version-map.js';
 import type { WriteTx } from './write-tx.js';
 
 type Db = ClassicLevel<Buffer, Buffer>;
@@ -58,6 +60,8 @@ export async function nextSnapshot(db: Db, vol: string, gen: number): Promise<Sn
 
 export interface DeleteResult {
   freedVersions: number;
+  /** Versions that inherited from a freed one and now hold their own content (their heads changed). */
+  rebasedVersions: number;
   /** The volume was already deleted and this was its last snapshot: purge what remains. */
   volumeOrphaned: boolean;
 }
@@ -76,7 +80,7 @@ export async function stageSnapshotDelete(
   const next = await nextSnapshot(db, vol.id, snap.gen);
   const deathEnd = next ? keys.deadDeathPrefix(vol.id, next.gen + 1) : keys.prefixEnd(keys.deadPrefix(vol.id));
 
-  let freed = 0;
+  const freed: Array<{ key: Buffer; blk: number; birth: number }> = [];
   const it = db.keys({ gte: keys.deadBirthFloor(vol.id, snap.gen + 1, p + 1), lt: deathEnd });
   try {
     for (;;) {
@@ -91,16 +95,30 @@ export async function stageSnapshotDelete(
         it.seek(keys.deadBirthFloor(vol.id, d.death + 1, p + 1));
         continue;
       }
-      await stageFreeVersion(db, chunks, tx, vol.id, d.blk, d.birth);
-      tx.del(key);
-      freed++;
+      freed.push({ key, blk: d.blk, birth: d.birth });
     }
   } finally {
     await it.close();
   }
 
+  // A surviving version that inherits from a freed one must first take its own content: read
+  // (through the chain, still whole before this batch) and store it as a chunk.
+  const dying = new Set(freed.map((f) => `${f.blk}@${f.birth}`));
+  let rebased = 0;
+  for (const f of freed) {
+    const newer = await newerVersionHead(db, vol.id, f.blk, f.birth);
+    if (newer && newer.inherits > 0 && !dying.has(`${f.blk}@${newer.birth}`)) {
+      await stageRebase(db, chunks, tx, vol, f.blk, newer);
+      rebased++;
+    }
+  }
+  for (const f of freed) {
+    await stageFreeVersion(db, chunks, tx, vol.id, f.blk, f.birth);
+    tx.del(f.key);
+  }
+
   // The survivors of S's range now belong to the next snapshot's range (or the live volume's).
-  const survivors = snap.entries - freed;
+  const survivors = snap.entries - freed.length;
   if (next) {
     tx.put(keys.snapshotKey(next.id), encodeJson({ ...next, parentId: snap.parentId, entries: next.entries + survivors }));
   } else {
@@ -111,7 +129,28 @@ export async function stageSnapshotDelete(
   tx.del(keys.snapshotKey(snap.id));
   tx.del(keys.snapshotByGenKey(vol.id, snap.gen));
   tx.put(keys.volumeKey(vol.id), encodeJson(vol));
-  return { freedVersions: freed, volumeOrphaned: vol.state === 'deleted' && !parent && !next };
+  return { freedVersions: freed.length, rebasedVersions: rebased, volumeOrphaned: vol.state === 'deleted' && !parent && !next };
+}
+
+/** The head of the version of `blk` directly newer than the one born at `birth`, if any. */
+async function newerVersionHead(db: Db, vol: string, blk: number, birth: number): Promise<VersionHead | undefined> {
+  const it = db.keys({ gte: keys.blockPrefix(vol, blk), lt: keys.versionKey(vol, blk, birth), reverse: true, limit: 1 });
+  const key = (await it.all())[0];
+  if (!key) return undefined;
+  const newer = keys.parseVersionKey(key, vol).birth; // its head, or its last delta
+  const raw = await db.get(keys.versionKey(vol, blk, newer));
+  if (raw === undefined) throw new CoreError('CORRUPTION', `version ${vol}/${blk}@${newer} has deltas but no head`);
+  return decodeHead(newer, raw);
+}
+
+/** Gives an inheriting version its own content: one chunk (or zeros), no deltas. */
+async function stageRebase(db: Db, chunks: ChunkStore, tx: WriteTx, vol: VolumeRecord, blk: number, head: VersionHead) {
+  const version = await readVersionAt(db, vol.id, blk, head.birth);
+  if (!version || version.head.birth !== head.birth) throw new CoreError('CORRUPTION', `version ${vol.id}/${blk}@${head.birth} vanished`);
+  const content = await materialize(version, chunks, vol.blockSize);
+  const base = isZero(content) ? null : await chunks.ref(tx, content);
+  for (let seq = 1; seq <= head.deltaCount; seq++) tx.del(keys.versionKey(vol.id, blk, head.birth, seq));
+  tx.put(keys.versionKey(vol.id, blk, head.birth), encodeHead({ ...head, base, deltaCount: 0, deltaBytes: 0, inherits: 0 }));
 }
 
 /** Removes one version (head, deltas, epoch entry) and drops its chunk reference. */
@@ -148,7 +187,7 @@ export async function* changedBlocks(db: Db, snap: SnapshotRecord): AsyncGenerat
     const head = await db.get(keys.versionKey(snap.volumeId, blk, birth));
     if (head === undefined) throw new CoreError('CORRUPTION', `epoch index names missing version ${snap.volumeId}/${blk}@${birth}`);
     const h = decodeHead(birth, head);
-    yield { index: blk, birth, zero: h.base === null && h.deltaCount === 0 };
+    yield { index: blk, birth, zero: isZeroHead(h) };
   }
 }
 
@@ -164,8 +203,7 @@ export async function* visibleBlocks(db: Db, snap: SnapshotRecord): AsyncGenerat
       entry = (await it.nextv(1))[0];
       if (entry && keys.parseVersionKey(entry[0], vol).blk === blk) {
         const { birth } = keys.parseVersionKey(entry[0], vol);
-        const h = decodeHead(birth, entry[1]);
-        yield { index: blk, birth, zero: h.base === null && h.deltaCount === 0 };
+        yield { index: blk, birth, zero: isZeroHead(decodeHead(birth, entry[1])) };
       }
       if (blk === 0xffffffff) break;
       it.seek(keys.blockPrefix(vol, blk + 1));

@@ -17,9 +17,15 @@ export type DbSnapshot = ReturnType<Db['snapshot']>;
 export interface Version {
   head: VersionHead;
   deltas: Delta[];
+  /** For an inheriting version: the version directly beneath it, whose content is its base. */
+  below?: Version;
 }
 
-/** The version of a block visible at `gen` (with its deltas), or undefined if none. */
+/**
+ * The version of a block visible at `gen` (with its deltas, and the versions it inherits
+ * from), or undefined if none. An inheriting version's base sorts right after its deltas, so
+ * the whole chain is one seek and a scan.
+ */
 export async function readVersionAt(
   db: Db,
   vol: string,
@@ -32,30 +38,36 @@ export async function readVersionAt(
     lt: keys.prefixEnd(keys.blockPrefix(vol, blk)),
     ...(snapshot ? { snapshot } : {}),
   });
-  try {
-    const first = await it.nextv(1);
-    const entry = first[0];
+  // nextv may return fewer entries than asked for: take them one at a time from a small buffer.
+  let buffered: Array<[Buffer, Buffer]> = [];
+  const next = async (want: number) => {
+    if (buffered.length === 0) buffered = await it.nextv(Math.max(1, want));
+    return buffered.shift();
+  };
+  const readOne = async (what: string): Promise<Version | undefined> => {
+    const entry = await next(1);
     if (!entry) return undefined;
     const parts = keys.parseVersionKey(entry[0], vol);
-    if (parts.seq !== 0) throw new CoreError('CORRUPTION', `version of ${vol} block ${blk} has a delta without head`);
+    if (parts.seq !== 0) throw new CoreError('CORRUPTION', `${what} of ${vol} block ${blk} is a delta without head`);
     const head = decodeHead(parts.birth, entry[1]);
     const deltas: Delta[] = [];
-    // nextv may return fewer entries than asked for: loop until the deltas are all in.
-    let intact = true;
-    while (intact && deltas.length < head.deltaCount) {
-      const rest = await it.nextv(head.deltaCount - deltas.length);
-      if (rest.length === 0) break;
-      for (const [key, value] of rest) {
-        const p = keys.parseVersionKey(key, vol);
-        intact = p.blk === blk && p.birth === head.birth && p.seq === deltas.length + 1;
-        if (!intact) break;
-        deltas.push(decodeDelta(value));
+    while (deltas.length < head.deltaCount) {
+      const d = await next(head.deltaCount - deltas.length + 1);
+      const p = d && keys.parseVersionKey(d[0], vol);
+      if (!d || !p || p.birth !== head.birth || p.seq !== deltas.length + 1) {
+        throw new CoreError('CORRUPTION', `version ${vol}/${blk}@${head.birth} lists ${head.deltaCount} deltas, found ${deltas.length}`);
       }
-    }
-    if (deltas.length !== head.deltaCount) {
-      throw new CoreError('CORRUPTION', `version ${vol}/${blk}@${head.birth} lists ${head.deltaCount} deltas, found ${deltas.length}`);
+      deltas.push(decodeDelta(d[1]));
     }
     return { head, deltas };
+  };
+  try {
+    const top = await readOne('version');
+    for (let v = top; v && v.head.inherits > 0; v = v.below) {
+      v.below = await readOne('inherited version');
+      if (!v.below) throw new CoreError('CORRUPTION', `version ${vol}/${blk}@${v.head.birth} inherits from nothing`);
+    }
+    return top;
   } finally {
     await it.close();
   }
@@ -85,14 +97,17 @@ export class MissingChunkError extends CoreError {
   }
 }
 
-/** The full content of a version: base chunk (or zeros) with its deltas applied in order. */
+/** The full content of a version: its base (a chunk, zeros, or what it inherits) with its deltas applied in order. */
 export async function materialize(version: Version, chunks: ChunkStore, blockSize: number): Promise<Buffer> {
   const { head, deltas } = version;
   let content: Buffer;
-  if (head.base) {
+  // Every buffer here is this call's own (chunk reads return fresh buffers): deltas apply in place.
+  if (version.below) {
+    content = await materialize(version.below, chunks, blockSize);
+  } else if (head.base) {
     const stored = await chunks.get(head.base);
     if (!stored) throw new MissingChunkError(head.base);
-    content = deltas.length > 0 ? Buffer.from(stored) : stored;
+    content = stored;
   } else {
     content = Buffer.alloc(blockSize);
   }
@@ -101,7 +116,8 @@ export async function materialize(version: Version, chunks: ChunkStore, blockSiz
 }
 
 /** True when the version reads as all zeros without looking at chunk bytes. */
-export const isZeroVersion = (v: Version) => v.head.base === null && v.deltas.length === 0;
+export const isZeroVersion = (v: Version) => isZeroHead(v.head);
+export const isZeroHead = (h: VersionHead) => h.base === null && h.deltaCount === 0 && h.inherits === 0;
 
 /** Blocks in [first, last] that hold a newest version with data (not a zero tombstone). */
 export async function allocatedBlocks(db: Db, vol: string, first: number, last: number): Promise<Set<number>> {
@@ -112,7 +128,7 @@ export async function allocatedBlocks(db: Db, vol: string, first: number, last: 
     for (let entry = (await it.nextv(1))[0]; entry; entry = (await it.nextv(1))[0]) {
       const { blk, birth } = keys.parseVersionKey(entry[0], vol);
       const head = decodeHead(birth, entry[1]);
-      if (head.base !== null || head.deltaCount > 0) allocated.add(blk);
+      if (!isZeroHead(head)) allocated.add(blk);
       if (blk >= last) break;
       it.seek(keys.blockPrefix(vol, blk + 1)); // past this block's older versions and deltas
     }
