@@ -205,13 +205,16 @@ async function randomWrites(report: Report, source: BlockSource) {
       ['core random 4 KiB write, QD1, snapshot every 500 writes', 1],
     ] as const) {
       const ours = iops(name, depth);
+      // The 5,000 IOPS target is for plain random writes; with snapshots in between (every first
+      // write to a block after a freeze starts a new version) the figure is reported alone.
+      const withSnapshots = name.includes('snapshot');
       report.add({
         figure: name.replace('core ', ''),
         ours: `${ours.toFixed(0)} IOPS`,
         baseline: `${base.toFixed(0)} raw puts/s`,
         ratio: ours / base,
-        target: '>= 5,000 IOPS',
-        met: ours >= 5000,
+        target: withSnapshots ? 'report' : '>= 5,000 IOPS',
+        met: withSnapshots ? undefined : ours >= 5000,
       });
     }
   } finally {
