@@ -1,13 +1,6 @@
 /**
  * The storage core: volumes as content-addressed chunks in LevelDB, with O(1) copy-on-write
  * snapshots. It knows nothing of HTTP, XML or object stores.
- *
- * Durability contract: every method that changes state resolves only once its change is one
- * atomic LevelDB batch in the write-ahead log. A process killed at any moment (kill -9) loses
- * nothing that was acknowledged and never shows half of a write, a snapshot or a delete.
- * With `sync: true` each batch is also fsynced, so acknowledged changes survive a machine crash
- * too; without it, `flush()` is the barrier that makes everything acknowledged before it survive
- * a machine crash (a disk with a volatile write cache, as dm-thin documents its model).
  */
 import { ClassicLevel } from 'classic-level';
 import { mkdirSync } from 'node:fs';
@@ -84,6 +77,17 @@ export interface CreateVolumeInput {
   records?: RecordPut[];
 }
 
+/**
+ * Volumes and snapshots, with this durability contract:
+ *
+ * Every method that changes state resolves only once its change is one atomic LevelDB batch in
+ * the write-ahead log (chunk bytes, which live in a second LevelDB, are written before the batch
+ * that references them). A process killed at any moment (kill -9) loses nothing that was
+ * acknowledged and never shows half of a write, a snapshot or a delete. With `sync: true` each
+ * batch is also fsynced, so acknowledged changes survive a machine crash too; without it,
+ * `flush()` is the barrier that makes everything acknowledged before it survive a machine crash
+ * (a disk with a volatile write cache, as dm-thin documents its model).
+ */
 export class BlockStore {
   private readonly lock = new Mutex();
   private readonly heads: HeadCache;
