@@ -8,7 +8,7 @@
  * so that a restart resumes without uploading them again.
  */
 import type { BlockStore } from '../core/block-store.js';
-import { isZero } from '../core/block-writer.js';
+import { isZero } from '../core/zero.js';
 import type { RecordPut } from '../core/record-store.js';
 import type { SnapshotBlock } from '../core/snapshot-ops.js';
 import { sha256Hex } from './block-hash.js';

@@ -20,6 +20,7 @@ import { encodeDelta, encodeHead, MAX_INHERIT_DEPTH, type ChunkRef, type Delta, 
 import { materialize, readNewestHead, readVersion, type Version } from './version-map.js';
 import type { BatchOp, WriteTx } from './write-tx.js';
 import { CoreError } from './errors.js';
+import { isZero } from './zero.js';
 
 export interface WriterContext {
   db: ClassicLevel<Buffer, Buffer>;
@@ -205,14 +206,4 @@ export function deltaAppend(vol: string, blk: number, head: VersionHead, delta: 
       { type: 'put', key: keys.versionKey(vol, blk, head.birth), value: encodeHead(next) },
     ],
   };
-}
-
-const ZEROS = Buffer.alloc(1 << 20);
-
-export function isZero(data: Buffer): boolean {
-  for (let at = 0; at < data.length; at += ZEROS.length) {
-    const end = Math.min(data.length, at + ZEROS.length);
-    if (!data.subarray(at, end).equals(ZEROS.subarray(0, end - at))) return false;
-  }
-  return true;
 }

@@ -13,7 +13,7 @@ import type { ClassicLevel } from 'classic-level';
 import type { ChunkStore } from './chunk-store.js';
 import { CoreError } from './errors.js';
 import * as keys from './keys.js';
-import { isZero } from './block-writer.js';
+import { isZero } from './zero.js';
 import { decodeHead, decodeJson, encodeHead, encodeJson, type SnapshotRecord, type VersionHead, type VolumeRecord } from './records.js';
 import { isZeroHead, materialize, readVersionAt } from './version-map.js';
 import type { WriteTx } from './write-tx.js';
