@@ -365,7 +365,11 @@ async function openParts(options: SimulatorOptions): Promise<Parts> {
   const store = await BlockStore.open(options.dataDir, { sync: options.sync ?? false });
   let objects: ThrottleStore | undefined;
   try {
-    objects = new ThrottleStore(await openObjectStore(options.objectStore), { bytesPerSecond: options.copyRate });
+    // --sync promises that what is acknowledged survives a machine crash: for a completed
+    // snapshot that means its blocks and manifest, so an fs store fsyncs too.
+    const spec = parseObjectStoreSpec(options.objectStore);
+    if (options.sync && spec.kind === 'fs') spec.options.durable = true;
+    objects = new ThrottleStore(await openObjectStore(spec), { bytesPerSecond: options.copyRate });
     // Progress moves at checkpoints: every 4 blocks (2 MiB) keeps small snapshots' progress honest too.
     const engine = await CopyEngine.open({
       store, objects, ...(options.copyConcurrency ? { concurrency: options.copyConcurrency } : {}),

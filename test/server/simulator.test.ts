@@ -2,6 +2,7 @@
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { SnapshotMeta } from '../../src/catalog/records.js';
+import type { FsStore, ThrottleStore } from '../../src/object-store/index.js';
 import { Simulator, type CallerContext } from '../../src/simulator.js';
 import { tempDir } from '../support/temp-dir.js';
 
@@ -18,6 +19,17 @@ async function open(dir: string): Promise<Simulator> {
 }
 
 describe('simulator', () => {
+  it('with sync, makes an fs object store fsync too: a completed snapshot must survive a machine crash', async () => {
+    const tmp = tempDir();
+    cleanups.push(tmp.remove);
+    for (const sync of [false, true]) {
+      const sim = await Simulator.open({ dataDir: join(tmp.dir, `db-${sync}`), objectStore: `fs:${join(tmp.dir, 'obj')}`, sync });
+      cleanups.push(() => sim.close());
+      const fs = (sim.engine.repo.objects as ThrottleStore).inner as FsStore;
+      expect([sync, fs.durable]).toEqual([sync, sync]);
+    }
+  });
+
   it('keeps the EC2 view across a restart and finishes what was half done', async () => {
     const tmp = tempDir();
     cleanups.push(tmp.remove);
