@@ -33,16 +33,13 @@ export class BlockRepository {
 
   /** Makes sure a block is stored and pins it. Returns true if it had to be uploaded. */
   async ensureBlock(sha: string, content: Buffer, signal?: AbortSignal): Promise<boolean> {
-    this.pin(sha);
-    await this.deleting.get(sha);
+    if ((await this.pinExisting(sha, signal)) === content.length) return false;
     const key = blockKey(sha);
-    const existing = await withRetry(`head ${key}`, this.retry, signal, () => this.objects.head(key));
-    if (existing?.size === content.length) return false;
     await withRetry(`upload of ${key}`, this.retry, signal, () => this.objects.put(key, content));
     return true;
   }
 
-  /** Pins a block that is known to be stored (a copy of another snapshot's manifest). */
+  /** Pins a block and returns its stored size, or undefined if it is not stored. */
   async pinExisting(sha: string, signal?: AbortSignal): Promise<number | undefined> {
     this.pin(sha);
     await this.deleting.get(sha);

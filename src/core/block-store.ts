@@ -49,7 +49,7 @@ export interface BlockStoreOptions {
    * small (LevelDB holds up to two). Default 32 MiB.
    */
   writeBufferSize?: number;
-  /** Newest-version heads cached per volume for the write path. */
+  /** Newest-version heads cached for the write path, over all volumes. */
   headCacheBlocks?: number;
   /** A version holding more deltas than this is merged into a new chunk. */
   maxDeltas?: number;
@@ -94,6 +94,8 @@ export class BlockStore {
   private readonly volumes = new Map<string, VolumeRecord>();
   private readonly chunks: LevelChunkStore;
   readonly records: RecordStore;
+  /** What the write path works with; built once (small writes must not allocate it each time). */
+  private readonly writer: WriterContext;
   private sweepTimer: NodeJS.Timeout | undefined;
   /** Fast writes whose batch is in flight, per volume and block. */
   private readonly inflight = new Map<string, Promise<void>>();
@@ -109,9 +111,17 @@ export class BlockStore {
     private readonly opts: BlockStoreOptions,
   ) {
     this.opts = { ...opts };
-    this.heads = new HeadCache(opts.headCacheBlocks ?? 65_536);
+    this.heads = new HeadCache(opts.headCacheBlocks ?? 262_144);
     this.chunks = new LevelChunkStore(db, chunkDb, hasher, opts.sync ?? false);
     this.records = new RecordStore(db, (fn) => this.exclusive(fn), (tx) => this.commit(tx));
+    this.writer = {
+      db,
+      chunks: this.chunks,
+      heads: this.heads,
+      readBacking: (vol, blk) => this.readBacking(vol.backing!, blk),
+      maxDeltas: opts.maxDeltas ?? 32,
+      maxDeltaFraction: opts.maxDeltaFraction ?? 0.25,
+    };
   }
 
   /** Opens (creating if needed) the store in `dir`: `dir/meta` and `dir/chunks`, two LevelDBs. */
@@ -238,7 +248,7 @@ export class BlockStore {
     if (at + data.length > vol.blockSize || (at === 0 && data.length >= logical)) return undefined;
     const key = `${vol.id}\0${blk}`;
     const head = this.heads.get(vol.id, blk);
-    if (!head || head.birth <= vol.lastSnapGen || this.inflight.has(key) || !fitsAsDelta(this.writerContext(), vol, head, data.length)) {
+    if (!head || head.birth <= vol.lastSnapGen || this.inflight.has(key) || !fitsAsDelta(this.writer, vol, head, data.length)) {
       return undefined;
     }
     const append = deltaAppend(vol.id, blk, head, { offset: at, data });
@@ -259,7 +269,7 @@ export class BlockStore {
     {
       const vol = { ...this.getVolume(id) };
       const tx = new WriteTx();
-      const writer = new BlockWriter(this.writerContext(), vol, tx);
+      const writer = new BlockWriter(this.writer, vol, tx);
       const { blockSize } = vol;
       for (let at = offset; at < offset + data.length; ) {
         const blk = Math.floor(at / blockSize);
@@ -293,7 +303,7 @@ export class BlockStore {
       await this.exclusive(async () => {
         const current = { ...this.getVolume(id) };
         const tx = new WriteTx();
-        const writer = new BlockWriter(this.writerContext(), current, tx);
+        const writer = new BlockWriter(this.writer, current, tx);
         for (const blk of group) await writer.write(blk, 0, zero);
         if (writer.volumeChanged) this.stageVolume(tx, current);
         await this.commit(tx);
@@ -353,7 +363,7 @@ export class BlockStore {
       const vol = { ...this.getVolume(id) };
       if (!vol.backing) throw invalidArgument(`volume ${id} has no backing snapshot`);
       const tx = new WriteTx();
-      const stored = await new BlockWriter(this.writerContext(), vol, tx).hydrate(index, content);
+      const stored = await new BlockWriter(this.writer, vol, tx).hydrate(index, content);
       await this.commit(tx);
       return stored;
     });
@@ -515,7 +525,7 @@ export class BlockStore {
     await tx.prepared();
     if (tx.ops.length > 0) await this.db.batch(tx.ops, { sync: this.opts.sync ?? false });
     tx.committed();
-    if (tx.ops.some((op) => op.type === 'put' && op.key[0] === keys.zeroRefPrefix()[0])) this.scheduleSweep();
+    if (tx.queuedChunks) this.scheduleSweep();
   }
 
   private scheduleSweep(): void {
@@ -539,16 +549,6 @@ export class BlockStore {
     else this.volumes.delete(vol.id);
   }
 
-  private writerContext(): WriterContext {
-    return {
-      db: this.db,
-      chunks: this.chunks,
-      heads: this.heads,
-      readBacking: (vol, blk) => this.readBacking(vol.backing!, blk),
-      maxDeltas: this.opts.maxDeltas ?? 32,
-      maxDeltaFraction: this.opts.maxDeltaFraction ?? 0.25,
-    };
-  }
 
   private readerContext() {
     return { db: this.db, chunks: this.chunks, readBacking: (b: BackingRef, blk: number) => this.readBacking(b, blk) };

@@ -122,7 +122,10 @@ export class LevelChunkStore implements ChunkStore {
       const count = (c.before ?? 0) + c.delta;
       if (count < 0) throw new CoreError('CORRUPTION', `refcount of chunk ${c.ref.id.toString('hex')} below zero`);
       tx.put(keys.refcountKey(c.ref.id), encodeRefcount(count, c.ref.seq));
-      if (count === 0) tx.put(keys.zeroRefKey(c.ref.id), Buffer.alloc(0));
+      if (count === 0) {
+        tx.put(keys.zeroRefKey(c.ref.id), Buffer.alloc(0));
+        tx.queuedChunks = true;
+      }
       if (c.content) highest = Math.max(highest, c.ref.seq);
     }
     if (highest > 0) tx.put(keys.chunkSeqMarkKey(), keys.u64(highest));

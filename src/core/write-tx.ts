@@ -20,6 +20,8 @@ export interface PendingChunk {
 export class WriteTx {
   readonly ops: BatchOp[] = [];
   readonly chunks = new Map<string, PendingChunk>();
+  /** Set when sealing queued a chunk whose refcount reached zero: a sweep is due. */
+  queuedChunks = false;
   private readonly afterCommitFns: Array<() => void> = [];
   private readonly beforeCommitFns: Array<() => Promise<void>> = [];
 
