@@ -448,14 +448,6 @@ export class BlockStore {
     return readRange(this.readerContext(), snapshotView(snap), offset, length);
   }
 
-  /** One block of a snapshot, or null when it reads as zeros. */
-  async readSnapshotBlock(id: string, index: number): Promise<Buffer | null> {
-    const snap = await this.getSnapshot(id);
-    if (!Number.isInteger(index) || index < 0 || index * snap.blockSize >= snap.volumeSize) {
-      throw new CoreError('OFFSET_OUT_OF_RANGE', `block ${index} is outside snapshot ${id}`);
-    }
-    return readBlock(this.readerContext(), snapshotView(snap), index);
-  }
 
   /** A reader of one snapshot's blocks for bulk streaming: pass the births its listings give. */
   async snapshotReader(id: string): Promise<{ readBlock(index: number, birth: number): Promise<Buffer | null> }> {

@@ -133,9 +133,3 @@ export function decodeDelta(b: Buffer): Delta {
 
 export const encodeJson = (value: unknown) => Buffer.from(JSON.stringify(value));
 export const decodeJson = <T>(b: Buffer): T => JSON.parse(b.toString('utf8')) as T;
-
-export function encodeU32(n: number): Buffer {
-  const b = Buffer.allocUnsafe(4);
-  b.writeUInt32BE(n);
-  return b;
-}
