@@ -5,7 +5,7 @@
 import { ClassicLevel } from 'classic-level';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { readBlock, readKnownVersion, readRange, LIVE, type ReadView } from './block-reader.js';
+import { readKnownVersion, readRange, LIVE, type ReadView } from './block-reader.js';
 import { BlockWriter, deltaAppend, fitsAsDelta, type WriterContext } from './block-writer.js';
 import { loadChunkHasher, type ChunkHasher } from './chunk-id.js';
 import { LevelChunkStore } from './chunk-store.js';
