@@ -58,13 +58,17 @@ export async function runSnapshotCopy(deps: CopyJobDeps, initial: CopyStatus, si
 
   const copyBlocks = async (blocks: AsyncIterator<SnapshotBlock>) => {
     const worker = async () => {
+      // One buffer per worker, reused for every block it reads: no per-block allocation (whose
+      // external memory would drive V8 into a major GC every few dozen blocks). The store is done
+      // with a block once ensureBlock resolves.
+      const buffer = Buffer.allocUnsafeSlow(snap.blockSize);
       for (;;) {
         signal.throwIfAborted();
         const next = await blocks.next();
         if (next.done) return;
         const { index, birth, zero } = next.value;
         if (done.has(index)) continue;
-        const content = zero ? null : await reader.readBlock(index, birth);
+        const content = zero ? null : await reader.readBlock(index, birth, buffer);
         let sha = '';
         if (content && !isZero(content)) {
           sha = sha256Hex(content);

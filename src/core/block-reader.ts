@@ -71,15 +71,16 @@ export async function readBlock(ctx: ReaderContext, view: ReadView, blk: number)
 /**
  * A block's content when the version's birth is known (listings give it): a point lookup of
  * its head instead of a seek, for bulk streaming. Only for versions that no longer change,
- * i.e. those a snapshot sees.
+ * i.e. those a snapshot sees. A plain chunk is read into `into` when given (the result is then a
+ * view of it), so a streaming caller allocates nothing per block.
  */
-export async function readKnownVersion(ctx: ReaderContext, view: ReadView, blk: number, birth: number): Promise<Buffer | null> {
+export async function readKnownVersion(ctx: ReaderContext, view: ReadView, blk: number, birth: number, into?: Buffer): Promise<Buffer | null> {
   const raw = ctx.db.getSync(keys.versionKey(view.volumeId, blk, birth));
   if (raw === undefined) return readBlock(ctx, view, blk);
   const head = decodeHead(birth, raw);
   if (head.deltaCount > 0 || head.inherits > 0) return readBlock(ctx, view, blk);
   if (!head.base) return null;
-  const content = await ctx.chunks.get(head.base);
+  const content = await ctx.chunks.get(head.base, into);
   return content ?? readBlock(ctx, view, blk); // swept under us: take the careful path
 }
 

@@ -3,12 +3,15 @@
  * snapshots. It knows nothing of HTTP, XML or object stores.
  */
 import { ClassicLevel } from 'classic-level';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { readKnownVersion, readRange, LIVE, type ReadView } from './block-reader.js';
 import { BlockWriter, deltaAppend, fitsAsDelta, type WriterContext } from './block-writer.js';
 import { loadChunkHasher, type ChunkHasher } from './chunk-id.js';
-import { LevelChunkStore } from './chunk-store.js';
+import { RefcountChunkStore } from './chunk-store.js';
+import type { ChunkBytes } from './chunk-bytes.js';
+import { LevelChunkBytes } from './level-chunk-bytes.js';
+import { PackChunkBytes } from './pack-chunk-bytes.js';
 import { CoreError, invalidArgument, snapshotNotFound, volumeNotFound } from './errors.js';
 import { runFsck, type FsckReport } from './fsck.js';
 import { HeadCache } from './head-cache.js';
@@ -45,8 +48,16 @@ export interface BlockStoreOptions {
   /** fsync every acknowledged mutation (survives a machine crash, at a latency cost). */
   sync?: boolean;
   /**
-   * Memtable size of the chunk database: big sequential writes want it large, memory wants it
-   * small (LevelDB holds up to two). Default 32 MiB.
+   * Where chunk bytes live in a new data directory: append-only pack files (`pack`, the
+   * default) or a second LevelDB (`level`, the layout before pack files). An existing directory
+   * keeps the layout it was made with.
+   */
+  chunkBytes?: 'pack' | 'level';
+  /** Size at which a pack file is closed and a new one started (default 256 MiB). */
+  packBytes?: number;
+  /**
+   * Memtable size of the `level` chunk database: big sequential writes want it large, memory
+   * wants it small (LevelDB holds up to two). Default 32 MiB.
    */
   writeBufferSize?: number;
   /** Newest-version heads cached for the write path, over all volumes. */
@@ -81,8 +92,8 @@ export interface CreateVolumeInput {
  * Volumes and snapshots, with this durability contract:
  *
  * Every method that changes state resolves only once its change is one atomic LevelDB batch in
- * the write-ahead log (chunk bytes, which live in a second LevelDB, are written before the batch
- * that references them). A process killed at any moment (kill -9) loses nothing that was
+ * the write-ahead log (chunk bytes, which live beside it, are written before the batch that
+ * references them). A process killed at any moment (kill -9) loses nothing that was
  * acknowledged and never shows half of a write, a snapshot or a delete. With `sync: true` each
  * batch is also fsynced, so acknowledged changes survive a machine crash too; without it,
  * `flush()` is the barrier that makes everything acknowledged before it survive a machine crash
@@ -92,7 +103,7 @@ export class BlockStore {
   private readonly lock = new Mutex();
   private readonly heads: HeadCache;
   private readonly volumes = new Map<string, VolumeRecord>();
-  private readonly chunks: LevelChunkStore;
+  private readonly chunks: RefcountChunkStore;
   readonly records: RecordStore;
   /** What the write path works with; built once (small writes must not allocate it each time). */
   private readonly writer: WriterContext;
@@ -105,14 +116,14 @@ export class BlockStore {
   private constructor(
     /** Volumes, versions, indexes, refcounts and records: small values, one atomic batch per change. */
     private readonly db: ClassicLevel<Buffer, Buffer>,
-    /** Chunk bytes, keyed in the order they were stored (see chunk-store.ts). */
-    private readonly chunkDb: ClassicLevel<Buffer, Buffer>,
+    /** Chunk bytes, by sequence number (see chunk-bytes.ts). */
+    private readonly chunkBytes: ChunkBytes,
     hasher: ChunkHasher,
     private readonly opts: BlockStoreOptions,
   ) {
     this.opts = { ...opts };
     this.heads = new HeadCache(opts.headCacheBlocks ?? 262_144);
-    this.chunks = new LevelChunkStore(db, chunkDb, hasher, opts.sync ?? false);
+    this.chunks = new RefcountChunkStore(db, chunkBytes, hasher, opts.sync ?? false);
     this.records = new RecordStore(db, (fn) => this.exclusive(fn), (tx) => this.commit(tx));
     this.writer = {
       db,
@@ -124,19 +135,32 @@ export class BlockStore {
     };
   }
 
-  /** Opens (creating if needed) the store in `dir`: `dir/meta` and `dir/chunks`, two LevelDBs. */
+  /**
+   * Opens (creating if needed) the store in `dir`: the LevelDB `dir/meta`, and the chunk bytes
+   * in pack files under `dir/packs` (or in the LevelDB `dir/chunks`, see `chunkBytes`).
+   */
   static async open(dir: string, opts: BlockStoreOptions = {}): Promise<BlockStore> {
     mkdirSync(dir, { recursive: true });
     const level = (name: string, writeBufferSize: number) =>
       new ClassicLevel<Buffer, Buffer>(join(dir, name), { keyEncoding: 'buffer', valueEncoding: 'buffer', writeBufferSize });
     const db = level('meta', 8 * 1024 * 1024);
-    const chunkDb = level('chunks', opts.writeBufferSize ?? 32 * 1024 * 1024);
     await openLevel(db, dir);
-    await openLevel(chunkDb, dir).catch(async (err: unknown) => {
+    const sync = opts.sync ?? false;
+    let chunkBytes: ChunkBytes;
+    try {
+      const layout = existsSync(join(dir, 'chunks')) ? 'level' : existsSync(join(dir, 'packs')) ? 'pack' : opts.chunkBytes ?? 'pack';
+      if (layout === 'level') {
+        const chunkDb = level('chunks', opts.writeBufferSize ?? 32 * 1024 * 1024);
+        await openLevel(chunkDb, dir);
+        chunkBytes = new LevelChunkBytes(chunkDb, sync);
+      } else {
+        chunkBytes = new PackChunkBytes(db, join(dir, 'packs'), sync, opts.packBytes);
+      }
+    } catch (err) {
       await db.close();
       throw err;
-    });
-    const store = new BlockStore(db, chunkDb, opts.hasher ?? (await loadChunkHasher()), opts);
+    }
+    const store = new BlockStore(db, chunkBytes, opts.hasher ?? (await loadChunkHasher()), opts);
     await store.chunks.recover();
     for await (const value of db.values(keys.prefixRange(keys.volumePrefix()))) {
       const vol = decodeJson<VolumeRecord>(value);
@@ -354,7 +378,10 @@ export class BlockStore {
 
   /** Makes everything acknowledged before it durable against a machine crash. */
   async flush(): Promise<void> {
-    await this.exclusive(() => this.db.put(keys.flushKey(), Buffer.from(new Date().toISOString()), { sync: true }));
+    await this.exclusive(async () => {
+      await this.chunkBytes.flush();
+      await this.db.put(keys.flushKey(), Buffer.from(new Date().toISOString()), { sync: true });
+    });
   }
 
   /** Stores block `index` of a restored volume, read from its backing snapshot, beneath any write. */
@@ -450,10 +477,10 @@ export class BlockStore {
 
 
   /** A reader of one snapshot's blocks for bulk streaming: pass the births its listings give. */
-  async snapshotReader(id: string): Promise<{ readBlock(index: number, birth: number): Promise<Buffer | null> }> {
+  async snapshotReader(id: string): Promise<{ readBlock(index: number, birth: number, into?: Buffer): Promise<Buffer | null> }> {
     const view = snapshotView(await this.getSnapshot(id));
     const ctx = this.readerContext();
-    return { readBlock: (index, birth) => readKnownVersion(ctx, view, index, birth) };
+    return { readBlock: (index, birth, into) => readKnownVersion(ctx, view, index, birth, into) };
   }
 
   /**
@@ -480,7 +507,7 @@ export class BlockStore {
 
   /** Mark and sweep check of the whole store (read-only). */
   async fsck(): Promise<FsckReport> {
-    return this.exclusive(() => runFsck(this.db, this.chunkDb));
+    return this.exclusive(() => runFsck(this.db, this.chunkBytes));
   }
 
   async close(): Promise<void> {
@@ -488,8 +515,8 @@ export class BlockStore {
     this.closed = true;
     clearTimeout(this.sweepTimer);
     await this.lock.run(() => this.drain());
+    await this.chunkBytes.close();
     await this.db.close();
-    await this.chunkDb.close();
   }
 
   // ---- internals ----

@@ -3,31 +3,26 @@
  *
  * A chunk is the bytes of one block, stored once however many versions (of however many
  * volumes) point at it. Its identity is a 128-bit hash (plus a probe byte for collisions); its
- * refcount (R|id, which also says where the bytes are) counts version heads and changes in the
- * same batch as the map. A chunk whose count reaches zero is queued and swept later, after a
- * recheck, so a dedup hit in between simply revives it.
+ * refcount (R|id, which also gives the sequence number of its bytes) counts version heads and
+ * changes in the same batch as the map. A chunk whose count reaches zero is queued and swept
+ * later, after a recheck, so a dedup hit in between simply revives it.
  *
- * The bytes live in a second LevelDB, keyed by a sequence number in the order they were
- * stored. Keyed by hash, 512 KiB values made LevelDB's compactions rewrite every chunk again
- * and again and stall writes (its L0 slowdown); keyed in write order, the tables of the chunk
- * database never overlap and compaction merely moves them. The order of writes keeps the two
- * databases consistent: bytes are written before the batch that references them (a crash in
- * between leaves bytes newer than the committed high-water mark, deleted at open), and are
- * deleted before the batch that forgets them (a crash in between leaves a zero refcount whose
- * bytes are gone, which the next sweep finishes and a dedup hit heals by storing them again).
+ * The bytes themselves are kept by a ChunkBytes (chunk-bytes.ts): append-only pack files by
+ * default, or a second LevelDB. Its ordering contract keeps the two consistent across a crash.
  */
 import type { ClassicLevel } from 'classic-level';
+import type { ChunkBytes } from './chunk-bytes.js';
 import type { ChunkHasher } from './chunk-id.js';
 import { CoreError } from './errors.js';
 import * as keys from './keys.js';
 import type { ChunkRef } from './records.js';
-import type { WriteTx } from './write-tx.js';
+import type { BatchOp, WriteTx } from './write-tx.js';
 
 type Db = ClassicLevel<Buffer, Buffer>;
 
 export interface ChunkStore {
-  /** The chunk's bytes, or undefined when they are not stored. */
-  get(ref: ChunkRef): Promise<Buffer | undefined>;
+  /** The chunk's bytes, or undefined when they are not stored; read into `into` if given (see ChunkBytes.read). */
+  get(ref: ChunkRef, into?: Buffer): Promise<Buffer | undefined>;
   /** References `content` in `tx`: stores it if no equal chunk exists, bumps its refcount. */
   ref(tx: WriteTx, content: Buffer): Promise<ChunkRef>;
   /** Adds a reference to a chunk known to exist (a version copied from another). */
@@ -55,12 +50,12 @@ export function decodeRefcount(b: Buffer): { count: number; seq: number } {
   return { count: b.readUInt32BE(0), seq: b.readUInt32BE(4) * 2 ** 32 + b.readUInt32BE(8) };
 }
 
-export class LevelChunkStore implements ChunkStore {
+export class RefcountChunkStore implements ChunkStore {
   private nextSeq = 1;
 
   constructor(
     private readonly meta: Db,
-    private readonly data: Db,
+    readonly bytes: ChunkBytes,
     private readonly hash: ChunkHasher,
     private readonly sync: boolean,
   ) {}
@@ -69,15 +64,12 @@ export class LevelChunkStore implements ChunkStore {
   async recover(): Promise<void> {
     const mark = this.meta.getSync(keys.chunkSeqMarkKey());
     const committed = mark ? mark.readUInt32BE(0) * 2 ** 32 + mark.readUInt32BE(4) : 0;
-    const orphans: Buffer[] = [];
-    for await (const key of this.data.keys({ gt: keys.chunkDataKey(committed) })) orphans.push(key);
-    if (orphans.length > 0) await this.data.batch(orphans.map((key) => ({ type: 'del' as const, key })));
+    await this.bytes.recover(committed);
     this.nextSeq = committed + 1;
   }
 
-  async get(ref: ChunkRef): Promise<Buffer | undefined> {
-    // 512 KiB values would only churn LevelDB's small block cache.
-    return this.data.get(keys.chunkDataKey(ref.seq), { fillCache: false });
+  get(ref: ChunkRef, into?: Buffer): Promise<Buffer | undefined> {
+    return this.bytes.read(ref.seq, into);
   }
 
   async ref(tx: WriteTx, content: Buffer): Promise<ChunkRef> {
@@ -132,28 +124,27 @@ export class LevelChunkStore implements ChunkStore {
   }
 
   async sweep(): Promise<number> {
-    const meta: Array<{ type: 'del'; key: Buffer }> = [];
-    const bytes: Array<{ type: 'del'; key: Buffer }> = [];
+    const meta: BatchOp[] = [];
+    const seqs: number[] = [];
     for await (const key of this.meta.keys(keys.prefixRange(keys.zeroRefPrefix()))) {
       const id = Buffer.from(keys.chunkIdOfKey(key));
       meta.push({ type: 'del', key });
       const rc = this.refcount(id);
       if (rc && rc.count === 0) {
-        bytes.push({ type: 'del', key: keys.chunkDataKey(rc.seq) });
+        seqs.push(rc.seq);
         meta.push({ type: 'del', key: keys.refcountKey(id) });
       }
     }
-    // Bytes first: a crash in between leaves a refcount of zero without bytes, never the reverse.
-    if (bytes.length > 0) await this.data.batch(bytes, { sync: this.sync });
+    meta.push(...(await this.bytes.drop(seqs)));
     if (meta.length > 0) await this.meta.batch(meta, { sync: this.sync });
-    return bytes.length;
+    await this.bytes.dropped();
+    return seqs.length;
   }
 
   private store(tx: WriteTx, id: Buffer, content: Buffer, before: number | undefined): ChunkRef {
     const ref = { id, seq: this.nextSeq++ };
     tx.chunks.set(id.toString('hex'), { ref, before, delta: 1, content });
-    // Bytes before the batch that references them.
-    tx.beforeCommit(() => this.data.put(keys.chunkDataKey(ref.seq), content, { sync: this.sync }));
+    this.bytes.store(tx, ref.seq, content);
     return ref;
   }
 

@@ -5,6 +5,7 @@
  * deadlist entries that do not match the map, versions nobody can see, counters that drifted.
  */
 import type { ClassicLevel } from 'classic-level';
+import type { ChunkBytes } from './chunk-bytes.js';
 import { decodeRefcount } from './chunk-store.js';
 import * as keys from './keys.js';
 import { decodeHead, decodeJson, type SnapshotRecord, type VolumeRecord } from './records.js';
@@ -30,7 +31,7 @@ export interface FsckReport {
 
 const MAX_LISTED = 100;
 
-export async function runFsck(db: Db, chunkDb: Db): Promise<FsckReport> {
+export async function runFsck(db: Db, bytes: ChunkBytes): Promise<FsckReport> {
   const problems: string[] = [];
   const problem = (p: string) => problems.length < MAX_LISTED && problems.push(p);
 
@@ -154,8 +155,7 @@ export async function runFsck(db: Db, chunkDb: Db): Promise<FsckReport> {
   for (const [chunk, s] of stored) owners.set(s.seq, chunk);
   const present = new Set<number>();
   const leakedChunks: string[] = [];
-  for await (const key of chunkDb.keys(keys.prefixRange(keys.chunkDataPrefix()))) {
-    const seq = keys.parseChunkDataKey(key);
+  for await (const seq of bytes.stored()) {
     present.add(seq);
     const owner = owners.get(seq);
     const pendingSweep = owner !== undefined && queued.has(owner);

@@ -14,12 +14,14 @@
  *   R|chunk                    refcount (u32) and where the bytes are (u64 sequence number)
  *   Q|chunk                    zero-refcount queue, swept later after a recheck
  *   K                          highest chunk sequence number a committed batch references
- *
- * The chunk bytes live in a second database (see chunk-store.ts), one key per chunk:
- *
- *   C|seq                      chunk bytes, in the order they were first stored
+ *   P|seq                      where chunk bytes #seq are: pack file, offset, length (pack-chunk-bytes.ts)
  *   X|namespace|id             opaque records of the layers above (catalog, copy progress)
  *   F                          flush marker, written with sync to force the log to disk
+ *
+ * Data directories that keep chunk bytes in a second LevelDB (level-chunk-bytes.ts) hold there:
+ *
+ *   C|seq                      chunk bytes, in the order they were first stored
+ *   F                          flush marker
  */
 
 export const CHUNK_ID_BYTES = 17; // 16 bytes of hash + 1 collision-probe byte
@@ -33,6 +35,7 @@ const TAG = {
   snapshotByGen: 0x4e, // N
   chunkData: 0x43, // C (in the chunk database)
   chunkSeqMark: 0x4b, // K
+  packIndex: 0x50, // P
   refcount: 0x52, // R
   zeroRefQueue: 0x51, // Q
   record: 0x58, // X
@@ -176,6 +179,9 @@ export function parseSnapshotByGenKey(key: Buffer, vol: string): number {
 export const chunkDataKey = (seq: number) => k().tag(TAG.chunkData).u64(seq).build();
 export const chunkDataPrefix = () => Buffer.from([TAG.chunkData]);
 export const parseChunkDataKey = (key: Buffer) => readU64(key, 1);
+export const packIndexKey = (seq: number) => k().tag(TAG.packIndex).u64(seq).build();
+export const packIndexPrefix = () => Buffer.from([TAG.packIndex]);
+export const parsePackIndexKey = (key: Buffer) => readU64(key, 1);
 export const chunkSeqMarkKey = () => Buffer.from([TAG.chunkSeqMark]);
 export const refcountKey = (id: Buffer) => k().tag(TAG.refcount).raw(id).build();
 export const refcountPrefix = () => Buffer.from([TAG.refcount]);

@@ -51,7 +51,8 @@ export interface ObjectStore {
    * Stores `body` under `key`. Atomic: a concurrent or later reader sees the whole old object
    * or the whole new one, never a mix or a prefix, even if the process dies mid-put.
    * Overwriting is allowed; putting the same bytes again is a no-op in effect (idempotent).
-   * Once it resolves, the caller may reuse `body`: the store keeps no reference to it.
+   * Once it settles (resolved or rejected), the caller may reuse `body`: the store keeps no
+   * reference to it and has no write of it in flight.
    */
   put(key: string, body: Buffer): Promise<void>;
 

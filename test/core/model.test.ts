@@ -18,15 +18,18 @@ console.log(`model test seed: ${seed} (replay with EBS_SIM_SEED=${seed})`);
 const HOT_BLOCKS = 24;
 
 describe.each([
-  { blockSize: 64 * 1024, ops: 3000 },
-  { blockSize: 512 * 1024, ops: 1200 },
-])('random model, block size $blockSize', ({ blockSize, ops }) => {
+  { blockSize: 64 * 1024, ops: 3000, layout: 'pack files', options: {} },
+  { blockSize: 512 * 1024, ops: 1200, layout: 'pack files', options: {} },
+  // Packs of 1 MiB fill after a few chunks: the sweeps also delete and rewrite packs.
+  { blockSize: 64 * 1024, ops: 1500, layout: 'small pack files', options: { packBytes: 1024 * 1024 } },
+  { blockSize: 64 * 1024, ops: 1500, layout: 'chunk bytes in LevelDB', options: { chunkBytes: 'level' as const } },
+])('random model, block size $blockSize, $layout', ({ blockSize, ops, options }) => {
   const tmp = tempDir();
   afterAll(() => tmp.remove());
 
   it(`matches the reference after ${ops} random operations (seed ${seed})`, async () => {
     const rng = new Rng(seed ^ blockSize);
-    const store = await BlockStore.open(tmp.dir, { sweepDelayMs: 0 });
+    const store = await BlockStore.open(tmp.dir, { sweepDelayMs: 0, ...options });
     const size = GiB + 12_345; // the last block is partial
     const vol = await store.createVolume({ size, blockSize });
     const untouched = await store.createVolume({ size: 64 * TiB, blockSize });

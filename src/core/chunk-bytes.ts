@@ -1,0 +1,32 @@
+/**
+ * Where chunk bytes live, below the refcounting chunk store (chunk-store.ts), which decides
+ * when bytes are stored and dropped. Bytes are addressed by their sequence number, given out in
+ * the order chunks are first stored.
+ *
+ * Ordering contract with the meta database's batches (the commit points):
+ *  - `store` writes the bytes before the batch that references them commits;
+ *  - `drop` runs before the sweeper's batch that forgets the chunks, `dropped` after it.
+ * So a crash never leaves a committed reference to bytes that were not written.
+ */
+import type { BatchOp, WriteTx } from './write-tx.js';
+
+export interface ChunkBytes {
+  /** At open: clears what a crash left behind. `committedSeq` is the highest seq a committed batch references. */
+  recover(committedSeq: number): Promise<void>;
+  /** Writes `content` as `seq` in `tx` (before its batch commits). `content` must not change until then. */
+  store(tx: WriteTx, seq: number, content: Buffer): void;
+  /**
+   * The bytes of `seq`, or undefined when they are not stored. With `into` (at least as long as
+   * the chunk), they are read into it and a view of it is returned: no allocation.
+   */
+  read(seq: number, into?: Buffer): Promise<Buffer | undefined>;
+  /** Before the sweeper's batch: returns the operations that batch must carry. */
+  drop(seqs: number[]): Promise<BatchOp[]>;
+  /** After the sweeper's batch committed: reclaims space. */
+  dropped(): Promise<void>;
+  /** Makes every stored byte durable (the core's flush barrier). */
+  flush(): Promise<void>;
+  /** The sequence numbers whose bytes are stored in full (for fsck). */
+  stored(): AsyncIterable<number>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,348 @@
+/**
+ * Chunk bytes in append-only pack files, their locations in the meta database: keys in LevelDB,
+ * large values in a log beside it (WiscKey's split). The default for new data directories.
+ *
+ * Why: read back from LevelDB, every 512 KiB chunk is a fresh buffer copied out of a mapped
+ * table. That costs the copy engine a major V8 GC every few dozen blocks (external memory) and
+ * counts every chunk read in the process's resident memory. Here a read is one pread, into a
+ * buffer the caller may reuse, and the page cache stays the kernel's.
+ *
+ *   <dir>/<pack id>.pack       chunks back to back; a pack is closed past PACK_BYTES
+ *   P|seq (meta database)      pack id, offset, length: written in the batch that references the chunk
+ *
+ * Crash safety: bytes are pwritten (and with `sync` fdatasynced) before the batch holding their
+ * location commits. Bytes no committed location points at (a crash before the batch, a failed
+ * batch) are dead space: at open, a pack's tail past its last located chunk is truncated and a
+ * pack with no located chunk is deleted.
+ *
+ * Space: the sweeper's batch deletes locations; a pack whose located bytes fall under half its
+ * size is rewritten (its live chunks appended to the current pack, their locations moved in one
+ * batch), then deleted. Readers pin a pack while they read, so a pack is unlinked and closed only
+ * once no read of it is in flight (a read that fetched a location before it moved still finds
+ * the old file).
+ */
+import { close, fdatasync, ftruncate, open, read, write } from 'node:fs';
+import { mkdir, readdir, stat, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import type { ClassicLevel } from 'classic-level';
+import type { ChunkBytes } from './chunk-bytes.js';
+import { CoreError } from './errors.js';
+import * as keys from './keys.js';
+import type { BatchOp, WriteTx } from './write-tx.js';
+
+type Db = ClassicLevel<Buffer, Buffer>;
+
+const openFd = promisify(open);
+const closeFd = promisify(close);
+const readFd = promisify(read);
+const writeFd = promisify(write);
+const syncFd = promisify(fdatasync);
+const truncateFd = promisify(ftruncate);
+
+/** A pack is closed once it holds this much; the unit of space reclamation. */
+export const PACK_BYTES = 256 * 1024 * 1024;
+/** Packs kept open at once (others are reopened on demand). */
+const MAX_OPEN = 64;
+/** A closed pack whose live bytes fall under this fraction of its size is rewritten. */
+const REWRITE_BELOW = 0.5;
+
+interface Location {
+  pack: number;
+  offset: number;
+  length: number;
+}
+
+function encodeLocation(l: Location): Buffer {
+  const b = Buffer.allocUnsafe(16);
+  b.writeUInt32BE(l.pack, 0);
+  b.writeUInt32BE(Math.floor(l.offset / 2 ** 32), 4);
+  b.writeUInt32BE(l.offset % 2 ** 32, 8);
+  b.writeUInt32BE(l.length, 12);
+  return b;
+}
+
+function decodeLocation(b: Buffer): Location {
+  return { pack: b.readUInt32BE(0), offset: b.readUInt32BE(4) * 2 ** 32 + b.readUInt32BE(8), length: b.readUInt32BE(12) };
+}
+
+class Pack {
+  /** Bytes reserved (the append offset). */
+  size = 0;
+  /** Bytes of chunks whose location is committed. */
+  live = 0;
+  /** Reads in flight: the file is closed and unlinked only at zero. */
+  readers = 0;
+  retired = false;
+  /** Written since the last fdatasync. */
+  dirty = false;
+  fd: Promise<number> | undefined;
+
+  constructor(
+    readonly id: number,
+    readonly path: string,
+  ) {}
+}
+
+export class PackChunkBytes implements ChunkBytes {
+  private readonly packs = new Map<number, Pack>();
+  private current: Pack | undefined;
+  private nextPack = 1;
+  private openCount = 0;
+  /** Locations of the chunks the sweeper is dropping, read before its batch deletes them. */
+  private dropping: Location[] = [];
+
+  constructor(
+    private readonly meta: Db,
+    private readonly dir: string,
+    private readonly sync: boolean,
+    private readonly packBytes = PACK_BYTES,
+  ) {}
+
+  async recover(): Promise<void> {
+    await mkdir(this.dir, { recursive: true });
+    const ends = new Map<number, number>();
+    for await (const value of this.meta.values(keys.prefixRange(keys.packIndexPrefix()))) {
+      const l = decodeLocation(value);
+      const pack = this.pack(l.pack);
+      pack.live += l.length;
+      ends.set(l.pack, Math.max(ends.get(l.pack) ?? 0, l.offset + l.length));
+    }
+    for (const name of await readdir(this.dir)) {
+      const match = /^(\d{8})\.pack$/.exec(name);
+      if (!match) continue;
+      const id = Number(match[1]);
+      this.nextPack = Math.max(this.nextPack, id + 1);
+      const path = join(this.dir, name);
+      const end = ends.get(id);
+      if (end === undefined) {
+        await unlink(path); // nothing committed points here: a crash before its first batch, or a rewritten pack
+        continue;
+      }
+      const { size } = await stat(path);
+      const pack = this.packs.get(id)!;
+      pack.size = Math.min(size, end);
+      if (size > end) {
+        // The tail was written for batches that never committed.
+        const fd = await openFd(path, 'r+');
+        try {
+          await truncateFd(fd, end);
+        } finally {
+          await closeFd(fd);
+        }
+      }
+    }
+    for (const id of ends.keys()) this.nextPack = Math.max(this.nextPack, id + 1);
+    // New chunks go to a new pack: the old ones stay as they are until rewritten.
+  }
+
+  store(tx: WriteTx, seq: number, content: Buffer): void {
+    const pack = this.appendTarget(content.length);
+    const location = { pack: pack.id, offset: pack.size, length: content.length };
+    pack.size += content.length;
+    tx.put(keys.packIndexKey(seq), encodeLocation(location));
+    tx.beforeCommit(() => this.writeAt(pack, content, location.offset));
+    tx.afterCommit(() => void (pack.live += content.length));
+  }
+
+  async read(seq: number, into?: Buffer): Promise<Buffer | undefined> {
+    // Location and pin in one synchronous step: a pack is retired only after the batch that
+    // moved its chunks, so a location read here names a pack that is still there.
+    const raw = this.meta.getSync(keys.packIndexKey(seq));
+    if (raw === undefined) return undefined;
+    const l = decodeLocation(raw);
+    const pack = this.packs.get(l.pack);
+    if (!pack) return undefined;
+    if (into && into.length < l.length) throw new RangeError(`buffer of ${into.length} bytes for a chunk of ${l.length}`);
+    const out = into ? into.subarray(0, l.length) : Buffer.allocUnsafe(l.length);
+    pack.readers++;
+    try {
+      const fd = await this.fdOf(pack);
+      let done = 0;
+      while (done < l.length) {
+        const { bytesRead: n } = await readFd(fd, out, done, l.length - done, l.offset + done);
+        if (n === 0) return undefined; // the pack lost its tail (a machine crash without sync)
+        done += n;
+      }
+      return out;
+    } finally {
+      this.release(pack);
+    }
+  }
+
+  async drop(seqs: number[]): Promise<BatchOp[]> {
+    const ops: BatchOp[] = [];
+    for (const seq of seqs) {
+      const key = keys.packIndexKey(seq);
+      const raw = this.meta.getSync(key);
+      if (raw === undefined) continue;
+      this.dropping.push(decodeLocation(raw));
+      ops.push({ type: 'del', key });
+    }
+    return ops;
+  }
+
+  async dropped(): Promise<void> {
+    const touched = new Set<Pack>();
+    for (const l of this.dropping) {
+      const pack = this.packs.get(l.pack);
+      if (!pack) continue;
+      pack.live -= l.length;
+      touched.add(pack);
+    }
+    this.dropping = [];
+    for (const pack of touched) {
+      if (pack === this.current || pack.retired) continue;
+      if (pack.live <= 0) await this.retire(pack);
+      else if (pack.live < pack.size * REWRITE_BELOW) await this.rewrite(pack);
+    }
+  }
+
+  async flush(): Promise<void> {
+    for (const pack of this.packs.values()) {
+      if (!pack.dirty || pack.retired) continue;
+      pack.dirty = false;
+      pack.readers++;
+      try {
+        await syncFd(await this.fdOf(pack));
+      } finally {
+        this.release(pack);
+      }
+    }
+  }
+
+  async *stored(): AsyncIterable<number> {
+    for await (const [key, value] of this.meta.iterator(keys.prefixRange(keys.packIndexPrefix()))) {
+      const l = decodeLocation(value);
+      const pack = this.packs.get(l.pack);
+      if (pack && l.offset + l.length <= pack.size) yield keys.parsePackIndexKey(key);
+    }
+  }
+
+  async close(): Promise<void> {
+    for (const pack of this.packs.values()) {
+      const fd = pack.fd;
+      pack.fd = undefined;
+      if (fd) await closeFd(await fd);
+    }
+  }
+
+  /**
+   * Moves a mostly dead pack's live chunks to the current pack, then deletes it. Runs under the
+   * core's mutation lock (from the sweeper), so no batch references the pack meanwhile.
+   */
+  private async rewrite(victim: Pack): Promise<void> {
+    const moves: Array<{ seq: number; l: Location }> = [];
+    for await (const [key, value] of this.meta.iterator(keys.prefixRange(keys.packIndexPrefix()))) {
+      const l = decodeLocation(value);
+      if (l.pack === victim.id) moves.push({ seq: keys.parsePackIndexKey(key), l });
+    }
+    const ops: BatchOp[] = [];
+    const buffer = Buffer.allocUnsafe(Math.max(0, ...moves.map((m) => m.l.length)));
+    const targets = new Set<Pack>();
+    for (const { seq, l } of moves) {
+      const content = await this.read(seq, buffer);
+      if (!content) continue; // lost with a crash: fsck reports it missing either way
+      const pack = this.appendTarget(l.length);
+      const moved = { pack: pack.id, offset: pack.size, length: l.length };
+      pack.size += l.length;
+      await this.writeAt(pack, content, moved.offset);
+      targets.add(pack);
+      ops.push({ type: 'put', key: keys.packIndexKey(seq), value: encodeLocation(moved) });
+    }
+    await this.meta.batch(ops, { sync: this.sync });
+    for (const op of ops) {
+      const l = decodeLocation((op as { value: Buffer }).value);
+      this.packs.get(l.pack)!.live += l.length;
+    }
+    await this.retire(victim);
+  }
+
+  /** The current pack, or a new one if `length` more bytes would overfill it. */
+  private appendTarget(length: number): Pack {
+    let pack = this.current;
+    if (!pack || (pack.size > 0 && pack.size + length > this.packBytes)) {
+      pack = this.current = this.pack(this.nextPack++);
+      pack.fd = this.openPack(pack, 'w+');
+    }
+    return pack;
+  }
+
+  private pack(id: number): Pack {
+    let pack = this.packs.get(id);
+    if (!pack) {
+      pack = new Pack(id, join(this.dir, `${String(id).padStart(8, '0')}.pack`));
+      this.packs.set(id, pack);
+    }
+    return pack;
+  }
+
+  private async writeAt(pack: Pack, content: Buffer, offset: number): Promise<void> {
+    pack.readers++; // keeps the file open while it is written
+    try {
+      const fd = await this.fdOf(pack);
+      let done = 0;
+      while (done < content.length) done += (await writeFd(fd, content, done, content.length - done, offset + done)).bytesWritten;
+      pack.dirty = true;
+      if (this.sync) {
+        pack.dirty = false;
+        await syncFd(fd);
+      }
+    } finally {
+      this.release(pack);
+    }
+  }
+
+  private fdOf(pack: Pack): Promise<number> {
+    pack.fd ??= this.openPack(pack, 'r+');
+    return pack.fd;
+  }
+
+  private openPack(pack: Pack, flags: 'r+' | 'w+'): Promise<number> {
+    this.openCount++;
+    if (this.openCount > MAX_OPEN) this.closeIdle();
+    return openFd(pack.path, flags).catch((err: unknown) => {
+      this.openCount--;
+      pack.fd = undefined;
+      throw new CoreError('STORE_FAILED', `cannot open chunk pack ${pack.path}: ${(err as Error).message}`, { cause: err });
+    });
+  }
+
+  /**
+   * Closes packs nobody is reading (they reopen on demand) to stay under MAX_OPEN. Closing loses
+   * nothing: flush() fsyncs a dirty pack through a new descriptor (fsync is per file).
+   */
+  private closeIdle(): void {
+    for (const pack of this.packs.values()) {
+      if (this.openCount <= MAX_OPEN / 2) return;
+      if (pack === this.current || pack.readers > 0 || !pack.fd) continue;
+      this.closePack(pack);
+    }
+  }
+
+  private closePack(pack: Pack): void {
+    const fd = pack.fd!;
+    pack.fd = undefined;
+    this.openCount--;
+    void fd.then(closeFd).catch(() => undefined);
+  }
+
+  /** Deletes a pack no location points at any more, now or once its last read is done. */
+  private async retire(pack: Pack): Promise<void> {
+    pack.retired = true;
+    this.packs.delete(pack.id);
+    if (pack.readers === 0) await this.unlinkPack(pack);
+  }
+
+  private release(pack: Pack): void {
+    pack.readers--;
+    if (pack.retired && pack.readers === 0) void this.unlinkPack(pack);
+    else if (this.openCount > MAX_OPEN) this.closeIdle(); // after a burst of reads of many packs
+  }
+
+  private async unlinkPack(pack: Pack): Promise<void> {
+    if (pack.fd) this.closePack(pack);
+    // A failed unlink leaves a pack no location points at: the next open deletes it.
+    await unlink(pack.path).catch(() => undefined);
+  }
+}

@@ -1,0 +1,171 @@
+/**
+ * Where chunk bytes live: pack files (space reclaimed by deleting and rewriting packs, crash
+ * leftovers cleaned at open, more packs than open files) and the older LevelDB layout, which an
+ * existing data directory keeps.
+ */
+import { appendFileSync, existsSync, readdirSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { BlockStore, GiB } from '../../src/core/block-store.js';
+import { Rng } from '../support/random.js';
+import { tempDir } from '../support/temp-dir.js';
+
+const B = 512 * 1024;
+const rng = new Rng(7);
+let tmp: ReturnType<typeof tempDir>;
+
+beforeEach(() => {
+  tmp = tempDir();
+});
+afterEach(() => tmp.remove());
+
+const packsDir = () => join(tmp.dir, 'data', 'packs');
+const packFiles = () => readdirSync(packsDir()).filter((n) => n.endsWith('.pack')).sort();
+const packBytesOnDisk = () => packFiles().reduce((n, f) => n + statSync(join(packsDir(), f)).size, 0);
+
+/** Descriptors this process holds open on pack files. */
+function openPackFiles(): number {
+  return readdirSync('/proc/self/fd').filter((fd) => {
+    try {
+      return readlinkSync(join('/proc/self/fd', fd)).startsWith(packsDir());
+    } catch {
+      return false; // closed meanwhile
+    }
+  }).length;
+}
+
+/** Writes `count` distinct blocks and returns what each holds. */
+async function fill(store: BlockStore, volumeId: string, count: number): Promise<Buffer[]> {
+  const blocks: Buffer[] = [];
+  for (let i = 0; i < count; i++) {
+    blocks.push(rng.bytes(B));
+    await store.write(volumeId, i * B, blocks[i]!);
+  }
+  return blocks;
+}
+
+async function expectContent(store: BlockStore, volumeId: string, blocks: Buffer[]) {
+  for (let i = 0; i < blocks.length; i++) {
+    expect((await store.read(volumeId, i * B, B)).equals(blocks[i]!), `block ${i}`).toBe(true);
+  }
+  const report = await store.fsck();
+  expect(report.missingChunks).toEqual([]);
+  expect(report.ok).toBe(true);
+}
+
+describe('pack files', () => {
+  it('is the layout of a new data directory: one file per 256 MiB, none in LevelDB', async () => {
+    const store = await BlockStore.open(join(tmp.dir, 'data'));
+    const vol = await store.createVolume({ size: GiB });
+    await fill(store, vol.id, 4);
+    expect(packBytesOnDisk()).toBe(4 * B);
+    expect(existsSync(join(tmp.dir, 'data', 'chunks'))).toBe(false);
+    await store.close();
+  });
+
+  it('deletes dead packs and rewrites mostly dead ones, so the files hold only live chunks', async () => {
+    const store = await BlockStore.open(join(tmp.dir, 'data'), { packBytes: 4 * B, sweepDelayMs: 0 });
+    const vol = await store.createVolume({ size: GiB });
+    const blocks = await fill(store, vol.id, 32); // 8 packs of 4 chunks
+    expect(packFiles()).toHaveLength(8);
+    // Three chunks of every pack die: each old pack is left a quarter live, under the threshold.
+    for (let i = 0; i < 32; i++) {
+      if (i % 4 === 0) continue;
+      blocks[i] = rng.bytes(B);
+      await store.write(vol.id, i * B, blocks[i]!);
+    }
+    expect(packBytesOnDisk()).toBe(56 * B);
+    expect(await store.gc()).toBe(24);
+    expect(packBytesOnDisk()).toBe(32 * B);
+    expect(packFiles()).toHaveLength(8);
+    await expectContent(store, vol.id, blocks);
+
+    // A snapshot keeps its chunks live; deleting it frees them. The packs now hold blocks
+    // [1,2,3,5] [6,7,9,10] ... (overwrites) and [0,4,8,12] [16,20,24,28] (rewritten): the first
+    // goes whole, the second and the third are left half live, which is not worth a rewrite.
+    const snap = await store.snapshot(vol.id);
+    for (let i = 0; i < 8; i++) await store.write(vol.id, i * B, Buffer.alloc(B)); // holes now
+    await store.gc();
+    expect(packBytesOnDisk()).toBe(32 * B);
+    await store.deleteSnapshot(snap.id);
+    await store.gc();
+    expect(packBytesOnDisk()).toBe(28 * B);
+    for (let i = 0; i < 8; i++) blocks[i] = Buffer.alloc(B);
+    await expectContent(store, vol.id, blocks);
+    await store.close();
+
+    const reopened = await BlockStore.open(join(tmp.dir, 'data'), { packBytes: 4 * B });
+    await expectContent(reopened, vol.id, blocks);
+    await reopened.close();
+  });
+
+  it('cleans up at open what a crash left: an uncommitted tail and a pack nothing points at', async () => {
+    let store = await BlockStore.open(join(tmp.dir, 'data'));
+    const vol = await store.createVolume({ size: GiB });
+    const blocks = await fill(store, vol.id, 3);
+    await store.close();
+    const [last] = packFiles().slice(-1);
+    appendFileSync(join(packsDir(), last!), rng.bytes(1000)); // bytes of a batch that never committed
+    writeFileSync(join(packsDir(), '00000999.pack'), rng.bytes(B)); // a pack whose first batch never committed
+
+    store = await BlockStore.open(join(tmp.dir, 'data'));
+    expect(packFiles()).toEqual([last]);
+    expect(packBytesOnDisk()).toBe(3 * B);
+    await expectContent(store, vol.id, blocks);
+    // New chunks go to a new pack, numbered past every pack seen.
+    blocks.push(rng.bytes(B));
+    await store.write(vol.id, 3 * B, blocks[3]!);
+    expect(packFiles()).toHaveLength(2);
+    expect(Number(packFiles()[1]!.slice(0, 8))).toBeGreaterThan(999);
+    await expectContent(store, vol.id, blocks);
+    await store.close();
+  });
+
+  it('reads from more packs than it keeps open', async () => {
+    const store = await BlockStore.open(join(tmp.dir, 'data'), { packBytes: B, sweepDelayMs: 0 });
+    const vol = await store.createVolume({ size: GiB });
+    const blocks = await fill(store, vol.id, 150); // one chunk per pack
+    expect(packFiles()).toHaveLength(150);
+    expect(openPackFiles()).toBeLessThanOrEqual(64);
+    const reads = await Promise.all(blocks.map((_, i) => store.read(vol.id, i * B, B)));
+    reads.forEach((r, i) => expect(r.equals(blocks[i]!), `block ${i}`).toBe(true));
+    expect(openPackFiles()).toBeLessThanOrEqual(64);
+    await expectContent(store, vol.id, blocks);
+    await store.close();
+  });
+
+  it('reads a snapshot block into a buffer the caller reuses', async () => {
+    const store = await BlockStore.open(join(tmp.dir, 'data'));
+    const vol = await store.createVolume({ size: GiB });
+    const blocks = await fill(store, vol.id, 2);
+    const snap = await store.snapshot(vol.id);
+    const reader = await store.snapshotReader(snap.id);
+    const buffer = Buffer.alloc(B);
+    for await (const { index, birth } of store.listSnapshotBlocks(snap.id, 'all')) {
+      const got = await reader.readBlock(index, birth, buffer);
+      expect(got!.buffer).toBe(buffer.buffer);
+      expect(got!.equals(blocks[index]!)).toBe(true);
+    }
+    await store.close();
+  });
+});
+
+describe('chunk bytes in LevelDB', () => {
+  it('works as before, and an existing directory keeps that layout when reopened', async () => {
+    const dir = join(tmp.dir, 'data');
+    let store = await BlockStore.open(dir, { chunkBytes: 'level', sweepDelayMs: 0 });
+    const vol = await store.createVolume({ size: GiB });
+    const blocks = await fill(store, vol.id, 6);
+    blocks[0] = rng.bytes(B);
+    await store.write(vol.id, 0, blocks[0]);
+    expect(await store.gc()).toBe(1);
+    await expectContent(store, vol.id, blocks);
+    await store.close();
+
+    store = await BlockStore.open(dir); // the default is pack files, but this directory has chunks
+    expect(existsSync(join(dir, 'chunks'))).toBe(true);
+    expect(existsSync(join(dir, 'packs'))).toBe(false);
+    await expectContent(store, vol.id, blocks);
+    await store.close();
+  });
+});
