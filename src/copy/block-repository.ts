@@ -31,12 +31,16 @@ export class BlockRepository {
     private readonly retry: RetryPolicy,
   ) {}
 
-  /** Makes sure a block is stored and pins it. Returns true if it had to be uploaded. */
+  /**
+   * Makes sure a block is stored and pins it: one conditional upload (no separate existence
+   * check). Returns true if it had to be uploaded. Objects are stored atomically, so one that is
+   * there is whole.
+   */
   async ensureBlock(sha: string, content: Buffer, signal?: AbortSignal): Promise<boolean> {
-    if ((await this.pinExisting(sha, signal)) === content.length) return false;
+    this.pin(sha);
+    await this.deleting.get(sha);
     const key = blockKey(sha);
-    await withRetry(`upload of ${key}`, this.retry, signal, () => this.objects.put(key, content));
-    return true;
+    return withRetry(`upload of ${key}`, this.retry, signal, () => this.objects.putIfAbsent(key, content));
   }
 
   /** Pins a block and returns its stored size, or undefined if it is not stored. */

@@ -56,11 +56,36 @@ export async function runSnapshotCopy(deps: CopyJobDeps, initial: CopyStatus, si
     return saving;
   };
 
-  const copyBlocks = async (blocks: AsyncIterator<SnapshotBlock>) => {
+  /**
+   * Makes sure one block is in the store and pinned; returns its SHA-256, or '' for zeros.
+   * `likelyStored`: check before reading (a full listing, whose blocks the parent mostly
+   * uploaded); otherwise the block is read and uploaded conditionally, one request.
+   */
+  const copyBlock = async (index: number, birth: number, buffer: Buffer, likelyStored: boolean): Promise<string> => {
+    // A block that is one stored chunk comes with its digest: no hashing, and a block the store
+    // holds is not even read. (A chunk is never all zeros: those are holes.)
+    const known = reader.digest(index, birth);
+    if (known && likelyStored) {
+      pinned.push(known.sha256);
+      if ((await repo.pinExisting(known.sha256, signal)) === known.length) {
+        status.bytesDeduplicated += known.length;
+        return known.sha256;
+      }
+    }
+    const content = await reader.readBlock(index, birth, buffer);
+    if (!content || (!known && isZero(content))) return '';
+    const sha = known?.sha256 ?? sha256Hex(content);
+    pinned.push(sha);
+    if (await repo.ensureBlock(sha, content, signal)) status.bytesUploaded += content.length;
+    else status.bytesDeduplicated += content.length;
+    return sha;
+  };
+
+  const copyBlocks = async (blocks: AsyncIterator<SnapshotBlock>, likelyStored: boolean) => {
     const worker = async () => {
       // One buffer per worker, reused for every block it reads: no per-block allocation (whose
       // external memory would drive V8 into a major GC every few dozen blocks). The store is done
-      // with a block once ensureBlock resolves.
+      // with a block once its upload settles.
       const buffer = Buffer.allocUnsafeSlow(snap.blockSize);
       for (;;) {
         signal.throwIfAborted();
@@ -68,15 +93,7 @@ export async function runSnapshotCopy(deps: CopyJobDeps, initial: CopyStatus, si
         if (next.done) return;
         const { index, birth, zero } = next.value;
         if (done.has(index)) continue;
-        const content = zero ? null : await reader.readBlock(index, birth, buffer);
-        let sha = '';
-        if (content && !isZero(content)) {
-          sha = sha256Hex(content);
-          pinned.push(sha);
-          const uploaded = await repo.ensureBlock(sha, content, signal);
-          if (uploaded) status.bytesUploaded += content.length;
-          else status.bytesDeduplicated += content.length;
-        }
+        const sha = zero ? '' : await copyBlock(index, birth, buffer, likelyStored);
         done.set(index, sha);
         unsaved.push({ namespace: doneNamespace(id), id: String(index), value: sha });
         await checkpoint();
@@ -88,7 +105,7 @@ export async function runSnapshotCopy(deps: CopyJobDeps, initial: CopyStatus, si
 
   try {
     status.blocksTotal = Math.max(status.blocksTotal, snap.entries);
-    await copyBlocks(store.listSnapshotBlocks(id, 'changed'));
+    await copyBlocks(store.listSnapshotBlocks(id, 'changed'), false);
     // Without a parent, the changed blocks are all the snapshot holds (a restored volume's first
     // snapshot has its backing snapshot as parent).
     let base = status.parentId ? await deps.parentManifest(status.parentId) : undefined;
@@ -98,7 +115,7 @@ export async function runSnapshotCopy(deps: CopyJobDeps, initial: CopyStatus, si
       if (snap.backing && snap.backing.snapshotId !== status.parentId) base = await deps.parentManifest(snap.backing.snapshotId);
       if (snap.backing && !base) throw new Error(`backing snapshot ${snap.backing.snapshotId} of ${snap.volumeId} has no manifest`);
       status.blocksTotal = Math.max(status.blocksTotal, done.size + (await countBlocks(store, id, done)));
-      await copyBlocks(store.listSnapshotBlocks(id, 'all'));
+      await copyBlocks(store.listSnapshotBlocks(id, 'all'), true);
     }
     const blocks = new Map(base?.blocks);
     for (const [index, sha] of done) {

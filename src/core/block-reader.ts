@@ -84,6 +84,20 @@ export async function readKnownVersion(ctx: ReaderContext, view: ReadView, blk: 
   return content ?? readBlock(ctx, view, blk); // swept under us: take the careful path
 }
 
+/**
+ * SHA-256 (hex) and length of a known version's content, without reading it: only for a version
+ * that is exactly one stored chunk (no deltas, nothing inherited) and a layout that keeps chunk
+ * digests; undefined otherwise.
+ */
+export function knownVersionDigest(ctx: ReaderContext, view: ReadView, blk: number, birth: number): { sha256: string; length: number } | undefined {
+  const raw = ctx.db.getSync(keys.versionKey(view.volumeId, blk, birth));
+  if (raw === undefined) return undefined;
+  const head = decodeHead(birth, raw);
+  if (!head.base || head.deltaCount > 0 || head.inherits > 0) return undefined;
+  const d = ctx.chunks.digest(head.base);
+  return d && { sha256: d.sha256.toString('hex'), length: d.length };
+}
+
 async function readBlockWith(ctx: ReaderContext, view: ReadView, blk: number, snapshot: DbSnapshot) {
   for (let attempt = 1; ; attempt++) {
     const version = await readVersionAt(ctx.db, view.volumeId, blk, view.gen, attempt === 1 ? snapshot : undefined);

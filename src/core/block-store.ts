@@ -5,7 +5,7 @@
 import { ClassicLevel } from 'classic-level';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { readKnownVersion, readRange, LIVE, type ReadView } from './block-reader.js';
+import { knownVersionDigest, readKnownVersion, readRange, LIVE, type ReadView } from './block-reader.js';
 import { BlockWriter, deltaAppend, fitsAsDelta, type WriterContext } from './block-writer.js';
 import { loadChunkHasher, type ChunkHasher } from './chunk-id.js';
 import { RefcountChunkStore } from './chunk-store.js';
@@ -71,6 +71,13 @@ export interface BlockStoreOptions {
   hasher?: ChunkHasher;
   /** Sweep zero-refcount chunks this long after they were queued; 0 leaves it to gc(). */
   sweepDelayMs?: number;
+}
+
+export interface SnapshotBlockReader {
+  /** The block's content (a view of `into` when it is one stored chunk), or null for zeros. */
+  readBlock(index: number, birth: number, into?: Buffer): Promise<Buffer | null>;
+  /** SHA-256 (hex) and length of the block's content, when known without reading it. */
+  digest(index: number, birth: number): { sha256: string; length: number } | undefined;
 }
 
 /** A run of bytes that either holds data or is a hole (reads as zeros, nothing stored). */
@@ -477,10 +484,14 @@ export class BlockStore {
 
 
   /** A reader of one snapshot's blocks for bulk streaming: pass the births its listings give. */
-  async snapshotReader(id: string): Promise<{ readBlock(index: number, birth: number, into?: Buffer): Promise<Buffer | null> }> {
+  /** Reads the blocks a listing of the snapshot gave (index and birth), for bulk streaming. */
+  async snapshotReader(id: string): Promise<SnapshotBlockReader> {
     const view = snapshotView(await this.getSnapshot(id));
     const ctx = this.readerContext();
-    return { readBlock: (index, birth, into) => readKnownVersion(ctx, view, index, birth, into) };
+    return {
+      readBlock: (index, birth, into) => readKnownVersion(ctx, view, index, birth, into),
+      digest: (index, birth) => knownVersionDigest(ctx, view, index, birth),
+    };
   }
 
   /**

@@ -20,6 +20,11 @@ export interface ChunkBytes {
    * the chunk), they are read into it and a view of it is returned: no allocation.
    */
   read(seq: number, into?: Buffer): Promise<Buffer | undefined>;
+  /**
+   * SHA-256 of the bytes of `seq` and their length, when the layout keeps one (pack files
+   * compute it once, when the chunk is stored), else undefined.
+   */
+  digest(seq: number): { sha256: Buffer; length: number } | undefined;
   /** Before the sweeper's batch: returns the operations that batch must carry. */
   drop(seqs: number[]): Promise<BatchOp[]>;
   /** After the sweeper's batch committed: reclaims space. */

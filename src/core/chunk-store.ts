@@ -23,6 +23,8 @@ type Db = ClassicLevel<Buffer, Buffer>;
 export interface ChunkStore {
   /** The chunk's bytes, or undefined when they are not stored; read into `into` if given (see ChunkBytes.read). */
   get(ref: ChunkRef, into?: Buffer): Promise<Buffer | undefined>;
+  /** SHA-256 and length of the chunk's bytes, if the byte layout keeps them. */
+  digest(ref: ChunkRef): { sha256: Buffer; length: number } | undefined;
   /** References `content` in `tx`: stores it if no equal chunk exists, bumps its refcount. */
   ref(tx: WriteTx, content: Buffer): Promise<ChunkRef>;
   /** Adds a reference to a chunk known to exist (a version copied from another). */
@@ -70,6 +72,10 @@ export class RefcountChunkStore implements ChunkStore {
 
   get(ref: ChunkRef, into?: Buffer): Promise<Buffer | undefined> {
     return this.bytes.read(ref.seq, into);
+  }
+
+  digest(ref: ChunkRef): { sha256: Buffer; length: number } | undefined {
+    return this.bytes.digest(ref.seq);
   }
 
   async ref(tx: WriteTx, content: Buffer): Promise<ChunkRef> {

@@ -40,6 +40,10 @@ export class LevelChunkBytes implements ChunkBytes {
     return into.subarray(0, value.length);
   }
 
+  digest(): undefined {
+    return undefined; // not kept: the copy engine hashes what it reads
+  }
+
   async drop(seqs: number[]): Promise<BatchOp[]> {
     // Bytes first: a crash before the sweeper's batch leaves a zero refcount without bytes,
     // which the next sweep finishes (and a dedup hit heals by storing them again).

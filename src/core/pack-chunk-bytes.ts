@@ -21,6 +21,7 @@
  * once no read of it is in flight (a read that fetched a location before it moved still finds
  * the old file).
  */
+import { createHash } from 'node:crypto';
 import { close, fdatasync, ftruncate, open, read, write } from 'node:fs';
 import { mkdir, readdir, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -47,23 +48,31 @@ const MAX_OPEN = 64;
 /** A closed pack whose live bytes fall under this fraction of its size is rewritten. */
 const REWRITE_BELOW = 0.5;
 
+/** P|seq value: where the bytes are, and their SHA-256 (computed once, when stored). */
 interface Location {
   pack: number;
   offset: number;
   length: number;
+  sha256: Buffer;
 }
 
 function encodeLocation(l: Location): Buffer {
-  const b = Buffer.allocUnsafe(16);
+  const b = Buffer.allocUnsafe(48);
   b.writeUInt32BE(l.pack, 0);
   b.writeUInt32BE(Math.floor(l.offset / 2 ** 32), 4);
   b.writeUInt32BE(l.offset % 2 ** 32, 8);
   b.writeUInt32BE(l.length, 12);
+  l.sha256.copy(b, 16);
   return b;
 }
 
 function decodeLocation(b: Buffer): Location {
-  return { pack: b.readUInt32BE(0), offset: b.readUInt32BE(4) * 2 ** 32 + b.readUInt32BE(8), length: b.readUInt32BE(12) };
+  return {
+    pack: b.readUInt32BE(0),
+    offset: b.readUInt32BE(4) * 2 ** 32 + b.readUInt32BE(8),
+    length: b.readUInt32BE(12),
+    sha256: b.subarray(16, 48),
+  };
 }
 
 class Pack {
@@ -138,7 +147,10 @@ export class PackChunkBytes implements ChunkBytes {
 
   store(tx: WriteTx, seq: number, content: Buffer): void {
     const pack = this.appendTarget(content.length);
-    const location = { pack: pack.id, offset: pack.size, length: content.length };
+    // Hashed here, once per chunk, so that copying it to an object store (once per snapshot that
+    // holds it) needs no hashing, and a block the store already holds need not even be read.
+    const sha256 = createHash('sha256').update(content).digest();
+    const location = { pack: pack.id, offset: pack.size, length: content.length, sha256 };
     pack.size += content.length;
     tx.put(keys.packIndexKey(seq), encodeLocation(location));
     tx.beforeCommit(() => this.writeAt(pack, content, location.offset));
@@ -168,6 +180,11 @@ export class PackChunkBytes implements ChunkBytes {
     } finally {
       this.release(pack);
     }
+  }
+
+  digest(seq: number): { sha256: Buffer; length: number } | undefined {
+    const raw = this.meta.getSync(keys.packIndexKey(seq));
+    return raw === undefined ? undefined : decodeLocation(raw);
   }
 
   async drop(seqs: number[]): Promise<BatchOp[]> {
@@ -244,7 +261,7 @@ export class PackChunkBytes implements ChunkBytes {
       const content = await this.read(seq, buffer);
       if (!content) continue; // lost with a crash: fsck reports it missing either way
       const pack = this.appendTarget(l.length);
-      const moved = { pack: pack.id, offset: pack.size, length: l.length };
+      const moved = { pack: pack.id, offset: pack.size, length: l.length, sha256: l.sha256 };
       pack.size += l.length;
       await this.writeAt(pack, content, moved.offset);
       targets.add(pack);

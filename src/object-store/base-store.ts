@@ -31,6 +31,12 @@ export abstract class BaseObjectStore implements ObjectStore {
   /** Throws ObjectNotFoundError if absent; clips `range` at the end of the object. */
   protected abstract _get(key: string, range?: ByteRange): Promise<Buffer>;
   protected abstract _head(key: string): Promise<ObjectInfo | undefined>;
+  /** Stores unless present; true if it stored. By default a head, then a put. */
+  protected async _putIfAbsent(key: string, body: Buffer): Promise<boolean> {
+    if ((await this._head(key)) !== undefined) return false;
+    await this._put(key, body);
+    return true;
+  }
   /** Ascending UTF-8 byte order of key (see compareKeys). */
   protected abstract _list(prefix: string): AsyncIterable<ObjectInfo>;
   /** Must succeed if the key is absent. */
@@ -43,6 +49,20 @@ export abstract class BaseObjectStore implements ObjectStore {
       await this._put(key, body);
       this.#stats.puts++;
       this.#stats.bytesPut += body.length;
+    });
+  }
+
+  async putIfAbsent(key: string, body: Buffer): Promise<boolean> {
+    return this.#run('put', key, async () => {
+      validateKey(key);
+      const stored = await this._putIfAbsent(key, body);
+      if (stored) {
+        this.#stats.puts++;
+        this.#stats.bytesPut += body.length;
+      } else {
+        this.#stats.heads++;
+      }
+      return stored;
     });
   }
 

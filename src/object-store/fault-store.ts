@@ -99,6 +99,11 @@ export class FaultStore extends WrappedStore {
     return this.#call('put', key, () => this.inner.put(key, body));
   }
 
+  /** Scripted as a put: it is the upload. */
+  protected override _putIfAbsent(key: string, body: Buffer): Promise<boolean> {
+    return this.#call('put', key, () => this.inner.putIfAbsent(key, body));
+  }
+
   protected override _get(key: string, range?: ByteRange): Promise<Buffer> {
     return this.#call('get', key, () => this.inner.get(key, range));
   }

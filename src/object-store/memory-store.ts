@@ -16,6 +16,12 @@ export class MemoryStore extends BaseObjectStore {
     this.#objects.set(key, Buffer.from(body));
   }
 
+  protected override async _putIfAbsent(key: string, body: Buffer): Promise<boolean> {
+    if (this.#objects.has(key)) return false;
+    this.#objects.set(key, Buffer.from(body));
+    return true;
+  }
+
   protected async _get(key: string, range?: ByteRange): Promise<Buffer> {
     const body = this.#objects.get(key);
     if (body === undefined) throw new ObjectNotFoundError(key);

@@ -57,6 +57,16 @@ export interface ObjectStore {
   put(key: string, body: Buffer): Promise<void>;
 
   /**
+   * Stores `body` under `key` unless an object is there already; resolves true if it stored it,
+   * false if one was there (and nothing was written). For content-addressed keys, where every
+   * writer of a key writes the same bytes: where the check and the write cannot be one atomic
+   * step, two concurrent calls may both store. On S3 it is one conditional PUT (If-None-Match),
+   * not a HEAD and a PUT. Counted in stats as a put when it stored, as a head when it did not.
+   * `body` may be reused once it settles, as with put.
+   */
+  putIfAbsent(key: string, body: Buffer): Promise<boolean>;
+
+  /**
    * Reads an object, or `range` of it. A range reaching past the end is clipped: it returns the
    * bytes that exist (none if `offset >= size`). A missing key rejects with ObjectNotFoundError
    * (code OBJECT_NOT_FOUND), with or without a range. The Buffer is the caller's to modify.

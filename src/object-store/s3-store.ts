@@ -48,6 +48,8 @@ export class S3Store extends BaseObjectStore {
   readonly prefix: string;
   /** S3's 1024-byte limit applies to prefix + key, so the prefix shortens our keys. */
   readonly maxKeyBytes: number;
+  /** Cleared once the server answers a conditional PUT with 501 Not Implemented. */
+  #conditionalPuts = true;
 
   private constructor(
     readonly options: Readonly<S3StoreOptions>,
@@ -92,6 +94,30 @@ export class S3Store extends BaseObjectStore {
     await this.client.send(
       new PutObjectCommand({ Bucket: this.bucket, Key: this.#key(key), Body: body, ContentLength: body.length }),
     );
+  }
+
+  /**
+   * One conditional PUT (If-None-Match: *, which AWS S3, MinIO and Ceph RGW support): 412 means
+   * the object is there. A server that rejects the condition as unsupported gets a HEAD and a
+   * PUT from then on; one that ignores it overwrites with the same bytes (keys here are
+   * content-addressed) and the block counts as uploaded.
+   */
+  protected override async _putIfAbsent(key: string, body: Buffer): Promise<boolean> {
+    if (!this.#conditionalPuts) return super._putIfAbsent(key, body);
+    try {
+      await this.client.send(
+        new PutObjectCommand({ Bucket: this.bucket, Key: this.#key(key), Body: body, ContentLength: body.length, IfNoneMatch: '*' }),
+      );
+      return true;
+    } catch (err) {
+      const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+      if (status === 412) return false;
+      if (status === 501) {
+        this.#conditionalPuts = false;
+        return super._putIfAbsent(key, body);
+      }
+      throw err;
+    }
   }
 
   protected async _get(key: string, range?: ByteRange): Promise<Buffer> {

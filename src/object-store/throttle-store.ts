@@ -53,6 +53,12 @@ export class ThrottleStore extends WrappedStore {
     await this.inner.put(key, body);
   }
 
+  protected override async _putIfAbsent(key: string, body: Buffer): Promise<boolean> {
+    await this.#roundTrip();
+    await this.#limiter.consume(body.length); // the body is sent either way
+    return this.inner.putIfAbsent(key, body);
+  }
+
   protected override async _get(key: string, range?: ByteRange): Promise<Buffer> {
     await this.#roundTrip();
     const body = await this.inner.get(key, range);

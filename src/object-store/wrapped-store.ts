@@ -16,6 +16,10 @@ export abstract class WrappedStore extends BaseObjectStore {
     return this.inner.put(key, body);
   }
 
+  protected override _putIfAbsent(key: string, body: Buffer): Promise<boolean> {
+    return this.inner.putIfAbsent(key, body);
+  }
+
   protected _get(key: string, range?: ByteRange): Promise<Buffer> {
     return this.inner.get(key, range);
   }

@@ -116,6 +116,23 @@ export function objectStoreSuite(name: string, factory: StoreFactory, supports: 
       expect(await collect(store.list('ow/'))).toEqual([{ key: 'ow/key', size: 5 }]);
     });
 
+    it('putIfAbsent stores only where nothing is, and counts a put or a head', async () => {
+      const store = await fresh();
+      const before = store.stats();
+      const body = randomBytes(512 * 1024);
+      const first = Buffer.from(body);
+      expect(await store.putIfAbsent('blocks/cond', body)).toBe(true);
+      body.fill(7); // reusable once settled
+      expect((await store.get('blocks/cond')).equals(first)).toBe(true);
+      expect(await store.putIfAbsent('blocks/cond', Buffer.from('other bytes'))).toBe(false);
+      expect((await store.get('blocks/cond')).equals(first)).toBe(true);
+      const after = store.stats();
+      expect(after.puts - before.puts).toBe(1);
+      expect(after.bytesPut - before.bytesPut).toBe(512 * 1024);
+      expect(after.heads - before.heads).toBe(1);
+      expect(await collect(store.list('blocks/'))).toEqual([{ key: 'blocks/cond', size: 512 * 1024 }]);
+    });
+
     it('lists by plain string prefix, in ascending UTF-8 byte order', async () => {
       const store = await fresh();
       // '-' < '.' < '/' in ASCII: a naive directory walk would put a/b/... before a/b-.
