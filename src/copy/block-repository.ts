@@ -15,6 +15,11 @@ import { withRetry, type RetryPolicy } from './retry.js';
 
 const MANIFEST_CACHE = 256;
 
+interface Joiner {
+  resolve(data: Buffer): void;
+  reject(err: unknown): void;
+}
+
 export class BlockCorruptError extends Error {
   readonly code = 'BLOCK_CORRUPT';
 }
@@ -23,6 +28,8 @@ export class BlockRepository {
   private readonly pins = new Map<string, number>();
   private readonly deleting = new Map<string, Promise<void>>();
   private readonly manifests = new Map<string, Manifest>();
+  /** Downloads in flight, with the callers waiting for a copy. */
+  private readonly downloads = new Map<string, { joiners: Joiner[]; signal: AbortSignal | undefined }>();
   /** Blocks of manifests written while a collection runs: referenced even if listed too late. */
   private referencedLate: Set<string> | undefined;
 
@@ -59,8 +66,37 @@ export class BlockRepository {
     }
   }
 
-  /** A block's bytes, checked against its digest. */
-  async getBlock(sha: string, signal?: AbortSignal): Promise<Buffer> {
+  /**
+   * A block's bytes, checked against its digest. Concurrent calls for one block (a read of a
+   * restored volume racing its hydration) share one download; each caller gets its own buffer.
+   */
+  getBlock(sha: string, signal?: AbortSignal): Promise<Buffer> {
+    const running = this.downloads.get(sha);
+    if (running) {
+      return new Promise<Buffer>((resolve, reject) => running.joiners.push({ resolve, reject })).catch((err: unknown) => {
+        // The download was the first caller's, and that caller gave up: fetch for ourselves.
+        if (running.signal?.aborted && !signal?.aborted) return this.getBlock(sha, signal);
+        throw err;
+      });
+    }
+    const joiners: Joiner[] = [];
+    this.downloads.set(sha, { joiners, signal });
+    return this.download(sha, signal).then(
+      (data) => {
+        this.downloads.delete(sha);
+        // Copies made here, before any caller sees the bytes (callers may change theirs).
+        for (const j of joiners) j.resolve(Buffer.from(data));
+        return data;
+      },
+      (err: unknown) => {
+        this.downloads.delete(sha);
+        for (const j of joiners) j.reject(err);
+        throw err;
+      },
+    );
+  }
+
+  private async download(sha: string, signal?: AbortSignal): Promise<Buffer> {
     const key = blockKey(sha);
     const data = await withRetry(`download of ${key}`, this.retry, signal, () => this.objects.get(key));
     if (sha256Hex(data) !== sha) throw new BlockCorruptError(`block ${key} does not match its digest`);
@@ -84,6 +120,11 @@ export class BlockRepository {
     const m = decodeManifest(await withRetry(`read of ${key}`, this.retry, undefined, () => this.objects.get(key)));
     this.cache(m);
     return m;
+  }
+
+  /** A manifest already in memory, if any (no store call). */
+  cachedManifest(snapshotId: string): Manifest | undefined {
+    return this.manifests.get(snapshotId);
   }
 
   async deleteManifest(snapshotId: string): Promise<void> {

@@ -63,7 +63,7 @@ export class CopyEngine {
     this.store = opts.store;
     this.repo = new BlockRepository(opts.objects, { ...DEFAULT_RETRY, ...opts.retry });
     this.concurrency = opts.concurrency ?? 8;
-    this.hydrationConcurrency = opts.hydrationConcurrency ?? 4;
+    this.hydrationConcurrency = opts.hydrationConcurrency ?? 8;
     this.checkpointEvery = opts.checkpointEvery ?? 32;
   }
 

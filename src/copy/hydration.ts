@@ -26,6 +26,9 @@ export function manifestBackingSource(repo: BlockRepository): BackingSource {
       const sha = m.blocks.get(index);
       return sha === undefined ? null : repo.getBlock(sha);
     },
+    digest(snapshotId, index) {
+      return repo.cachedManifest(snapshotId)?.blocks.get(index);
+    },
   };
 }
 
@@ -48,8 +51,11 @@ export async function runHydration(deps: HydrationDeps, initial: HydrationStatus
       const window = indices.slice(status.blocksDone, status.blocksDone + deps.concurrency);
       await Promise.all(
         window.map(async (index) => {
-          const content = await deps.repo.getBlock(m.blocks.get(index)!, signal);
-          await deps.store.hydrate(initial.volumeId, index, content);
+          // A block written since the restore needs no fetch.
+          if (await deps.store.holdsBlock(initial.volumeId, index)) return;
+          const sha = m.blocks.get(index)!;
+          const content = await deps.repo.getBlock(sha, signal);
+          await deps.store.hydrate(initial.volumeId, index, content, sha);
         }),
       );
       status.blocksDone += window.length;

@@ -42,7 +42,12 @@ export const DEFAULT_BLOCK_SIZE = 512 * 1024;
 export interface BackingSource {
   /** Block `index` of snapshot `snapshotId`, or null when the snapshot holds zeros there. */
   readBlock(snapshotId: string, index: number): Promise<Buffer | null>;
+  /** Its SHA-256 (hex), checked, when known without reading it (saves hashing it again). */
+  digest?(snapshotId: string, index: number): string | undefined;
 }
+
+/** Blocks that first reads of restored volumes are storing in the background, at most. */
+const MAX_READ_HYDRATIONS = 16;
 
 export interface BlockStoreOptions {
   /** fsync every acknowledged mutation (survives a machine crash, at a latency cost). */
@@ -119,6 +124,8 @@ export class BlockStore {
   private readonly inflight = new Map<string, Promise<void>>();
   private failure: unknown;
   private closed = false;
+  /** Background stores of blocks that reads fetched from a restored volume's snapshot. */
+  private readHydrations = 0;
 
   private constructor(
     /** Volumes, versions, indexes, refcounts and records: small values, one atomic batch per change. */
@@ -346,7 +353,25 @@ export class BlockStore {
   async read(id: string, offset: number, length: number): Promise<Buffer> {
     const vol = this.getVolume(id);
     checkRange(vol, offset, length);
-    return readRange(this.readerContext(), this.liveView(vol), offset, length);
+    if (!vol.backing) return readRange(this.readerContext(), this.liveView(vol), offset, length);
+    // A restored volume keeps what a first read fetched from its snapshot, as EBS does: the
+    // block is stored in the background, and neither that read's caller nor the hydration
+    // fetches it again.
+    const backing = vol.backing;
+    const ctx = {
+      ...this.readerContext(),
+      readBacking: async (b: BackingRef, blk: number) => {
+        const content = await this.readBacking(b, blk);
+        if (content && this.readHydrations < MAX_READ_HYDRATIONS) {
+          this.readHydrations++;
+          this.hydrate(id, blk, content, this.opts.backing?.digest?.(backing.snapshotId, blk))
+            .catch(() => undefined) // the hydration stores it later
+            .finally(() => this.readHydrations--);
+        }
+        return content;
+      },
+    };
+    return readRange(ctx, this.liveView(vol), offset, length);
   }
 
   /**
@@ -391,16 +416,28 @@ export class BlockStore {
     });
   }
 
-  /** Stores block `index` of a restored volume, read from its backing snapshot, beneath any write. */
-  async hydrate(id: string, index: number, content: Buffer): Promise<boolean> {
+  /**
+   * Stores block `index` of a restored volume, read from its backing snapshot, beneath any write.
+   * `sha256` (hex), if given, is the caller's checked digest of `content`.
+   */
+  async hydrate(id: string, index: number, content: Buffer, sha256?: string): Promise<boolean> {
     return this.exclusive(async () => {
       const vol = { ...this.getVolume(id) };
       if (!vol.backing) throw invalidArgument(`volume ${id} has no backing snapshot`);
       const tx = new WriteTx();
-      const stored = await new BlockWriter(this.writer, vol, tx).hydrate(index, content);
+      const digest = sha256 === undefined ? undefined : Buffer.from(sha256, 'hex');
+      const stored = await new BlockWriter(this.writer, vol, tx).hydrate(index, content, digest);
       await this.commit(tx);
       return stored;
     });
+  }
+
+  /** True when the volume holds a version of block `index` of its own (written or hydrated). */
+  async holdsBlock(id: string, index: number): Promise<boolean> {
+    this.getVolume(id);
+    const range = { gte: keys.blockPrefix(id, index), lt: keys.blockPrefix(id, index + 1), limit: 1 };
+    for await (const _ of this.db.keys(range)) return true;
+    return false;
   }
 
   // ---- snapshots ----

@@ -73,9 +73,10 @@ export class BlockWriter {
   }
 
   /** Stores a hydrated block of a restored volume as generation 0, beneath any write. */
-  async hydrate(blk: number, content: Buffer): Promise<boolean> {
+  async hydrate(blk: number, content: Buffer, sha256?: Buffer): Promise<boolean> {
     if ((await this.newestHead(blk)) !== undefined) return false;
-    const base = isZero(content) ? null : await this.ctx.chunks.ref(this.tx, this.padded(content));
+    const whole = this.padded(content);
+    const base = isZero(content) ? null : await this.ctx.chunks.ref(this.tx, whole, whole === content ? sha256 : undefined);
     if (base === null) return false; // a hole of the backing snapshot: reads already see zeros
     const head: VersionHead = { birth: 0, base, deltaCount: 0, deltaBytes: 0, hidesOlder: true, inherits: 0 };
     this.tx.put(keys.versionKey(this.vol.id, blk, 0), encodeHead(head));

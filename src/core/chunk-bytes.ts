@@ -13,8 +13,11 @@ import type { BatchOp, WriteTx } from './write-tx.js';
 export interface ChunkBytes {
   /** At open: clears what a crash left behind. `committedSeq` is the highest seq a committed batch references. */
   recover(committedSeq: number): Promise<void>;
-  /** Writes `content` as `seq` in `tx` (before its batch commits). `content` must not change until then. */
-  store(tx: WriteTx, seq: number, content: Buffer): void;
+  /**
+   * Writes `content` as `seq` in `tx` (before its batch commits). `content` must not change until
+   * then. `sha256`: its digest, when the caller already has it checked.
+   */
+  store(tx: WriteTx, seq: number, content: Buffer, sha256?: Buffer): void;
   /**
    * The bytes of `seq`, or undefined when they are not stored. With `into` (at least as long as
    * the chunk), they are read into it and a view of it is returned: no allocation.

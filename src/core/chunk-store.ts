@@ -25,8 +25,11 @@ export interface ChunkStore {
   get(ref: ChunkRef, into?: Buffer): Promise<Buffer | undefined>;
   /** SHA-256 and length of the chunk's bytes, if the byte layout keeps them. */
   digest(ref: ChunkRef): { sha256: Buffer; length: number } | undefined;
-  /** References `content` in `tx`: stores it if no equal chunk exists, bumps its refcount. */
-  ref(tx: WriteTx, content: Buffer): Promise<ChunkRef>;
+  /**
+   * References `content` in `tx`: stores it if no equal chunk exists, bumps its refcount.
+   * `sha256`, if given, is the caller's checked SHA-256 of `content` (saves hashing it again).
+   */
+  ref(tx: WriteTx, content: Buffer, sha256?: Buffer): Promise<ChunkRef>;
   /** Adds a reference to a chunk known to exist (a version copied from another). */
   addRef(tx: WriteTx, ref: ChunkRef): void;
   /** Drops a reference; at zero the chunk is queued for the sweeper. */
@@ -78,7 +81,7 @@ export class RefcountChunkStore implements ChunkStore {
     return this.bytes.digest(ref.seq);
   }
 
-  async ref(tx: WriteTx, content: Buffer): Promise<ChunkRef> {
+  async ref(tx: WriteTx, content: Buffer, sha256?: Buffer): Promise<ChunkRef> {
     const hash = this.hash(content);
     // Linear probing over a trailing byte: an xxhash collision moves to the next slot.
     for (let probe = 0; probe < MAX_PROBES; probe++) {
@@ -94,9 +97,9 @@ export class RefcountChunkStore implements ChunkStore {
         continue;
       }
       const before = this.refcount(id);
-      if (before === undefined) return this.store(tx, id, content, undefined);
+      if (before === undefined) return this.store(tx, id, content, undefined, sha256);
       const stored = await this.get({ id, seq: before.seq });
-      if (stored === undefined) return this.store(tx, id, content, before.count); // bytes swept: store again
+      if (stored === undefined) return this.store(tx, id, content, before.count, sha256); // bytes swept: store again
       if (stored.equals(content)) {
         tx.chunks.set(hex, { ref: { id, seq: before.seq }, before: before.count, delta: 1 });
         return { id, seq: before.seq };
@@ -147,10 +150,10 @@ export class RefcountChunkStore implements ChunkStore {
     return seqs.length;
   }
 
-  private store(tx: WriteTx, id: Buffer, content: Buffer, before: number | undefined): ChunkRef {
+  private store(tx: WriteTx, id: Buffer, content: Buffer, before: number | undefined, sha256: Buffer | undefined): ChunkRef {
     const ref = { id, seq: this.nextSeq++ };
     tx.chunks.set(id.toString('hex'), { ref, before, delta: 1, content });
-    this.bytes.store(tx, ref.seq, content);
+    this.bytes.store(tx, ref.seq, content, sha256);
     return ref;
   }
 

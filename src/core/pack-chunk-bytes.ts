@@ -145,11 +145,11 @@ export class PackChunkBytes implements ChunkBytes {
     // New chunks go to a new pack: the old ones stay as they are until rewritten.
   }
 
-  store(tx: WriteTx, seq: number, content: Buffer): void {
+  store(tx: WriteTx, seq: number, content: Buffer, known?: Buffer): void {
     const pack = this.appendTarget(content.length);
     // Hashed here, once per chunk, so that copying it to an object store (once per snapshot that
     // holds it) needs no hashing, and a block the store already holds need not even be read.
-    const sha256 = createHash('sha256').update(content).digest();
+    const sha256 = known ?? createHash('sha256').update(content).digest();
     const location = { pack: pack.id, offset: pack.size, length: content.length, sha256 };
     pack.size += content.length;
     tx.put(keys.packIndexKey(seq), encodeLocation(location));

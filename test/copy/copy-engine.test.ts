@@ -7,8 +7,12 @@ import { B, blockKeys, copyEnv, type CopyEnv } from './env.js';
 
 const rng = new Rng(7);
 
-async function withEnv<T>(objects: ConstructorParameters<typeof FaultStore>[0], fn: (env: CopyEnv) => Promise<T>) {
-  const env = await copyEnv(objects);
+async function withEnv<T>(
+  objects: ConstructorParameters<typeof FaultStore>[0],
+  fn: (env: CopyEnv) => Promise<T>,
+  options: Parameters<typeof copyEnv>[1] = {},
+) {
+  const env = await copyEnv(objects, options);
   try {
     return await fn(env);
   } finally {
@@ -224,6 +228,7 @@ describe('copies and restores', () => {
 
   it('restores in O(1): readable and writable at once, then hydrated in the background', async () => {
     const throttled = new ThrottleStore(new MemoryStore());
+    // Hydration two blocks at a time: it reaches blocks 14 and 15 well after the read below.
     await withEnv(throttled, async ({ store, engine }) => {
       const vol = await store.createVolume({ size: 1024 ** 3 });
       const data = rng.bytes(16 * B);
@@ -231,12 +236,16 @@ describe('copies and restores', () => {
       const [s] = await engine.createSnapshots([{ volumeId: vol.id }]);
       await engine.settled(s!.snapshotId);
       throttled.setRate(2 * 1024 * 1024); // hydration crawls: the first read fetches on demand
+      const getsBefore = throttled.stats().gets;
       const restored = await engine.restoreVolume({ snapshotId: s!.snapshotId });
       expect(engine.hydration(restored.id)).toMatchObject({ state: 'hydrating', blocksTotal: 16 });
-      expect((await store.read(restored.id, 15 * B, B)).equals(data.subarray(15 * B))).toBe(true);
+      expect((await store.read(restored.id, 14 * B, 2 * B)).equals(data.subarray(14 * B))).toBe(true);
       await store.write(restored.id, 15 * B + 7, Buffer.from('written at once'));
       throttled.setRate(undefined);
       await expect.poll(() => engine.hydration(restored.id)?.state, { timeout: 20_000 }).toBe('done');
+      // Each block came from the store once: what the first read fetched, the volume kept, and
+      // the hydration found it there.
+      expect(throttled.stats().gets - getsBefore).toBe(16);
       const expected = Buffer.from(data);
       Buffer.from('written at once').copy(expected, 15 * B + 7);
       expect((await store.read(restored.id, 0, 16 * B)).equals(expected)).toBe(true);
@@ -244,6 +253,6 @@ describe('copies and restores', () => {
       const [again] = await engine.createSnapshots([{ volumeId: restored.id }]);
       expect(await engine.settled(again!.snapshotId)).toMatchObject({ state: 'completed', blocksDone: 1, bytesUploaded: B });
       expect((await engine.readSnapshot(again!.snapshotId, 0, 16 * B)).equals(expected)).toBe(true);
-    });
+    }, { hydrationConcurrency: 2 });
   });
 });

@@ -1,0 +1,52 @@
+/**
+ * BlockRepository's downloads: concurrent reads of one block (a restored volume's reader racing
+ * its hydration) share one download, each with its own buffer; and a caller that gives up does
+ * not fail the others.
+ */
+import { randomBytes } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { sha256Hex } from '../../src/copy/block-hash.js';
+import { BlockRepository } from '../../src/copy/block-repository.js';
+import { blockKey } from '../../src/copy/manifest.js';
+import { DEFAULT_RETRY } from '../../src/copy/retry.js';
+import { FaultStore, MemoryStore, ThrottleStore } from '../../src/object-store/index.js';
+
+async function storeWithBlock() {
+  const memory = new MemoryStore();
+  const block = randomBytes(512 * 1024);
+  const sha = sha256Hex(block);
+  await memory.put(blockKey(sha), block);
+  // 20 ms per call: the second caller arrives while the first download is under way.
+  const objects = new ThrottleStore(memory, { latencyMs: 20 });
+  return { objects, block, sha, repo: new BlockRepository(objects, { ...DEFAULT_RETRY, attempts: 1 }) };
+}
+
+describe('BlockRepository.getBlock', () => {
+  it('shares one download among concurrent callers, each with its own buffer', async () => {
+    const { objects, block, sha, repo } = await storeWithBlock();
+    const [a, b, c] = await Promise.all([repo.getBlock(sha), repo.getBlock(sha), repo.getBlock(sha)]);
+    expect(objects.stats().gets).toBe(1);
+    for (const got of [a, b, c]) expect(got!.equals(block)).toBe(true);
+    a!.fill(1); // the core may change a buffer it was given (read-modify-write)
+    expect(b!.equals(block)).toBe(true);
+    expect(c!.equals(block)).toBe(true);
+    expect(new Set([a!.buffer, b!.buffer, c!.buffer]).size).toBe(3);
+    // Once settled, the next call downloads again (nothing is cached).
+    await repo.getBlock(sha);
+    expect(objects.stats().gets).toBe(2);
+  });
+
+  it('still answers a waiting caller when the caller whose download it shared gives up', async () => {
+    const { objects, block, sha } = await storeWithBlock();
+    // The first attempt fails; before its retry, its caller is stopped.
+    const faulty = new FaultStore(objects, [{ op: 'get', nth: 1 }]);
+    const repo = new BlockRepository(faulty, { attempts: 2, baseDelayMs: 50, maxDelayMs: 50 });
+    const abort = new AbortController();
+    const first = repo.getBlock(sha, abort.signal);
+    const second = repo.getBlock(sha);
+    await new Promise((resolve) => setTimeout(resolve, 30)); // the failed attempt is done
+    abort.abort('close');
+    await expect(first).rejects.toBe('close');
+    expect((await second).equals(block)).toBe(true);
+  });
+});
