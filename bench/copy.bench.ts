@@ -19,6 +19,7 @@ import { findOnPath, startMotoServer } from '../test/support/moto-server.js';
 import { BLOCK, BlockSource, fmtMB, fmtMBs, fmtMs, MemoryWatch, Report, stats, tempDir } from './support.js';
 
 const CONCURRENCY = 8;
+const COPY_ROUNDS = 3;
 const BLOCKS = GiB / BLOCK;
 const S3_BLOCKS = 256; // 128 MiB: moto keeps objects in its own memory
 
@@ -68,42 +69,50 @@ async function copyAndRestore(report: Report, source: BlockSource) {
     let round = 0;
     let volumeId = '';
     let snapshotId = '';
-    const bench = new Bench({ time: 0, iterations: 2, warmup: false });
-    bench.add(
-      `plain fs: 2,048 x 512 KiB files, ${CONCURRENCY} at a time`,
-      async () => {
-        const dir = join(plainDir.dir, `round-${round}`);
-        await mkdir(dir);
-        let next = 0;
-        const worker = async () => {
-          for (let i = next++; i < BLOCKS; i = next++) await writeFile(join(dir, `block-${i}`), source.block(round * BLOCKS + i));
-        };
-        await Promise.all(Array.from({ length: CONCURRENCY }, worker));
-      },
-      { beforeEach: () => void (round++, settleDirtyPages()) },
-    );
-    bench.add(
-      'copy engine: snapshot of 1 GiB to the fs store',
-      async () => {
-        const [s] = await engine.createSnapshots([{ volumeId }]);
-        const done = await engine.settled(s!.snapshotId);
-        if (done.state !== 'completed' || done.bytesUploaded !== GiB) throw new Error(`copy did not upload 1 GiB: ${JSON.stringify(done)}`);
-        snapshotId = s!.snapshotId;
-      },
-      {
-        beforeEach: async () => {
-          volumeId = await filledVolume(store, source, BLOCKS, 1_000_000 * ++round);
-          settleDirtyPages();
+    const plainName = `plain fs: 2,048 x 512 KiB files, ${CONCURRENCY} at a time`;
+    const copyName = 'copy engine: snapshot of 1 GiB to the fs store';
+    // Rounds alternate the two tasks, so that a slow phase of this shared machine hits both; the
+    // ratio is taken per round and the median reported.
+    const rounds: Array<{ plain: number; copy: number; copyTime: number }> = [];
+    for (let r = 0; r < COPY_ROUNDS; r++) {
+      const bench = new Bench({ time: 0, iterations: 1, warmup: false });
+      bench.add(
+        plainName,
+        async () => {
+          const dir = join(plainDir.dir, `round-${round}`);
+          await mkdir(dir);
+          let next = 0;
+          const worker = async () => {
+            for (let i = next++; i < BLOCKS; i = next++) await writeFile(join(dir, `block-${i}`), source.block(round * BLOCKS + i));
+          };
+          await Promise.all(Array.from({ length: CONCURRENCY }, worker));
         },
-      },
-    );
-    await bench.run();
-    const plain = GiB / (stats(bench, `plain fs: 2,048 x 512 KiB files, ${CONCURRENCY} at a time`).latency.mean / 1000);
-    const copyTime = stats(bench, 'copy engine: snapshot of 1 GiB to the fs store').latency.mean;
-    const copy = GiB / (copyTime / 1000);
+        { beforeEach: () => void (round++, settleDirtyPages()) },
+      );
+      bench.add(
+        copyName,
+        async () => {
+          const [s] = await engine.createSnapshots([{ volumeId }]);
+          const done = await engine.settled(s!.snapshotId);
+          if (done.state !== 'completed' || done.bytesUploaded !== GiB) throw new Error(`copy did not upload 1 GiB: ${JSON.stringify(done)}`);
+          snapshotId = s!.snapshotId;
+        },
+        {
+          beforeEach: async () => {
+            volumeId = await filledVolume(store, source, BLOCKS, 1_000_000 * ++round);
+            settleDirtyPages();
+          },
+        },
+      );
+      await bench.run();
+      const copyTime = stats(bench, copyName).latency.mean;
+      rounds.push({ plain: GiB / (stats(bench, plainName).latency.mean / 1000), copy: GiB / (copyTime / 1000), copyTime });
+    }
+    const byRatio = [...rounds].sort((a, b) => a.copy / a.plain - b.copy / b.plain);
+    const { plain, copy, copyTime } = byRatio[Math.floor(byRatio.length / 2)]!;
     report.add({
-      figure: 'copy throughput, 1 GiB unique data to fs',
-      ours: fmtMBs(copy),
+      figure: `copy throughput, 1 GiB unique data to fs (median of ${COPY_ROUNDS} rounds)`,
+      ours: `${fmtMBs(copy)} (round ratios ${rounds.map((x) => (x.copy / x.plain).toFixed(2)).join(', ')})`,
       baseline: `${fmtMBs(plain)} plain fs files`,
       ratio: copy / plain,
       target: 'ratio >= 0.7 (aim 1.0)',
