@@ -22,7 +22,7 @@
  * the old file).
  */
 import { createHash } from 'node:crypto';
-import { close, fdatasync, ftruncate, open, read, write } from 'node:fs';
+import { close, fdatasync, fsync, ftruncate, open, read, write } from 'node:fs';
 import { mkdir, readdir, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -39,6 +39,7 @@ const closeFd = promisify(close);
 const readFd = promisify(read);
 const writeFd = promisify(write);
 const syncFd = promisify(fdatasync);
+const fsyncFd = promisify(fsync);
 const truncateFd = promisify(ftruncate);
 
 /** A pack is closed once it holds this much; the unit of space reclamation. */
@@ -98,6 +99,9 @@ export class PackChunkBytes implements ChunkBytes {
   private current: Pack | undefined;
   private nextPack = 1;
   private openCount = 0;
+  /** A pack was created since the directory was last fsynced (its entry is not durable yet). */
+  private dirDirty = false;
+  private dirSync: Promise<void> | undefined;
   /** Locations of the chunks the sweeper is dropping, read before its batch deletes them. */
   private dropping: Location[] = [];
 
@@ -216,6 +220,7 @@ export class PackChunkBytes implements ChunkBytes {
   }
 
   async flush(): Promise<void> {
+    await this.syncDir();
     for (const pack of this.packs.values()) {
       if (!pack.dirty || pack.retired) continue;
       pack.dirty = false;
@@ -281,6 +286,7 @@ export class PackChunkBytes implements ChunkBytes {
     if (!pack || (pack.size > 0 && pack.size + length > this.packBytes)) {
       pack = this.current = this.pack(this.nextPack++);
       pack.fd = this.openPack(pack, 'w+');
+      this.dirDirty = true;
     }
     return pack;
   }
@@ -304,10 +310,33 @@ export class PackChunkBytes implements ChunkBytes {
       if (this.sync) {
         pack.dirty = false;
         await syncFd(fd);
+        await this.syncDir();
       }
     } finally {
       this.release(pack);
     }
+  }
+
+  /**
+   * Makes the entries of new pack files durable (an fdatasync of a file does not cover its
+   * name). A caller whose pack was created before a sync started waits for that sync.
+   */
+  private async syncDir(): Promise<void> {
+    if (this.dirDirty) {
+      this.dirDirty = false;
+      this.dirSync = (async () => {
+        const fd = await openFd(this.dir, 'r');
+        try {
+          await fsyncFd(fd);
+        } finally {
+          await closeFd(fd);
+        }
+      })().catch((err: unknown) => {
+        this.dirDirty = true;
+        throw err;
+      });
+    }
+    await this.dirSync;
   }
 
   private fdOf(pack: Pack): Promise<number> {

@@ -134,6 +134,21 @@ describe('pack files', () => {
     await store.close();
   });
 
+  it('with sync (fsync per change) and with a flush barrier, writes across new packs read back after a reopen', async () => {
+    for (const sync of [true, false]) {
+      const dir = join(tmp.dir, `data-${sync}`);
+      const store = await BlockStore.open(dir, { packBytes: 2 * B, sync });
+      const vol = await store.createVolume({ size: GiB });
+      const blocks = await fill(store, vol.id, 5); // three packs
+      if (!sync) await store.flush();
+      await store.close();
+      expect(readdirSync(join(dir, 'packs'))).toHaveLength(3);
+      const reopened = await BlockStore.open(dir, { packBytes: 2 * B, sync });
+      await expectContent(reopened, vol.id, blocks);
+      await reopened.close();
+    }
+  });
+
   it('reads a snapshot block into a buffer the caller reuses', async () => {
     const store = await BlockStore.open(join(tmp.dir, 'data'));
     const vol = await store.createVolume({ size: GiB });
