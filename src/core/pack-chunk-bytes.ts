@@ -16,8 +16,8 @@
  * pack with no located chunk is deleted.
  *
  * Space: the sweeper's batch deletes locations; a pack whose located bytes fall under half its
- * size is rewritten (its live chunks appended to the current pack, their locations moved in one
- * batch), then deleted. Readers pin a pack while they read, so a pack is unlinked and closed only
+ * size is rewritten (its live chunks appended to the current pack and fsynced, their locations
+ * moved in one synced batch), then deleted. Readers pin a pack while they read, so a pack is unlinked and closed only
  * once no read of it is in flight (a read that fetched a location before it moved still finds
  * the old file).
  */
@@ -221,16 +221,7 @@ export class PackChunkBytes implements ChunkBytes {
 
   async flush(): Promise<void> {
     await this.syncDir();
-    for (const pack of this.packs.values()) {
-      if (!pack.dirty || pack.retired) continue;
-      pack.dirty = false;
-      pack.readers++;
-      try {
-        await syncFd(await this.fdOf(pack));
-      } finally {
-        this.release(pack);
-      }
-    }
+    for (const pack of this.packs.values()) if (pack.dirty && !pack.retired) await this.syncPack(pack);
   }
 
   async *stored(): AsyncIterable<number> {
@@ -272,7 +263,11 @@ export class PackChunkBytes implements ChunkBytes {
       targets.add(pack);
       ops.push({ type: 'put', key: keys.packIndexKey(seq), value: encodeLocation(moved) });
     }
-    await this.meta.batch(ops, { sync: this.sync });
+    // Durable before the old pack goes, whatever `sync` says: these bytes may have been
+    // acknowledged, and flushed, long ago.
+    for (const pack of targets) await this.syncPack(pack);
+    await this.syncDir();
+    await this.meta.batch(ops, { sync: true });
     for (const op of ops) {
       const l = decodeLocation((op as { value: Buffer }).value);
       this.packs.get(l.pack)!.live += l.length;
@@ -312,6 +307,16 @@ export class PackChunkBytes implements ChunkBytes {
         await syncFd(fd);
         await this.syncDir();
       }
+    } finally {
+      this.release(pack);
+    }
+  }
+
+  private async syncPack(pack: Pack): Promise<void> {
+    pack.dirty = false;
+    pack.readers++; // keeps the file open meanwhile
+    try {
+      await syncFd(await this.fdOf(pack));
     } finally {
       this.release(pack);
     }
