@@ -28,10 +28,11 @@ export interface ReadView {
 export const LIVE = Number.MAX_SAFE_INTEGER;
 
 /** How many blocks one read fetches at once. */
-const READ_AHEAD = 4;
+const READ_AHEAD = 8;
 
 export async function readRange(ctx: ReaderContext, view: ReadView, offset: number, length: number): Promise<Buffer> {
-  const out = Buffer.alloc(length);
+  // Not zero-filled: every byte is either copied below or zeroed there (holes, short content).
+  const out = Buffer.allocUnsafe(length);
   if (length === 0) return out;
   const { blockSize } = view;
   const first = Math.floor(offset / blockSize);
@@ -44,11 +45,11 @@ export async function readRange(ctx: ReaderContext, view: ReadView, offset: numb
       await Promise.all(
         blocks.map(async (blk) => {
           const content = await readBlockWith(ctx, view, blk, snapshot);
-          if (!content) return; // a hole: out is already zeros
           const blockStart = blk * blockSize;
           const from = Math.max(offset, blockStart);
           const to = Math.min(offset + length, blockStart + blockSize);
-          content.copy(out, from - offset, from - blockStart, to - blockStart);
+          const copied = content ? content.copy(out, from - offset, from - blockStart, to - blockStart) : 0;
+          if (copied < to - from) out.fill(0, from - offset + copied, to - offset); // a hole
         }),
       );
     }
