@@ -21,7 +21,7 @@
  * once no read of it is in flight (a read that fetched a location before it moved still finds
  * the old file).
  */
-import { createHash } from 'node:crypto';
+import { webcrypto } from 'node:crypto';
 import { close, fdatasync, fsync, ftruncate, open, read, write } from 'node:fs';
 import { mkdir, readdir, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -57,13 +57,17 @@ interface Location {
   sha256: Buffer;
 }
 
+const DIGEST_AT = 16;
+/** Placeholder until the digest, computed before the batch commits, is written in. */
+const NO_DIGEST_YET = Buffer.alloc(32);
+
 function encodeLocation(l: Location): Buffer {
   const b = Buffer.allocUnsafe(48);
   b.writeUInt32BE(l.pack, 0);
   b.writeUInt32BE(Math.floor(l.offset / 2 ** 32), 4);
   b.writeUInt32BE(l.offset % 2 ** 32, 8);
   b.writeUInt32BE(l.length, 12);
-  l.sha256.copy(b, 16);
+  l.sha256.copy(b, DIGEST_AT);
   return b;
 }
 
@@ -72,7 +76,7 @@ function decodeLocation(b: Buffer): Location {
     pack: b.readUInt32BE(0),
     offset: b.readUInt32BE(4) * 2 ** 32 + b.readUInt32BE(8),
     length: b.readUInt32BE(12),
-    sha256: b.subarray(16, 48),
+    sha256: b.subarray(DIGEST_AT, DIGEST_AT + 32),
   };
 }
 
@@ -151,13 +155,17 @@ export class PackChunkBytes implements ChunkBytes {
 
   store(tx: WriteTx, seq: number, content: Buffer, known?: Buffer): void {
     const pack = this.appendTarget(content.length);
-    // Hashed here, once per chunk, so that copying it to an object store (once per snapshot that
-    // holds it) needs no hashing, and a block the store already holds need not even be read.
-    const sha256 = known ?? createHash('sha256').update(content).digest();
-    const location = { pack: pack.id, offset: pack.size, length: content.length, sha256 };
+    const location = { pack: pack.id, offset: pack.size, length: content.length, sha256: known ?? NO_DIGEST_YET };
     pack.size += content.length;
-    tx.put(keys.packIndexKey(seq), encodeLocation(location));
-    tx.beforeCommit(() => this.writeAt(pack, content, location.offset));
+    const value = encodeLocation(location);
+    tx.put(keys.packIndexKey(seq), value);
+    tx.beforeCommit(async () => {
+      // Hashed here, once per chunk, so that copying it to an object store (once per snapshot
+      // that holds it) needs no hashing, and a block the store already holds need not even be
+      // read. In the thread pool, beside the write: the caller's thread does not wait for it.
+      const [digest] = await Promise.all([known ?? webcrypto.subtle.digest('SHA-256', content), this.writeAt(pack, content, location.offset)]);
+      value.set(new Uint8Array(digest), DIGEST_AT); // the batch is not written yet
+    });
     tx.afterCommit(() => void (pack.live += content.length));
   }
 
