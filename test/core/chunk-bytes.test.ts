@@ -3,6 +3,7 @@
  * leftovers cleaned at open, more packs than open files) and the older LevelDB layout, which an
  * existing data directory keeps.
  */
+import { createHash } from 'node:crypto';
 import { appendFileSync, existsSync, readdirSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -149,7 +150,7 @@ describe('pack files', () => {
     }
   });
 
-  it('reads a snapshot block into a buffer the caller reuses', async () => {
+  it('reads a snapshot block into a buffer the caller reuses, and knows its SHA-256 without reading', async () => {
     const store = await BlockStore.open(join(tmp.dir, 'data'));
     const vol = await store.createVolume({ size: GiB });
     const blocks = await fill(store, vol.id, 2);
@@ -160,6 +161,8 @@ describe('pack files', () => {
       const got = await reader.readBlock(index, birth, buffer);
       expect(got!.buffer).toBe(buffer.buffer);
       expect(got!.equals(blocks[index]!)).toBe(true);
+      // The digest kept with the chunk, known without reading it.
+      expect(reader.digest(index, birth)).toEqual({ sha256: createHash('sha256').update(blocks[index]!).digest('hex'), length: B });
     }
     await store.close();
   });
