@@ -44,7 +44,7 @@ export type { DataCaller } from './simulator/data-plane.js';
 export type { GuestFlushReport, GuestView } from './simulator/guest-io.js';
 
 export interface SimulatorOptions {
-  /** LevelDB directory of the storage core and the catalog. */
+  /** Data directory of the storage core and the catalog (LevelDB and chunk packs). */
   dataDir: string;
   /** `fs:<dir>`, `memory:` or `s3://bucket/prefix?endpoint=…` (see object-store/open-object-store.ts). */
   objectStore: string;
@@ -124,7 +124,7 @@ export class Simulator {
     if (parts) await closeParts(parts);
   }
 
-  /** Wipes all state: close, delete the LevelDB directory and every object, reopen. */
+  /** Wipes all state: close, delete the data directory and every object, reopen. */
   async reset(): Promise<void> {
     if (this.resetting) return this.resetting;
     this.resetting = (async () => {

@@ -12,7 +12,7 @@ Checks a stopped server's storage (mark and sweep): every chunk a volume or snap
 stored, refcounts are right, and the indexes agree with the block map. Read-only.
 
 Options:
-  --data-dir <dir>   LevelDB directory (default ${DEFAULT_DATA_DIR}).
+  --data-dir <dir>   Data directory of ebs-sim serve (default ${DEFAULT_DATA_DIR}).
   --json             Print the full report as JSON.
   -h, --help         Show this help.
 

@@ -20,8 +20,8 @@ on one port, and optionally NBD for qemu-img, qemu-io and nbd-client.
 Options:
   --host <address>          Address to listen on (default 127.0.0.1; 0.0.0.0 for every interface).
   --port <n>                TCP port (default ${DEFAULT_PORT}; 0 picks a free one).
-  --data-dir <dir>          LevelDB directory: volumes, snapshots and the EC2 catalog
-                            (default ${DEFAULT_DATA_DIR}).
+  --data-dir <dir>          Data directory: LevelDB (volumes, snapshots, the EC2 catalog)
+                            and the chunk pack files (default ${DEFAULT_DATA_DIR}).
   --object-store <spec>     Where snapshots are uploaded (default ${DEFAULT_OBJECT_STORE}):
                               fs:<dir>
                               memory:                 (gone when the server stops)
