@@ -64,7 +64,8 @@ export async function runSnapshotCopy(deps: CopyJobDeps, initial: CopyStatus, si
   const copyBlock = async (index: number, birth: number, buffer: Buffer, likelyStored: boolean): Promise<string> => {
     // A block that is one stored chunk comes with its digest: no hashing, and a block the store
     // holds is not even read. (A chunk is never all zeros: those are holes.)
-    const known = reader.digest(index, birth);
+    const version = reader.version(index, birth);
+    const known = version.digest;
     if (known && likelyStored) {
       pinned.push(known.sha256);
       if ((await repo.pinExisting(known.sha256, signal)) === known.length) {
@@ -72,7 +73,7 @@ export async function runSnapshotCopy(deps: CopyJobDeps, initial: CopyStatus, si
         return known.sha256;
       }
     }
-    const content = await reader.readBlock(index, birth, buffer);
+    const content = await version.read(buffer);
     if (!content || (!known && isZero(content))) return '';
     const sha = known?.sha256 ?? sha256Hex(content);
     pinned.push(sha);

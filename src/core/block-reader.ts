@@ -7,7 +7,7 @@ import type { ClassicLevel } from 'classic-level';
 import type { ChunkStore } from './chunk-store.js';
 import * as keys from './keys.js';
 import { decodeHead, type BackingRef } from './records.js';
-import { isZeroVersion, materialize, MissingChunkError, readVersionAt, type DbSnapshot } from './version-map.js';
+import { isZeroHead, isZeroVersion, materialize, MissingChunkError, readVersionAt, type DbSnapshot } from './version-map.js';
 
 export interface ReaderContext {
   db: ClassicLevel<Buffer, Buffer>;
@@ -69,34 +69,32 @@ export async function readBlock(ctx: ReaderContext, view: ReadView, blk: number)
   }
 }
 
-/**
- * A block's content when the version's birth is known (listings give it): a point lookup of
- * its head instead of a seek, for bulk streaming. Only for versions that no longer change,
- * i.e. those a snapshot sees. A plain chunk is read into `into` when given (the result is then a
- * view of it), so a streaming caller allocates nothing per block.
- */
-export async function readKnownVersion(ctx: ReaderContext, view: ReadView, blk: number, birth: number, into?: Buffer): Promise<Buffer | null> {
-  const raw = ctx.db.getSync(keys.versionKey(view.volumeId, blk, birth));
-  if (raw === undefined) return readBlock(ctx, view, blk);
-  const head = decodeHead(birth, raw);
-  if (head.deltaCount > 0 || head.inherits > 0) return readBlock(ctx, view, blk);
-  if (!head.base) return null;
-  const content = await ctx.chunks.get(head.base, into);
-  return content ?? readBlock(ctx, view, blk); // swept under us: take the careful path
+/** A version a listing named (block and birth), looked up once. */
+export interface KnownVersion {
+  /** SHA-256 (hex) and length of its content, when it is exactly one stored chunk and the chunk layout keeps digests. */
+  digest: { sha256: string; length: number } | undefined;
+  /** Its content, or null for zeros. A plain chunk is read into `into` when given (the result is then a view of it). */
+  read(into?: Buffer): Promise<Buffer | null>;
 }
 
 /**
- * SHA-256 (hex) and length of a known version's content, without reading it: only for a version
- * that is exactly one stored chunk (no deltas, nothing inherited) and a layout that keeps chunk
- * digests; undefined otherwise.
+ * A block version whose birth is known (listings give it): a point lookup of its head instead of
+ * a seek, for bulk streaming, so a streaming caller allocates nothing per block. Only for
+ * versions that no longer change, i.e. those a snapshot sees.
  */
-export function knownVersionDigest(ctx: ReaderContext, view: ReadView, blk: number, birth: number): { sha256: string; length: number } | undefined {
+export function knownVersion(ctx: ReaderContext, view: ReadView, blk: number, birth: number): KnownVersion {
   const raw = ctx.db.getSync(keys.versionKey(view.volumeId, blk, birth));
-  if (raw === undefined) return undefined;
-  const head = decodeHead(birth, raw);
-  if (!head.base || head.deltaCount > 0 || head.inherits > 0) return undefined;
-  const d = ctx.chunks.digest(head.base);
-  return d && { sha256: d.sha256.toString('hex'), length: d.length };
+  const head = raw === undefined ? undefined : decodeHead(birth, raw);
+  const chunk = head && head.deltaCount === 0 && head.inherits === 0 ? head.base : undefined;
+  const d = chunk ? ctx.chunks.digest(chunk) : undefined;
+  return {
+    digest: d && { sha256: d.sha256.toString('hex'), length: d.length },
+    async read(into) {
+      if (!head || (!chunk && !isZeroHead(head))) return readBlock(ctx, view, blk);
+      if (!chunk) return null;
+      return (await ctx.chunks.get(chunk, into)) ?? readBlock(ctx, view, blk); // swept under us: take the careful path
+    },
+  };
 }
 
 async function readBlockWith(ctx: ReaderContext, view: ReadView, blk: number, snapshot: DbSnapshot) {

@@ -5,7 +5,7 @@
 import { ClassicLevel } from 'classic-level';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { knownVersionDigest, readKnownVersion, readRange, LIVE, type ReadView } from './block-reader.js';
+import { knownVersion, readRange, LIVE, type KnownVersion, type ReadView } from './block-reader.js';
 import { BlockWriter, deltaAppend, fitsAsDelta, type WriterContext } from './block-writer.js';
 import { loadChunkHasher, type ChunkHasher } from './chunk-id.js';
 import { RefcountChunkStore } from './chunk-store.js';
@@ -79,10 +79,8 @@ export interface BlockStoreOptions {
 }
 
 export interface SnapshotBlockReader {
-  /** The block's content (a view of `into` when it is one stored chunk), or null for zeros. */
-  readBlock(index: number, birth: number, into?: Buffer): Promise<Buffer | null>;
-  /** SHA-256 (hex) and length of the block's content, when known without reading it. */
-  digest(index: number, birth: number): { sha256: string; length: number } | undefined;
+  /** Block `index` as the listing named it (with its birth): its digest if known, and its content. */
+  version(index: number, birth: number): KnownVersion;
 }
 
 /** A run of bytes that either holds data or is a hole (reads as zeros, nothing stored). */
@@ -526,8 +524,7 @@ export class BlockStore {
     const view = snapshotView(await this.getSnapshot(id));
     const ctx = this.readerContext();
     return {
-      readBlock: (index, birth, into) => readKnownVersion(ctx, view, index, birth, into),
-      digest: (index, birth) => knownVersionDigest(ctx, view, index, birth),
+      version: (index, birth) => knownVersion(ctx, view, index, birth),
     };
   }
 

@@ -158,11 +158,12 @@ describe('pack files', () => {
     const reader = await store.snapshotReader(snap.id);
     const buffer = Buffer.alloc(B);
     for await (const { index, birth } of store.listSnapshotBlocks(snap.id, 'all')) {
-      const got = await reader.readBlock(index, birth, buffer);
+      const version = reader.version(index, birth);
+      const got = await version.read(buffer);
       expect(got!.buffer).toBe(buffer.buffer);
       expect(got!.equals(blocks[index]!)).toBe(true);
       // The digest kept with the chunk, known without reading it.
-      expect(reader.digest(index, birth)).toEqual({ sha256: createHash('sha256').update(blocks[index]!).digest('hex'), length: B });
+      expect(version.digest).toEqual({ sha256: createHash('sha256').update(blocks[index]!).digest('hex'), length: B });
     }
     await store.close();
   });
