@@ -79,8 +79,8 @@ export interface KnownVersion {
 
 /**
  * A block version whose birth is known (listings give it): a point lookup of its head instead of
- * a seek, for bulk streaming, so a streaming caller allocates nothing per block. Only for
- * versions that no longer change, i.e. those a snapshot sees.
+ * a seek, for bulk streaming into a buffer the caller reuses. Only for versions that no longer
+ * change, i.e. those a snapshot sees.
  */
 export function knownVersion(ctx: ReaderContext, view: ReadView, blk: number, birth: number): KnownVersion {
   const raw = ctx.db.getSync(keys.versionKey(view.volumeId, blk, birth));
