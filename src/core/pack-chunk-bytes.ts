@@ -212,15 +212,14 @@ export class PackChunkBytes implements ChunkBytes {
   }
 
   async dropped(): Promise<void> {
-    const touched = new Set<Pack>();
     for (const l of this.dropping) {
       const pack = this.packs.get(l.pack);
-      if (!pack) continue;
-      pack.live -= l.length;
-      touched.add(pack);
+      if (pack) pack.live -= l.length;
     }
     this.dropping = [];
-    for (const pack of touched) {
+    // Every closed pack, not only those just touched: one that died while it was the current
+    // pack is due once a newer one took over.
+    for (const pack of [...this.packs.values()]) {
       if (pack === this.current || pack.retired) continue;
       if (pack.live <= 0) await this.retire(pack);
       else if (pack.live < pack.size * REWRITE_BELOW) await this.rewrite(pack);

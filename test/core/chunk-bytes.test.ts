@@ -100,6 +100,21 @@ describe('pack files', () => {
     await reopened.close();
   });
 
+  it('reclaims a pack that died while it was the current one, once a newer pack took over', async () => {
+    const store = await BlockStore.open(join(tmp.dir, 'data'), { packBytes: 3.5 * B, sweepDelayMs: 0 });
+    const vol = await store.createVolume({ size: GiB });
+    const latest = rng.bytes(B);
+    for (const data of [rng.bytes(B), rng.bytes(B), latest]) await store.write(vol.id, 0, data); // 3 chunks fill pack 1
+    await store.gc(); // 2 of them die while pack 1 is still the current pack: nothing to reclaim yet
+    expect(packBytesOnDisk()).toBe(3 * B);
+    const other = rng.bytes(B);
+    await store.write(vol.id, B, other); // does not fit: pack 2 takes over
+    await store.gc(); // nothing new died, but pack 1 is now closed and a third live
+    expect(packBytesOnDisk()).toBe(2 * B);
+    await expectContent(store, vol.id, [latest, other]);
+    await store.close();
+  });
+
   it('cleans up at open what a crash left: an uncommitted tail and a pack nothing points at', async () => {
     let store = await BlockStore.open(join(tmp.dir, 'data'));
     const vol = await store.createVolume({ size: GiB });
