@@ -60,7 +60,7 @@ export class RefcountChunkStore implements ChunkStore {
 
   constructor(
     private readonly meta: Db,
-    readonly bytes: ChunkBytes,
+    private readonly bytes: ChunkBytes,
     private readonly hash: ChunkHasher,
     private readonly sync: boolean,
   ) {}

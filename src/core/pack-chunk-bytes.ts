@@ -43,7 +43,7 @@ const fsyncFd = promisify(fsync);
 const truncateFd = promisify(ftruncate);
 
 /** A pack is closed once it holds this much; the unit of space reclamation. */
-export const PACK_BYTES = 256 * 1024 * 1024;
+const PACK_BYTES = 256 * 1024 * 1024;
 /** Packs kept open at once (others are reopened on demand). */
 const MAX_OPEN = 64;
 /** A closed pack whose live bytes fall under this fraction of its size is rewritten. */
@@ -228,7 +228,7 @@ export class PackChunkBytes implements ChunkBytes {
 
   async flush(): Promise<void> {
     await this.syncDir();
-    for (const pack of this.packs.values()) if (pack.dirty && !pack.retired) await this.syncPack(pack);
+    for (const pack of this.packs.values()) if (pack.dirty) await this.syncPack(pack); // retired packs left the map
   }
 
   async *stored(): AsyncIterable<number> {
@@ -258,27 +258,24 @@ export class PackChunkBytes implements ChunkBytes {
       if (l.pack === victim.id) moves.push({ seq: keys.parsePackIndexKey(key), l });
     }
     const ops: BatchOp[] = [];
+    const moved = new Map<Pack, number>(); // target pack → bytes moved into it
     const buffer = Buffer.allocUnsafe(Math.max(0, ...moves.map((m) => m.l.length)));
-    const targets = new Set<Pack>();
     for (const { seq, l } of moves) {
       const content = await this.read(seq, buffer);
       if (!content) continue; // lost with a crash: fsck reports it missing either way
       const pack = this.appendTarget(l.length);
-      const moved = { pack: pack.id, offset: pack.size, length: l.length, sha256: l.sha256 };
+      const to = { pack: pack.id, offset: pack.size, length: l.length, sha256: l.sha256 };
       pack.size += l.length;
-      await this.writeAt(pack, content, moved.offset);
-      targets.add(pack);
-      ops.push({ type: 'put', key: keys.packIndexKey(seq), value: encodeLocation(moved) });
+      await this.writeAt(pack, content, to.offset);
+      moved.set(pack, (moved.get(pack) ?? 0) + l.length);
+      ops.push({ type: 'put', key: keys.packIndexKey(seq), value: encodeLocation(to) });
     }
     // Durable before the old pack goes, whatever `sync` says: these bytes may have been
     // acknowledged, and flushed, long ago.
-    for (const pack of targets) await this.syncPack(pack);
+    for (const pack of moved.keys()) await this.syncPack(pack);
     await this.syncDir();
     await this.meta.batch(ops, { sync: true });
-    for (const op of ops) {
-      const l = decodeLocation((op as { value: Buffer }).value);
-      this.packs.get(l.pack)!.live += l.length;
-    }
+    for (const [pack, bytes] of moved) pack.live += bytes;
     await this.retire(victim);
   }
 
