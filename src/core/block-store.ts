@@ -478,7 +478,7 @@ export class BlockStore {
   }
 
   async getSnapshot(id: string): Promise<SnapshotRecord> {
-    const snap = await readSnapshotRecord(this.db, id);
+    const snap = readSnapshotRecord(this.db, id);
     if (!snap) throw snapshotNotFound(id);
     return snap;
   }

@@ -43,8 +43,9 @@ export function stageFreeze(tx: WriteTx, vol: VolumeRecord, snapshotId: string, 
   return snap;
 }
 
-export async function readSnapshotRecord(db: Db, id: string): Promise<SnapshotRecord | undefined> {
-  const v = await db.get(keys.snapshotKey(id));
+/** Synchronous: a small record, most often in the memtable or block cache; a thread-pool round trip costs more. */
+export function readSnapshotRecord(db: Db, id: string): SnapshotRecord | undefined {
+  const v = db.getSync(keys.snapshotKey(id));
   return v === undefined ? undefined : decodeJson<SnapshotRecord>(v);
 }
 
@@ -53,7 +54,7 @@ export async function nextSnapshot(db: Db, vol: string, gen: number): Promise<Sn
   const it = db.values({ gt: keys.snapshotByGenKey(vol, gen), lt: keys.prefixEnd(keys.snapshotByGenPrefix(vol)), limit: 1 });
   const id = (await it.all())[0];
   if (id === undefined) return undefined;
-  const snap = await readSnapshotRecord(db, id.toString());
+  const snap = readSnapshotRecord(db, id.toString());
   if (!snap) throw new CoreError('CORRUPTION', `snapshot index names missing snapshot ${id.toString()}`);
   return snap;
 }
@@ -74,7 +75,7 @@ export async function stageSnapshotDelete(
   vol: VolumeRecord,
   snap: SnapshotRecord,
 ): Promise<DeleteResult> {
-  const parent = snap.parentId ? await readSnapshotRecord(db, snap.parentId) : undefined;
+  const parent = snap.parentId ? readSnapshotRecord(db, snap.parentId) : undefined;
   if (snap.parentId && !parent) throw new CoreError('CORRUPTION', `snapshot ${snap.id} names missing parent ${snap.parentId}`);
   const p = parent?.gen ?? 0;
   const next = await nextSnapshot(db, vol.id, snap.gen);
@@ -179,12 +180,12 @@ export interface SnapshotBlock {
  * (deletes free every version nobody sees), so this is a plain range scan of the epoch index.
  */
 export async function* changedBlocks(db: Db, snap: SnapshotRecord): AsyncGenerator<SnapshotBlock> {
-  const parent = snap.parentId ? await readSnapshotRecord(db, snap.parentId) : undefined;
+  const parent = snap.parentId ? readSnapshotRecord(db, snap.parentId) : undefined;
   const from = (parent?.gen ?? 0) + 1;
   const range = { gte: keys.epochGenPrefix(snap.volumeId, from), lt: keys.epochGenPrefix(snap.volumeId, snap.gen + 1) };
   for await (const key of db.keys(range)) {
     const { birth, blk } = keys.parseEpochKey(key, snap.volumeId);
-    const head = await db.get(keys.versionKey(snap.volumeId, blk, birth));
+    const head = db.getSync(keys.versionKey(snap.volumeId, blk, birth)); // a few bytes: no thread-pool round trip
     if (head === undefined) throw new CoreError('CORRUPTION', `epoch index names missing version ${snap.volumeId}/${blk}@${birth}`);
     const h = decodeHead(birth, head);
     yield { index: blk, birth, zero: isZeroHead(h) };
