@@ -132,6 +132,11 @@ export class CopyEngine {
     return st ? { ...st } : undefined;
   }
 
+  /** Only the state: for checks that run over many snapshots, without copying each status. */
+  state(snapshotId: string): CopyStatus['state'] | undefined {
+    return this.statuses.get(snapshotId)?.state;
+  }
+
   list(): CopyStatus[] {
     return [...this.statuses.values()].map((st) => ({ ...st }));
   }

@@ -37,17 +37,23 @@ export async function runSnapshotCopy(deps: CopyJobDeps, initial: CopyStatus, si
   const reader = await store.snapshotReader(id);
   const status = { ...initial };
   const done = new Map<number, string>();
-  for await (const [index, sha] of store.records.list<string>(doneNamespace(id))) done.set(Number(index), sha);
+  // Done blocks are checkpointed in the same batch as the status that counts them: a job with
+  // none counted (a new one, most often) has none to list.
+  if (initial.blocksDone > 0) {
+    for await (const [index, sha] of store.records.list<string>(doneNamespace(id))) done.set(Number(index), sha);
+  }
   const pinned: string[] = [];
   let unsaved: RecordPut[] = [];
   let saving = Promise.resolve();
 
   // Progress is published only once persisted, so it never goes back after a restart; a
-  // checkpoint every percent (and every `checkpointEvery` blocks) keeps it moving.
+  // checkpoint every percent (and every `checkpointEvery` blocks) keeps it moving. None once
+  // every block is done: the manifest and the completed status follow (a crash before them
+  // redoes those last blocks, which the store then already holds).
   let lastPercent = -1;
   const checkpoint = (force = false) => {
     const percent = status.blocksTotal > 0 ? Math.floor((100 * done.size) / status.blocksTotal) : 0;
-    if (!force && unsaved.length < deps.checkpointEvery && percent <= lastPercent) return saving;
+    if (!force && (done.size >= status.blocksTotal || (unsaved.length < deps.checkpointEvery && percent <= lastPercent))) return saving;
     lastPercent = percent;
     const records = unsaved;
     unsaved = [];
@@ -101,7 +107,6 @@ export async function runSnapshotCopy(deps: CopyJobDeps, initial: CopyStatus, si
       }
     };
     await Promise.all(Array.from({ length: deps.concurrency }, worker));
-    await checkpoint(true);
   };
 
   try {
@@ -115,6 +120,7 @@ export async function runSnapshotCopy(deps: CopyJobDeps, initial: CopyStatus, si
       // restored volume's unwritten blocks are those of its backing snapshot.
       if (snap.backing && snap.backing.snapshotId !== status.parentId) base = await deps.parentManifest(snap.backing.snapshotId);
       if (snap.backing && !base) throw new Error(`backing snapshot ${snap.backing.snapshotId} of ${snap.volumeId} has no manifest`);
+      await checkpoint(true); // the changed blocks are done: not redone after a restart
       status.blocksTotal = Math.max(status.blocksTotal, done.size + (await countBlocks(store, id, done)));
       await copyBlocks(store.listSnapshotBlocks(id, 'all'), true);
     }

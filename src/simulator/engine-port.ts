@@ -10,6 +10,8 @@ export interface SnapshotEngine {
   /** Freezes every target at one instant (one batch; `records` ride along) and starts copying. */
   createSnapshots(targets: Array<{ volumeId: string; snapshotId?: string }>, options?: { records?: RecordPut[] }): Promise<CopyStatus[]>;
   status(snapshotId: string): CopyStatus | undefined;
+  /** status(id)?.state, without copying the status. */
+  state(snapshotId: string): CopyStatus['state'] | undefined;
   settled(snapshotId: string): Promise<CopyStatus>;
   /** Deferred until the copy settles if it is still pending. */
   deleteSnapshot(snapshotId: string, options?: { records?: RecordPut[] }): Promise<void>;

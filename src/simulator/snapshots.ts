@@ -113,19 +113,19 @@ export function snapshotSource(s: Services, ctx: CallerContext, volumeId: string
 /** ConcurrentSnapshotLimitExceeded and SnapshotCreationPerVolumeRateExceeded, for one more snapshot of `volume`. */
 export function checkSnapshotLimits(s: Services, volume: VolumeMeta, now: number): void {
   const limit = VOLUME_TYPE_LIMITS[volume.volumeType].concurrentSnapshots;
+  const interval = s.timings.snapshotIntervalMs;
   let inFlight = 0;
   let last = 0;
   for (const snap of s.catalog.snapshotsOfVolume(volume.id)) {
     // Snapshots stuck in `error` count too (EBS user guide, "Create snapshots").
-    const state = s.engine.status(snap.id)?.state;
+    const state = s.engine.state(snap.id);
     if (state === 'pending' || state === 'error') inFlight++;
-    last = Math.max(last, Date.parse(snap.startTime));
+    if (interval > 0) last = Math.max(last, Date.parse(snap.startTime));
   }
   if (inFlight >= limit) {
     throw new CatalogError('CONCURRENT_SNAPSHOT_LIMIT_EXCEEDED',
       `Maximum number of concurrent snapshots (${limit}) reached for ${volume.volumeType} volume ${volume.id}; wait for a pending snapshot to complete.`);
   }
-  const interval = s.timings.snapshotIntervalMs;
   if (interval > 0 && now - last < interval) {
     throw new CatalogError('SNAPSHOT_RATE_EXCEEDED',
       `The maximum per volume CreateSnapshot request rate has been exceeded. Wait at least ${interval / 1000} seconds between snapshots of ${volume.id} (${((interval - (now - last)) / 1000).toFixed(1)} s left).`);
@@ -224,7 +224,7 @@ export async function copySnapshot(s: Services, ctx: CallerContext, input: CopyS
   }
   if (input.destinationOutpostArn !== undefined) throw invalidValue('Outposts are not simulated: omit DestinationOutpostArn.');
   const source = visibleSnapshot(s.catalog.getSnapshot(checkSnapshotId(input.sourceSnapshotId)), { ...ctx, region: sourceRegion }, input.sourceSnapshotId);
-  const state = s.engine.status(source.id)?.state ?? 'error';
+  const state = s.engine.state(source.id) ?? 'error';
   if (state !== 'completed') throw new CatalogError('INCORRECT_STATE', `Snapshot '${source.id}' is ${state}: only completed snapshots can be copied.`);
   if (!tierState(source).usable) throw new CatalogError('INCORRECT_STATE', `Snapshot '${source.id}' is in the archive tier: restore it first.`);
   if (input.encrypted === false && source.encrypted) {

@@ -171,7 +171,7 @@ function replayed(s: Services, ctx: CallerContext, input: CreateVolumeInput): Vo
 /** A snapshot the caller may create a volume from now (completed, in the standard tier). */
 export function usableSnapshot(s: Services, ctx: CallerContext, snapshotId: string): SnapshotMeta {
   const snap = visibleSnapshot(s.catalog.getSnapshot(checkSnapshotId(snapshotId)), ctx, snapshotId);
-  const state = s.engine.status(snap.id)?.state ?? 'error';
+  const state = s.engine.state(snap.id) ?? 'error';
   if (state !== 'completed') throw new CatalogError('INCORRECT_STATE', `Snapshot '${snap.id}' is ${state}: volumes can only be created from completed snapshots.`);
   if (!snapshotUsable(s, snap)) throw new CatalogError('INCORRECT_STATE', `Snapshot '${snap.id}' is in the archive tier: restore it first (RestoreSnapshotTier).`);
   return snap;
