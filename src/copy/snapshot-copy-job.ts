@@ -92,8 +92,9 @@ export async function runSnapshotCopy(deps: CopyJobDeps, initial: CopyStatus, si
     const worker = async () => {
       // One buffer per worker, reused for every block it reads: no per-block allocation (whose
       // external memory would drive V8 into a major GC every few dozen blocks). The store is done
-      // with a block once its upload settles.
-      const buffer = Buffer.allocUnsafeSlow(snap.blockSize);
+      // with a block once its upload settles. Shared memory: the fs store's writer threads take
+      // the bytes from it without a copy.
+      const buffer = Buffer.from(new SharedArrayBuffer(snap.blockSize));
       for (;;) {
         signal.throwIfAborted();
         const next = await blocks.next();

@@ -12,18 +12,20 @@
  * With `durable`, the temp file is fsynced before the rename and the directories from the key
  * up to the root after it, so an acknowledged put also survives a machine crash.
  *
+ * Puts run whole in worker threads (fs-writer-threads.ts), one message per object rather than
+ * one thread-pool round trip per syscall; reads, lists and deletes run on the event loop.
+ *
  * A file cannot also be a directory, so `a` and `a/b` cannot both exist: the second put rejects
  * with KeyConflictError. Our own keys (`blocks/<sha>`, `snapshots/<id>/manifest`) never collide.
  */
 
 import { randomBytes } from 'node:crypto';
 import type { Dirent } from 'node:fs';
-import { close, fsync, open as openCallback, write } from 'node:fs';
-import { mkdir, open, readFile, readdir, rename, rm, rmdir, stat, unlink } from 'node:fs/promises';
-import { promisify } from 'node:util';
+import { mkdir, open, readFile, readdir, rm, rmdir, stat, unlink } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { BaseObjectStore } from './base-store.js';
 import { InvalidKeyError, KeyConflictError, ObjectNotFoundError } from './errors.js';
+import { FsWriterThreads } from './fs-writer-threads.js';
 import { compareKeys } from './keys.js';
 import type { ByteRange, ObjectInfo } from './object-store.js';
 
@@ -32,13 +34,9 @@ export interface FsStoreOptions {
   root: string;
   /** fsync files and directories so acknowledged puts and deletes survive power loss. */
   durable?: boolean;
+  /** Threads doing the puts; default 2 to 4, following the cores. */
+  writerThreads?: number;
 }
-
-const openFd = promisify(openCallback);
-const writeFd = (fd: number, buffer: Buffer, offset: number, length: number, position: number) =>
-  new Promise<number>((resolve, reject) => write(fd, buffer, offset, length, position, (err, n) => (err ? reject(err) : resolve(n))));
-const fsyncFd = promisify(fsync);
-const closeFd = promisify(close);
 
 /** First path segment reserved for temp files. */
 export const FS_TEMP_DIR = '.tmp';
@@ -55,42 +53,46 @@ export class FsStore extends BaseObjectStore {
   readonly kind = 'fs';
   readonly #tempDir: string;
   #seq = 0;
-  /** Directories this store made or saw: a put into one of them needs no mkdir (one syscall less). */
-  readonly #dirs = new Set<string>();
+  readonly #writers: FsWriterThreads;
 
   private constructor(
     readonly root: string,
     readonly durable: boolean,
+    writerThreads: number | undefined,
   ) {
     super();
     this.#tempDir = join(root, FS_TEMP_DIR);
+    this.#writers = new FsWriterThreads(writerThreads);
   }
 
   static async open(options: FsStoreOptions): Promise<FsStore> {
-    const store = new FsStore(resolve(options.root), options.durable ?? false);
+    const store = new FsStore(resolve(options.root), options.durable ?? false, options.writerThreads);
     await mkdir(store.#tempDir, { recursive: true });
     await removeStaleTempFiles(store.#tempDir);
     return store;
   }
 
   protected async _put(key: string, body: Buffer): Promise<void> {
+    await this.#write(key, body, false);
+  }
+
+  /** One stat and, if absent, the put: together in one writer thread. */
+  protected override async _putIfAbsent(key: string, body: Buffer): Promise<boolean> {
+    return this.#write(key, body, true);
+  }
+
+  protected override async _close(): Promise<void> {
+    await this.#writers.close();
+  }
+
+  async #write(key: string, body: Buffer, ifAbsent: boolean): Promise<boolean> {
     const target = this.#path(key);
     const temp = join(this.#tempDir, tempFileName(process.pid, PROCESS_TOKEN, ++this.#seq));
     try {
-      // Plain descriptors, not FileHandles: measured, about a third less user CPU per 512 KiB put.
-      const fd = await openFd(temp, 'wx');
-      try {
-        for (let done = 0; done < body.length; ) done += await writeFd(fd, body, done, body.length - done, done);
-        if (this.durable) await fsyncFd(fd);
-      } finally {
-        await closeFd(fd);
-      }
-      await this.#renameIntoPlace(temp, target);
+      return await this.#writers.write({ temp, target, root: this.root, body, ifAbsent, durable: this.durable });
     } catch (err) {
-      await rm(temp, { force: true });
       throw mapPathError(err, key);
     }
-    if (this.durable) await this.#syncDirsUp(dirname(target));
   }
 
   protected async _get(key: string, range?: ByteRange): Promise<Buffer> {
@@ -177,36 +179,9 @@ export class FsStore extends BaseObjectStore {
     }
   }
 
-  async #renameIntoPlace(temp: string, target: string): Promise<void> {
-    // A concurrent delete may prune the directory between mkdir and rename: try again.
-    const dir = dirname(target);
-    for (let attempt = 1; ; attempt++) {
-      if (!this.#dirs.has(dir)) {
-        await mkdir(dir, { recursive: true });
-        this.#dirs.add(dir);
-      }
-      try {
-        await rename(temp, target);
-        return;
-      } catch (err) {
-        this.#dirs.delete(dir); // pruned under us (or never there): make it again
-        if (errorCode(err) !== 'ENOENT' || attempt >= 5) throw err;
-      }
-    }
-  }
-
-  /** Directories created by mkdir -p are only durable once their parents are synced too. */
-  async #syncDirsUp(dir: string): Promise<void> {
-    for (let d = dir; ; d = dirname(d)) {
-      await syncDir(d);
-      if (d === this.root || !d.startsWith(this.root + sep)) return;
-    }
-  }
-
   async #pruneEmptyDirs(dir: string): Promise<void> {
     for (let d = dir; d !== this.root && d.startsWith(this.root + sep); d = dirname(d)) {
       try {
-        this.#dirs.delete(d);
         await rmdir(d);
       } catch {
         return; // not empty (or already gone): stop
