@@ -12,8 +12,8 @@
  * With `durable`, the temp file is fsynced before the rename and the directories from the key
  * up to the root after it, so an acknowledged put also survives a machine crash.
  *
- * Puts run whole in worker threads (fs-writer-threads.ts), one message per object rather than
- * one thread-pool round trip per syscall; reads, lists and deletes run on the event loop.
+ * Puts and gets run whole in worker threads (fs-io-threads.ts), one message per object rather
+ * than one thread-pool round trip per syscall; heads, lists and deletes run on the event loop.
  *
  * A file cannot also be a directory, so `a` and `a/b` cannot both exist: the second put rejects
  * with KeyConflictError. Our own keys (`blocks/<sha>`, `snapshots/<id>/manifest`) never collide.
@@ -21,11 +21,11 @@
 
 import { randomBytes } from 'node:crypto';
 import type { Dirent } from 'node:fs';
-import { mkdir, open, readFile, readdir, rm, rmdir, stat, unlink } from 'node:fs/promises';
+import { mkdir, open, readdir, rm, rmdir, stat, unlink } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { BaseObjectStore } from './base-store.js';
 import { InvalidKeyError, KeyConflictError, ObjectNotFoundError } from './errors.js';
-import { FsWriterThreads } from './fs-writer-threads.js';
+import { FsIoThreads } from './fs-io-threads.js';
 import { compareKeys } from './keys.js';
 import type { ByteRange, ObjectInfo } from './object-store.js';
 
@@ -34,8 +34,8 @@ export interface FsStoreOptions {
   root: string;
   /** fsync files and directories so acknowledged puts and deletes survive power loss. */
   durable?: boolean;
-  /** Threads doing the puts; default 2 to 4, following the cores. */
-  writerThreads?: number;
+  /** Threads doing the puts and gets; default 2 to 4, following the cores. */
+  ioThreads?: number;
 }
 
 /** First path segment reserved for temp files. */
@@ -53,20 +53,20 @@ export class FsStore extends BaseObjectStore {
   readonly kind = 'fs';
   readonly #tempDir: string;
   #seq = 0;
-  readonly #writers: FsWriterThreads;
+  readonly #io: FsIoThreads;
 
   private constructor(
     readonly root: string,
     readonly durable: boolean,
-    writerThreads: number | undefined,
+    ioThreads: number | undefined,
   ) {
     super();
     this.#tempDir = join(root, FS_TEMP_DIR);
-    this.#writers = new FsWriterThreads(writerThreads);
+    this.#io = new FsIoThreads(ioThreads);
   }
 
   static async open(options: FsStoreOptions): Promise<FsStore> {
-    const store = new FsStore(resolve(options.root), options.durable ?? false, options.writerThreads);
+    const store = new FsStore(resolve(options.root), options.durable ?? false, options.ioThreads);
     await mkdir(store.#tempDir, { recursive: true });
     await removeStaleTempFiles(store.#tempDir);
     return store;
@@ -76,45 +76,28 @@ export class FsStore extends BaseObjectStore {
     await this.#write(key, body, false);
   }
 
-  /** One stat and, if absent, the put: together in one writer thread. */
+  /** One stat and, if absent, the put: together in one thread. */
   protected override async _putIfAbsent(key: string, body: Buffer): Promise<boolean> {
     return this.#write(key, body, true);
   }
 
   protected override async _close(): Promise<void> {
-    await this.#writers.close();
+    await this.#io.close();
   }
 
   async #write(key: string, body: Buffer, ifAbsent: boolean): Promise<boolean> {
     const target = this.#path(key);
     const temp = join(this.#tempDir, tempFileName(process.pid, PROCESS_TOKEN, ++this.#seq));
     try {
-      return await this.#writers.write({ temp, target, root: this.root, body, ifAbsent, durable: this.durable });
+      return await this.#io.write({ temp, target, root: this.root, body, ifAbsent, durable: this.durable });
     } catch (err) {
       throw mapPathError(err, key);
     }
   }
 
   protected async _get(key: string, range?: ByteRange): Promise<Buffer> {
-    const path = this.#path(key);
     try {
-      if (range === undefined) return await readFile(path);
-      const file = await open(path, 'r');
-      try {
-        const { size } = await file.stat();
-        const length = Math.max(0, Math.min(range.length, size - range.offset));
-        const body = Buffer.alloc(length);
-        // Read only the requested bytes; read() may return fewer than asked, so loop.
-        let done = 0;
-        while (done < length) {
-          const { bytesRead } = await file.read(body, done, length - done, range.offset + done);
-          if (bytesRead === 0) return body.subarray(0, done); // truncated underneath us
-          done += bytesRead;
-        }
-        return body;
-      } finally {
-        await file.close();
-      }
+      return await this.#io.read(this.#path(key), range);
     } catch (err) {
       if (isAbsent(err)) throw new ObjectNotFoundError(key);
       throw mapPathError(err, key);
