@@ -59,11 +59,11 @@ export async function readRange(ctx: ReaderContext, view: ReadView, offset: numb
   return out;
 }
 
-/** A whole block's content, or null when it reads as zeros. */
-export async function readBlock(ctx: ReaderContext, view: ReadView, blk: number): Promise<Buffer | null> {
+/** A whole block's content, or null when it reads as zeros; built in `into` when given (except a backing snapshot's block). */
+export async function readBlock(ctx: ReaderContext, view: ReadView, blk: number, into?: Buffer): Promise<Buffer | null> {
   const snapshot = ctx.db.snapshot();
   try {
-    return await readBlockWith(ctx, view, blk, snapshot);
+    return await readBlockWith(ctx, view, blk, snapshot, into);
   } finally {
     await snapshot.close();
   }
@@ -73,7 +73,7 @@ export async function readBlock(ctx: ReaderContext, view: ReadView, blk: number)
 export interface KnownVersion {
   /** SHA-256 (hex) and length of its content, when it is exactly one stored chunk and the chunk layout keeps digests. */
   digest: { sha256: string; length: number } | undefined;
-  /** Its content, or null for zeros. A plain chunk is read into `into` when given (the result is then a view of it). */
+  /** Its content, or null for zeros. Built in `into` when given (the result then a view of it), except a backing snapshot's block. */
   read(into?: Buffer): Promise<Buffer | null>;
 }
 
@@ -90,20 +90,20 @@ export function knownVersion(ctx: ReaderContext, view: ReadView, blk: number, bi
   return {
     digest: d && { sha256: d.sha256.toString('hex'), length: d.length },
     async read(into) {
-      if (!head || (!chunk && !isZeroHead(head))) return readBlock(ctx, view, blk);
+      if (!head || (!chunk && !isZeroHead(head))) return readBlock(ctx, view, blk, into);
       if (!chunk) return null;
-      return (await ctx.chunks.get(chunk, into)) ?? readBlock(ctx, view, blk); // swept under us: take the careful path
+      return (await ctx.chunks.get(chunk, into)) ?? readBlock(ctx, view, blk, into); // swept under us: take the careful path
     },
   };
 }
 
-async function readBlockWith(ctx: ReaderContext, view: ReadView, blk: number, snapshot: DbSnapshot) {
+async function readBlockWith(ctx: ReaderContext, view: ReadView, blk: number, snapshot: DbSnapshot, into?: Buffer) {
   for (let attempt = 1; ; attempt++) {
     const version = await readVersionAt(ctx.db, view.volumeId, blk, view.gen, attempt === 1 ? snapshot : undefined);
     if (!version) return view.backing ? ctx.readBacking(view.backing, blk) : null;
     if (isZeroVersion(version)) return null;
     try {
-      return await materialize(version, ctx.chunks, view.blockSize);
+      return await materialize(version, ctx.chunks, view.blockSize, into);
     } catch (err) {
       // Chunk bytes are outside the LevelDB snapshot: a long read can see the sweeper delete
       // bytes that only its older view still references. Read the block again, from now.

@@ -98,18 +98,19 @@ export class MissingChunkError extends CoreError {
 }
 
 /** The full content of a version: its base (a chunk, zeros, or what it inherits) with its deltas applied in order. */
-export async function materialize(version: Version, chunks: ChunkStore, blockSize: number): Promise<Buffer> {
+/** A version's content; built in `into` (at least blockSize long) when given, the result then a view of it. */
+export async function materialize(version: Version, chunks: ChunkStore, blockSize: number, into?: Buffer): Promise<Buffer> {
   const { head, deltas } = version;
   let content: Buffer;
   // Every buffer here is this call's own (chunk reads return fresh buffers): deltas apply in place.
   if (version.below) {
-    content = await materialize(version.below, chunks, blockSize);
+    content = await materialize(version.below, chunks, blockSize, into);
   } else if (head.base) {
-    const stored = await chunks.get(head.base);
+    const stored = await chunks.get(head.base, into);
     if (!stored) throw new MissingChunkError(head.base);
     content = stored;
   } else {
-    content = Buffer.alloc(blockSize);
+    content = into ? into.subarray(0, blockSize).fill(0) : Buffer.alloc(blockSize);
   }
   for (const d of deltas) d.data.copy(content, d.offset);
   return content;

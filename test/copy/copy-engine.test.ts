@@ -44,6 +44,10 @@ describe('incremental copies', () => {
         expect(done.bytesUploaded).toBe(uploads * B);
         const manifest = decodeManifest(await objects.get(manifestKey(s!.snapshotId)));
         expect(manifest.blocks.size).toBe(BLOCKS); // each manifest is complete, not a delta
+        // A changed block is a chunk plus a delta, built in the copy worker's reused buffer.
+        for (const b of changed) {
+          expect((await engine.readSnapshot(s!.snapshotId, b * B, B)).equals(await store.read(vol.id, b * B, B))).toBe(true);
+        }
       }
     }));
 
