@@ -8,7 +8,7 @@
  * then uploads the block again. Limitation: simulators sharing one bucket do not see each
  * other's pins, only each other's manifests.
  */
-import type { ObjectStore } from '../object-store/object-store.js';
+import type { FileSlice, ObjectStore } from '../object-store/object-store.js';
 import { sha256Hex } from './block-hash.js';
 import { blockKey, decodeManifest, encodeManifest, MANIFEST_PREFIX, manifestKey, type Manifest } from './manifest.js';
 import { withRetry, type RetryPolicy } from './retry.js';
@@ -48,6 +48,19 @@ export class BlockRepository {
     await this.deleting.get(sha);
     const key = blockKey(sha);
     return withRetry(`upload of ${key}`, this.retry, signal, () => this.objects.putIfAbsent(key, content));
+  }
+
+  /** True when the store can take a block straight from a file slice (ensureBlockFromFile). */
+  get copiesFromFiles(): boolean {
+    return this.objects.putIfAbsentFromFile !== undefined;
+  }
+
+  /** ensureBlock with the bytes in a file slice, whose SHA-256 the caller knows (only if copiesFromFiles). */
+  async ensureBlockFromFile(sha: string, source: FileSlice, signal?: AbortSignal): Promise<boolean> {
+    this.pin(sha);
+    await this.deleting.get(sha);
+    const key = blockKey(sha);
+    return withRetry(`upload of ${key}`, this.retry, signal, () => this.objects.putIfAbsentFromFile!(key, source));
   }
 
   /** Pins a block and returns its stored size, or undefined if it is not stored. */

@@ -79,6 +79,20 @@ export async function runSnapshotCopy(deps: CopyJobDeps, initial: CopyStatus, si
         return known.sha256;
       }
     }
+    if (known && repo.copiesFromFiles) {
+      // File to file inside the store's thread: the bytes never come into this one.
+      const range = await version.fileRange();
+      if (range) {
+        try {
+          pinned.push(known.sha256);
+          if (await repo.ensureBlockFromFile(known.sha256, range, signal)) status.bytesUploaded += known.length;
+          else status.bytesDeduplicated += known.length;
+          return known.sha256;
+        } finally {
+          range.release();
+        }
+      }
+    }
     const content = await version.read(buffer);
     if (!content || (!known && isZero(content))) return '';
     const sha = known?.sha256 ?? sha256Hex(content);

@@ -4,6 +4,7 @@
  * consistent state even while writes and the chunk sweeper go on.
  */
 import type { ClassicLevel } from 'classic-level';
+import type { ChunkFileRange } from './chunk-bytes.js';
 import type { ChunkStore } from './chunk-store.js';
 import * as keys from './keys.js';
 import { decodeHead, type BackingRef } from './records.js';
@@ -75,6 +76,11 @@ export interface KnownVersion {
   digest: { sha256: string; length: number } | undefined;
   /** Its content, or null for zeros. Built in `into` when given (the result then a view of it), except a backing snapshot's block. */
   read(into?: Buffer): Promise<Buffer | null>;
+  /**
+   * When it is exactly one stored chunk kept in a file: where, held until released. The bytes
+   * are those `digest` names. Undefined otherwise (then use read).
+   */
+  fileRange(): Promise<ChunkFileRange | undefined>;
 }
 
 /**
@@ -93,6 +99,9 @@ export function knownVersion(ctx: ReaderContext, view: ReadView, blk: number, bi
       if (!head || (!chunk && !isZeroHead(head))) return readBlock(ctx, view, blk, into);
       if (!chunk) return null;
       return (await ctx.chunks.get(chunk, into)) ?? readBlock(ctx, view, blk, into); // swept under us: take the careful path
+    },
+    async fileRange() {
+      return chunk && d ? ctx.chunks.fileRange(chunk) : undefined;
     },
   };
 }

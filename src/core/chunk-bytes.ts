@@ -10,6 +10,18 @@
  */
 import type { BatchOp, WriteTx } from './write-tx.js';
 
+/**
+ * A chunk's bytes as a range of a file open in this process, held in place (not moved by a
+ * rewrite, not closed) until `release`, which must be called once. For copies that move bytes
+ * from file to file without bringing them into JavaScript.
+ */
+export interface ChunkFileRange {
+  fd: number;
+  offset: number;
+  length: number;
+  release(): void;
+}
+
 export interface ChunkBytes {
   /** At open: clears what a crash left behind. `committedSeq` is the highest seq a committed batch references. */
   recover(committedSeq: number): Promise<void>;
@@ -28,6 +40,8 @@ export interface ChunkBytes {
    * compute it once, when the chunk is stored), else undefined.
    */
   digest(seq: number): { sha256: Buffer; length: number } | undefined;
+  /** Where the bytes of `seq` are, held until released; undefined when not stored, or the layout cannot say. */
+  fileRange?(seq: number): Promise<ChunkFileRange | undefined>;
   /** Before the sweeper's batch: returns the operations that batch must carry. */
   drop(seqs: number[]): Promise<BatchOp[]>;
   /** After the sweeper's batch committed: reclaims space. */

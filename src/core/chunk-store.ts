@@ -11,7 +11,7 @@
  * default, or a second LevelDB. Its ordering contract keeps the two consistent across a crash.
  */
 import type { ClassicLevel } from 'classic-level';
-import type { ChunkBytes } from './chunk-bytes.js';
+import type { ChunkBytes, ChunkFileRange } from './chunk-bytes.js';
 import type { ChunkHasher } from './chunk-id.js';
 import { CoreError } from './errors.js';
 import * as keys from './keys.js';
@@ -25,6 +25,8 @@ export interface ChunkStore {
   get(ref: ChunkRef, into?: Buffer): Promise<Buffer | undefined>;
   /** SHA-256 and length of the chunk's bytes, if the byte layout keeps them. */
   digest(ref: ChunkRef): { sha256: Buffer; length: number } | undefined;
+  /** Where the chunk's bytes are in a file, held until released (see ChunkBytes.fileRange). */
+  fileRange(ref: ChunkRef): Promise<ChunkFileRange | undefined>;
   /**
    * References `content` in `tx`: stores it if no equal chunk exists, bumps its refcount.
    * `sha256`, if given, is the caller's checked SHA-256 of `content` (saves hashing it again).
@@ -79,6 +81,10 @@ export class RefcountChunkStore implements ChunkStore {
 
   digest(ref: ChunkRef): { sha256: Buffer; length: number } | undefined {
     return this.bytes.digest(ref.seq);
+  }
+
+  async fileRange(ref: ChunkRef): Promise<ChunkFileRange | undefined> {
+    return this.bytes.fileRange?.(ref.seq);
   }
 
   async ref(tx: WriteTx, content: Buffer, sha256?: Buffer): Promise<ChunkRef> {

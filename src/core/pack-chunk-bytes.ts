@@ -27,7 +27,7 @@ import { mkdir, readdir, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { ClassicLevel } from 'classic-level';
-import type { ChunkBytes } from './chunk-bytes.js';
+import type { ChunkBytes, ChunkFileRange } from './chunk-bytes.js';
 import { CoreError } from './errors.js';
 import * as keys from './keys.js';
 import type { BatchOp, WriteTx } from './write-tx.js';
@@ -191,6 +191,28 @@ export class PackChunkBytes implements ChunkBytes {
       return out;
     } finally {
       this.release(pack);
+    }
+  }
+
+  async fileRange(seq: number): Promise<ChunkFileRange | undefined> {
+    // Located and pinned in one synchronous step, as in read().
+    const raw = this.meta.getSync(keys.packIndexKey(seq));
+    if (raw === undefined) return undefined;
+    const l = decodeLocation(raw);
+    const pack = this.packs.get(l.pack);
+    if (!pack) return undefined;
+    pack.readers++;
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      this.release(pack);
+    };
+    try {
+      return { fd: await this.fdOf(pack), offset: l.offset, length: l.length, release };
+    } catch (err) {
+      release();
+      throw err;
     }
   }
 

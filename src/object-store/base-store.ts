@@ -53,12 +53,17 @@ export abstract class BaseObjectStore implements ObjectStore {
   }
 
   async putIfAbsent(key: string, body: Buffer): Promise<boolean> {
+    return this.countedPutIfAbsent(key, body.length, () => this._putIfAbsent(key, body));
+  }
+
+  /** A conditional put of `length` bytes that `store` makes: checked and counted as putIfAbsent. */
+  protected countedPutIfAbsent(key: string, length: number, store: () => Promise<boolean>): Promise<boolean> {
     return this.#run('put', key, async () => {
       validateKey(key);
-      const stored = await this._putIfAbsent(key, body);
+      const stored = await store();
       if (stored) {
         this.#stats.puts++;
-        this.#stats.bytesPut += body.length;
+        this.#stats.bytesPut += length;
       } else {
         this.#stats.heads++;
       }

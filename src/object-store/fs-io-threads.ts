@@ -7,8 +7,10 @@
  * and a callback on the event loop. The event loop itself never blocks on these syscalls.
  *
  * A put's bytes reach the worker without a copy when they live in a SharedArrayBuffer (the copy
- * engine reads blocks into such buffers); any other body is copied into one first. A get's bytes
- * come back in an ArrayBuffer the worker transfers: an ordinary Buffer, not a copy.
+ * engine reads blocks into such buffers); any other body is copied into one first. A put may
+ * also name a slice of an open file instead: the thread reads it (copy from file to file, one
+ * message, no JavaScript buffer), and only when `ifAbsent` found no object. A get's bytes come
+ * back in an ArrayBuffer the worker transfers: an ordinary Buffer, not a copy.
  *
  * A put stays atomic and crash-safe exactly as in fs-store.ts: only the rename publishes it.
  */
@@ -22,7 +24,8 @@ export interface WriteJob {
   target: string;
   /** The store's root: durable puts sync the directories from the target's up to it. */
   root: string;
-  body: Uint8Array;
+  /** The bytes, or where to read them (only once `ifAbsent` found no object). */
+  body: Uint8Array | { fd: number; offset: number; length: number };
   /** Store only if no file is at `target` yet. */
   ifAbsent: boolean;
   durable: boolean;
@@ -49,6 +52,17 @@ function syncDir(dir) {
   const fd = fs.openSync(dir, 'r');
   try { fs.fsyncSync(fd); } finally { fs.closeSync(fd); }
 }
+let scratch = new Uint8Array(0); // this thread's buffer for file slices, grown as needed
+function readSlice(job) {
+  if (scratch.length < job.length) scratch = new Uint8Array(job.length);
+  const bytes = scratch.subarray(0, job.length);
+  for (let done = 0; done < job.length; ) {
+    const n = fs.readSync(job.fd, bytes, done, job.length - done, job.offset + done);
+    if (n === 0) throw Object.assign(new Error('short read: the source file ends before the slice'), { code: 'EIO' });
+    done += n;
+  }
+  return bytes;
+}
 function write(job) {
   if (job.ifAbsent) {
     try {
@@ -57,7 +71,7 @@ function write(job) {
       if (!absent(err.code)) throw err;
     }
   }
-  const body = new Uint8Array(job.buffer, job.offset, job.length);
+  const body = job.buffer ? new Uint8Array(job.buffer, job.offset, job.length) : readSlice(job);
   const fd = fs.openSync(job.temp, 'wx');
   try {
     for (let done = 0; done < body.length; ) done += fs.writeSync(fd, body, done, body.length - done, done);
@@ -147,18 +161,14 @@ export class FsIoThreads {
   /** Resolves with whether the object was stored (false: `ifAbsent` and it was there). */
   async write(job: WriteJob): Promise<boolean> {
     const { body } = job;
-    const shared = body.buffer instanceof SharedArrayBuffer ? body : copyToShared(body);
-    const reply = await this.#send({
-      op: 'write',
-      temp: job.temp,
-      target: job.target,
-      root: job.root,
-      buffer: shared.buffer,
-      offset: shared.byteOffset,
-      length: shared.byteLength,
-      ifAbsent: job.ifAbsent,
-      durable: job.durable,
-    });
+    let bytes: Record<string, unknown>;
+    if (body instanceof Uint8Array) {
+      const shared = body.buffer instanceof SharedArrayBuffer ? body : copyToShared(body);
+      bytes = { buffer: shared.buffer, offset: shared.byteOffset, length: shared.byteLength };
+    } else {
+      bytes = { fd: body.fd, offset: body.offset, length: body.length };
+    }
+    const reply = await this.#send({ op: 'write', temp: job.temp, target: job.target, root: job.root, ...bytes, ifAbsent: job.ifAbsent, durable: job.durable });
     return reply.stored === true;
   }
 

@@ -27,7 +27,7 @@ import { BaseObjectStore } from './base-store.js';
 import { InvalidKeyError, KeyConflictError, ObjectNotFoundError } from './errors.js';
 import { FsIoThreads } from './fs-io-threads.js';
 import { compareKeys } from './keys.js';
-import type { ByteRange, ObjectInfo } from './object-store.js';
+import type { ByteRange, FileSlice, ObjectInfo } from './object-store.js';
 
 export interface FsStoreOptions {
   /** Directory holding the objects; created if missing. Relative paths resolve against cwd. */
@@ -81,11 +81,16 @@ export class FsStore extends BaseObjectStore {
     return this.#write(key, body, true);
   }
 
+  /** The same, the thread reading the bytes from the file itself (and only if the object is absent). */
+  putIfAbsentFromFile(key: string, source: FileSlice): Promise<boolean> {
+    return this.countedPutIfAbsent(key, source.length, () => this.#write(key, source, true));
+  }
+
   protected override async _close(): Promise<void> {
     await this.#io.close();
   }
 
-  async #write(key: string, body: Buffer, ifAbsent: boolean): Promise<boolean> {
+  async #write(key: string, body: Buffer | FileSlice, ifAbsent: boolean): Promise<boolean> {
     const target = this.#path(key);
     const temp = join(this.#tempDir, tempFileName(process.pid, PROCESS_TOKEN, ++this.#seq));
     try {

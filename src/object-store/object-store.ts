@@ -18,6 +18,13 @@ export interface ObjectInfo {
   size: number;
 }
 
+/** `length` bytes at `offset` of a file open in this process (`fd`), which stay unchanged meanwhile. */
+export interface FileSlice {
+  fd: number;
+  offset: number;
+  length: number;
+}
+
 /** A byte range of an object. Both are non-negative safe integers. */
 export interface ByteRange {
   offset: number;
@@ -65,6 +72,13 @@ export interface ObjectStore {
    * `body` may be reused once it settles, as with put.
    */
   putIfAbsent(key: string, body: Buffer): Promise<boolean>;
+
+  /**
+   * putIfAbsent with the bytes of a file slice, which never pass through JavaScript memory, and
+   * are not even read when the object is there. Only where it saves work (the fs store: a copy
+   * from file to file in one thread); absent elsewhere, so callers check for it.
+   */
+  putIfAbsentFromFile?(key: string, source: FileSlice): Promise<boolean>;
 
   /**
    * Reads an object, or `range` of it. A range reaching past the end is clipped: it returns the

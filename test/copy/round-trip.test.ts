@@ -1,9 +1,10 @@
 /**
  * Round trip on every backend: write a volume, snapshot it, overwrite half of it while the copy
  * runs (slowed by the throttle wrapper), wait for completed, restore, and compare byte for byte
- * with the content at freeze time. Seeded; replay with EBS_SIM_SEED.
+ * with the content at freeze time. Seeded; replay with EBS_SIM_SEED. Plus the fs store bare, where
+ * whole-chunk blocks take the file-to-file path (ObjectStore.putIfAbsentFromFile).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { FsStore, MemoryStore, S3Store, ThrottleStore, type ObjectStore } from '../../src/object-store/index.js';
 import { findOnPath, startMotoServer, type MotoServer } from '../support/moto-server.js';
 import { Rng, testSeed } from '../support/random.js';
@@ -54,6 +55,31 @@ describe('snapshot round trip through the copy engine', () => {
     try {
       await roundTrip(await FsStore.open({ root: dir.dir }));
     } finally {
+      dir.remove();
+    }
+  });
+
+  it('fs store, unthrottled: whole-chunk blocks go from pack file to object in the store threads', async () => {
+    const dir = tempDir();
+    const rng = new Rng(seed + 1);
+    const objects = await FsStore.open({ root: dir.dir });
+    const fromFile = vi.spyOn(objects, 'putIfAbsentFromFile');
+    const env = await copyEnv(objects);
+    try {
+      const vol = await env.store.createVolume({ size: 1024 ** 3 });
+      const original = rng.bytes(16 * B);
+      original.fill(0, 4 * B, 5 * B); // a hole
+      await env.store.write(vol.id, 0, original);
+      const patch = rng.bytes(4096); // block 7 becomes a chunk plus a delta: read and hashed instead
+      await env.store.write(vol.id, 7 * B + 100, patch);
+      patch.copy(original, 7 * B + 100);
+      const [snap] = await env.engine.createSnapshots([{ volumeId: vol.id }]);
+      for (let b = 0; b < 16; b++) await env.store.write(vol.id, b * B, rng.bytes(B)); // after the freeze
+      expect(await env.engine.settled(snap!.snapshotId)).toMatchObject({ state: 'completed', bytesUploaded: 15 * B }); // 16 blocks, one a hole
+      expect(fromFile).toHaveBeenCalledTimes(15 - 1);
+      expect((await env.engine.readSnapshot(snap!.snapshotId, 0, 16 * B)).equals(original)).toBe(true);
+    } finally {
+      await env.close();
       dir.remove();
     }
   });

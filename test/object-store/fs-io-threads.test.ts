@@ -6,7 +6,8 @@
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readdir } from 'node:fs/promises';
+import { closeSync, openSync } from 'node:fs';
+import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -51,6 +52,28 @@ describe('fs store threads', () => {
     await expectCode(store.putIfAbsent('a/c', Buffer.from('under a file')), 'KEY_CONFLICT');
     expect(await readdir(join(root, FS_TEMP_DIR))).toEqual([]);
     expect((await store.get('a')).toString()).toBe('file');
+    await store.close();
+  });
+
+  it('stores from a slice of an open file, reading it only when the object is absent', async () => {
+    const root = await dirs.make();
+    const store = await FsStore.open({ root });
+    const source = join(root, 'source-file');
+    await writeFile(source, Buffer.concat([Buffer.alloc(100, 1), Buffer.from('the slice'), Buffer.alloc(100, 2)]));
+    const fd = openSync(source, 'r');
+    try {
+      expect(await store.putIfAbsentFromFile('blocks/x', { fd, offset: 100, length: 9 })).toBe(true);
+      expect((await store.get('blocks/x')).toString()).toBe('the slice');
+      // Present: not read at all, so a slice past the end of the file does not matter.
+      expect(await store.putIfAbsentFromFile('blocks/x', { fd, offset: 10_000, length: 9 })).toBe(false);
+      // Absent and past the end: an error, nothing stored, no temp file.
+      await expectCode(store.putIfAbsentFromFile('blocks/y', { fd, offset: 150, length: 100 }), 'OBJECT_STORE_FAILURE');
+      expect(await store.head('blocks/y')).toBeUndefined();
+      expect(await readdir(join(root, FS_TEMP_DIR))).toEqual([]);
+      expect(store.stats()).toMatchObject({ puts: 1, heads: 2, gets: 1, bytesPut: 9, failures: 1 }); // heads: the present one, then head()
+    } finally {
+      closeSync(fd);
+    }
     await store.close();
   });
 
