@@ -13,6 +13,7 @@ import { Mutex } from '../core/mutex.js';
 import type { RecordPut } from '../core/record-store.js';
 import type { VolumeRecord } from '../core/records.js';
 import type { ObjectStore } from '../object-store/object-store.js';
+import { BlockBuffers } from './block-buffers.js';
 import { BlockRepository } from './block-repository.js';
 import type { CopyStatus } from './copy-status.js';
 import { HYDRATION_NAMESPACE, manifestBackingSource, runHydration, type HydrationStatus } from './hydration.js';
@@ -57,6 +58,7 @@ export class CopyEngine {
   private readonly concurrency: number;
   private readonly hydrationConcurrency: number;
   private readonly checkpointEvery: number;
+  private readonly buffers = new BlockBuffers();
   private closing = false;
 
   private constructor(opts: CopyEngineOptions) {
@@ -250,7 +252,15 @@ export class CopyEngine {
           abort.signal,
         )
       : runSnapshotCopy(
-          { store: this.store, repo: this.repo, concurrency: this.concurrency, checkpointEvery: this.checkpointEvery, save, parentManifest: (p) => this.manifestOnceSettled(p, abort.signal) },
+          {
+            store: this.store,
+            repo: this.repo,
+            concurrency: this.concurrency,
+            checkpointEvery: this.checkpointEvery,
+            buffers: this.buffers,
+            save,
+            parentManifest: (p) => this.manifestOnceSettled(p, abort.signal),
+          },
           st,
           abort.signal,
         ));

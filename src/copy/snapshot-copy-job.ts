@@ -12,6 +12,7 @@ import { isZero } from '../core/zero.js';
 import type { RecordPut } from '../core/record-store.js';
 import type { SnapshotBlock } from '../core/snapshot-ops.js';
 import { sha256Hex } from './block-hash.js';
+import type { BlockBuffers } from './block-buffers.js';
 import type { BlockRepository } from './block-repository.js';
 import type { CopyStatus } from './copy-status.js';
 import type { Manifest } from './manifest.js';
@@ -24,6 +25,8 @@ export interface CopyJobDeps {
   repo: BlockRepository;
   concurrency: number;
   checkpointEvery: number;
+  /** Where workers take their block buffers from. */
+  buffers: BlockBuffers;
   /** Persists the status (monotonic progress) with extra records, in one batch; publishes it. */
   save(status: CopyStatus, records?: RecordPut[]): Promise<void>;
   /** Resolves once the parent's copy settled: its manifest, or undefined if it has none. */
@@ -67,7 +70,7 @@ export async function runSnapshotCopy(deps: CopyJobDeps, initial: CopyStatus, si
    * `likelyStored`: check before reading (a full listing, whose blocks the parent mostly
    * uploaded); otherwise the block is read and uploaded conditionally, one request.
    */
-  const copyBlock = async (index: number, birth: number, buffer: Buffer, likelyStored: boolean): Promise<string> => {
+  const copyBlock = async (index: number, birth: number, buffer: () => Buffer, likelyStored: boolean): Promise<string> => {
     // A block that is one stored chunk comes with its digest: no hashing, and a block the store
     // holds is not even read. (A chunk is never all zeros: those are holes.)
     const version = reader.version(index, birth);
@@ -93,7 +96,7 @@ export async function runSnapshotCopy(deps: CopyJobDeps, initial: CopyStatus, si
         }
       }
     }
-    const content = await version.read(buffer);
+    const content = await version.read(buffer());
     if (!content || (!known && isZero(content))) return '';
     const sha = known?.sha256 ?? sha256Hex(content);
     pinned.push(sha);
@@ -104,22 +107,23 @@ export async function runSnapshotCopy(deps: CopyJobDeps, initial: CopyStatus, si
 
   const copyBlocks = async (blocks: AsyncIterator<SnapshotBlock>, likelyStored: boolean) => {
     const worker = async () => {
-      // One buffer per worker, reused for every block it reads: no per-block allocation (whose
-      // external memory would drive V8 into a major GC every few dozen blocks). The store is done
-      // with a block once its upload settles. Shared memory: the fs store's writer threads take
-      // the bytes from it without a copy.
-      const buffer = Buffer.from(new SharedArrayBuffer(snap.blockSize));
+      // One buffer per worker, taken when it first reads a block and reused for every other: no
+      // per-block allocation (whose external memory would drive V8 into a major GC every few
+      // dozen blocks). The store is done with a block once its upload settles.
+      let buffer: Buffer | undefined;
+      const take = () => (buffer ??= deps.buffers.take(snap.blockSize));
       for (;;) {
         signal.throwIfAborted();
         const next = await blocks.next();
-        if (next.done) return;
+        if (next.done) break;
         const { index, birth, zero } = next.value;
         if (done.has(index)) continue;
-        const sha = zero ? '' : await copyBlock(index, birth, buffer, likelyStored);
+        const sha = zero ? '' : await copyBlock(index, birth, take, likelyStored);
         done.set(index, sha);
         unsaved.push({ namespace: doneNamespace(id), id: String(index), value: sha });
         await checkpoint();
       }
+      if (buffer) deps.buffers.give(buffer); // (not after a failure: that job is over anyway)
     };
     await Promise.all(Array.from({ length: deps.concurrency }, worker));
   };
