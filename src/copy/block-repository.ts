@@ -111,9 +111,12 @@ export class BlockRepository {
 
   private async download(sha: string, signal?: AbortSignal): Promise<Buffer> {
     const key = blockKey(sha);
-    const data = await withRetry(`download of ${key}`, this.retry, signal, () => this.objects.get(key));
-    if (sha256Hex(data) !== sha) throw new BlockCorruptError(`block ${key} does not match its digest`);
-    return data;
+    const { objects } = this;
+    const { body, sha256 } = await withRetry(`download of ${key}`, this.retry, signal, () =>
+      objects.getWithSha256 ? objects.getWithSha256(key) : objects.get(key).then((b) => ({ body: b, sha256: sha256Hex(b) })),
+    );
+    if (sha256 !== sha) throw new BlockCorruptError(`block ${key} does not match its digest`);
+    return body;
   }
 
   async putManifest(m: Manifest, signal?: AbortSignal): Promise<void> {

@@ -72,13 +72,20 @@ export abstract class BaseObjectStore implements ObjectStore {
   }
 
   async get(key: string, range?: ByteRange): Promise<Buffer> {
+    return this.countedGet(key, () => {
+      if (range !== undefined) validateRange(range);
+      return this._get(key, range);
+    });
+  }
+
+  /** A read of `key` that `fetch` makes and whose result holds `body`: checked and counted as get. */
+  protected countedGet<T extends { length: number } | { body: Buffer }>(key: string, fetch: () => Promise<T>): Promise<T> {
     return this.#run('get', key, async () => {
       validateKey(key);
-      if (range !== undefined) validateRange(range);
-      const body = await this._get(key, range);
+      const result = await fetch();
       this.#stats.gets++;
-      this.#stats.bytesGot += body.length;
-      return body;
+      this.#stats.bytesGot += 'body' in result ? result.body.length : result.length;
+      return result;
     });
   }
 

@@ -10,7 +10,8 @@
  * engine reads blocks into such buffers); any other body is copied into one first. A put may
  * also name a slice of an open file instead: the thread reads it (copy from file to file, one
  * message, no JavaScript buffer), and only when `ifAbsent` found no object. A get's bytes come
- * back in an ArrayBuffer the worker transfers: an ordinary Buffer, not a copy.
+ * back in an ArrayBuffer the worker transfers: an ordinary Buffer, not a copy; with their
+ * SHA-256 if asked, so that checking a downloaded block costs the event loop nothing.
  *
  * A put stays atomic and crash-safe exactly as in fs-store.ts: only the rename publishes it.
  */
@@ -44,6 +45,7 @@ export class FsIoError extends Error {
 // CommonJS, run with `eval`: the same in tests (TypeScript sources) and in the build.
 const WORKER_SOURCE = `
 const { parentPort } = require('node:worker_threads');
+const crypto = require('node:crypto');
 const fs = require('node:fs');
 const path = require('node:path');
 const madeDirs = new Set(); // may go stale when a delete prunes a directory: rename then fails with ENOENT, and it is made again
@@ -113,7 +115,8 @@ function read(job) {
       if (n === 0) break; // truncated underneath us
       done += n;
     }
-    return { buffer: bytes.buffer, length: done };
+    const sha256 = job.sha256 ? crypto.createHash('sha256').update(bytes.subarray(0, done)).digest('hex') : undefined;
+    return { buffer: bytes.buffer, length: done, sha256 };
   } finally {
     fs.closeSync(fd);
   }
@@ -121,8 +124,8 @@ function read(job) {
 parentPort.on('message', (job) => {
   try {
     if (job.op === 'read') {
-      const { buffer, length } = read(job);
-      parentPort.postMessage({ id: job.id, buffer, length }, [buffer]);
+      const { buffer, length, sha256 } = read(job);
+      parentPort.postMessage({ id: job.id, buffer, length, sha256 }, [buffer]);
     } else {
       parentPort.postMessage({ id: job.id, stored: write(job) });
     }
@@ -138,6 +141,7 @@ interface Reply {
   stored?: boolean;
   buffer?: ArrayBuffer;
   length?: number;
+  sha256?: string;
   error?: { message: string; code?: string };
 }
 
@@ -176,6 +180,12 @@ export class FsIoThreads {
   async read(path: string, range?: { offset: number; length: number }): Promise<Buffer> {
     const reply = await this.#send({ op: 'read', path, ...(range ? { offset: range.offset, length: range.length } : {}) });
     return Buffer.from(reply.buffer!, 0, reply.length!);
+  }
+
+  /** A whole file's bytes and their SHA-256 (hex), hashed by the thread that read them. */
+  async readWithSha256(path: string): Promise<{ body: Buffer; sha256: string }> {
+    const reply = await this.#send({ op: 'read', path, sha256: true });
+    return { body: Buffer.from(reply.buffer!, 0, reply.length!), sha256: reply.sha256! };
   }
 
   /** Waits for the jobs in flight (so no put leaves a temp file behind), then stops the threads. */

@@ -109,6 +109,18 @@ export class FsStore extends BaseObjectStore {
     }
   }
 
+  /** The thread that reads the object hashes it too. */
+  getWithSha256(key: string): Promise<{ body: Buffer; sha256: string }> {
+    return this.countedGet(key, async () => {
+      try {
+        return await this.#io.readWithSha256(this.#path(key));
+      } catch (err) {
+        if (isAbsent(err)) throw new ObjectNotFoundError(key);
+        throw mapPathError(err, key);
+      }
+    });
+  }
+
   protected async _head(key: string): Promise<ObjectInfo | undefined> {
     try {
       const info = await stat(this.#path(key));

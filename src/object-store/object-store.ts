@@ -81,6 +81,12 @@ export interface ObjectStore {
   putIfAbsentFromFile?(key: string, source: FileSlice): Promise<boolean>;
 
   /**
+   * get of a whole object, with the SHA-256 (hex) of the bytes returned, computed where they were
+   * read. Only where that takes work off the caller (the fs store's threads); absent elsewhere.
+   */
+  getWithSha256?(key: string): Promise<{ body: Buffer; sha256: string }>;
+
+  /**
    * Reads an object, or `range` of it. A range reaching past the end is clipped: it returns the
    * bytes that exist (none if `offset >= size`). A missing key rejects with ObjectNotFoundError
    * (code OBJECT_NOT_FOUND), with or without a range. The Buffer is the caller's to modify.

@@ -1,7 +1,7 @@
 /**
  * BlockRepository's downloads: concurrent reads of one block (a restored volume's reader racing
- * its hydration) share one download, each with its own buffer; and a caller that gives up does
- * not fail the others.
+ * its hydration) share one download, each with its own buffer; a caller that gives up does not
+ * fail the others; and a block whose bytes do not match its digest is refused.
  */
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
@@ -9,7 +9,8 @@ import { sha256Hex } from '../../src/copy/block-hash.js';
 import { BlockRepository } from '../../src/copy/block-repository.js';
 import { blockKey } from '../../src/copy/manifest.js';
 import { DEFAULT_RETRY } from '../../src/copy/retry.js';
-import { FaultStore, MemoryStore, ThrottleStore } from '../../src/object-store/index.js';
+import { FaultStore, FsStore, MemoryStore, ThrottleStore } from '../../src/object-store/index.js';
+import { tempDir } from '../support/temp-dir.js';
 
 async function storeWithBlock() {
   const memory = new MemoryStore();
@@ -48,5 +49,27 @@ describe('BlockRepository.getBlock', () => {
     abort.abort('close');
     await expect(first).rejects.toBe('close');
     expect((await second).equals(block)).toBe(true);
+  });
+});
+
+describe('BlockRepository downloads are checked against their digest', () => {
+  // The fs store hashes in the thread that read the block; other stores hand back bytes that
+  // the repository hashes itself. Either way a block whose bytes changed is refused.
+  it.each(['memory', 'fs'])('%s store: a changed block is refused', async (kind) => {
+    const dir = tempDir();
+    const objects = kind === 'fs' ? await FsStore.open({ root: dir.dir }) : new MemoryStore();
+    try {
+      const block = randomBytes(64 * 1024);
+      const sha = sha256Hex(block);
+      await objects.put(blockKey(sha), block);
+      const repo = new BlockRepository(objects, { ...DEFAULT_RETRY, attempts: 1 });
+      expect((await repo.getBlock(sha)).equals(block)).toBe(true);
+      block[100] ^= 1; // a flipped bit at rest
+      await objects.put(blockKey(sha), block);
+      await expect(repo.getBlock(sha)).rejects.toMatchObject({ code: 'BLOCK_CORRUPT' });
+    } finally {
+      await objects.close();
+      dir.remove();
+    }
   });
 });

@@ -5,6 +5,7 @@
  * buffers handed back, and a process that does not hang on idle threads.
  */
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { closeSync, openSync } from 'node:fs';
 import { readdir, writeFile } from 'node:fs/promises';
@@ -41,6 +42,12 @@ describe('fs store threads', () => {
     expect((await store.get('o', { offset: 7, length: 100 })).toString()).toBe('789');
     expect((await store.get('o', { offset: 20, length: 5 })).length).toBe(0);
     await expectCode(store.get('missing'), 'OBJECT_NOT_FOUND');
+    // The thread that read the bytes hashed them: what a download's check compares.
+    const { body, sha256 } = await store.getWithSha256('o');
+    expect(body.toString()).toBe('0123456789');
+    expect(sha256).toBe(createHash('sha256').update('0123456789').digest('hex'));
+    await expectCode(store.getWithSha256('missing'), 'OBJECT_NOT_FOUND');
+    expect(store.stats()).toMatchObject({ gets: 4, bytesGot: 23, failures: 2 });
     await store.close();
   });
 
