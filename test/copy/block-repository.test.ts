@@ -64,7 +64,7 @@ describe('BlockRepository downloads are checked against their digest', () => {
       await objects.put(blockKey(sha), block);
       const repo = new BlockRepository(objects, { ...DEFAULT_RETRY, attempts: 1 });
       expect((await repo.getBlock(sha)).equals(block)).toBe(true);
-      block[100] ^= 1; // a flipped bit at rest
+      block[100] = block[100]! ^ 1; // a flipped bit at rest
       await objects.put(blockKey(sha), block);
       await expect(repo.getBlock(sha)).rejects.toMatchObject({ code: 'BLOCK_CORRUPT' });
     } finally {
