@@ -206,7 +206,13 @@ export class FsIoThreads {
       // Referenced while it holds a job: the process must not exit under an awaited put.
       if (slot.pending.size === 0) slot.worker.ref();
       slot.pending.set(id, { resolve, reject });
-      slot.worker.postMessage({ id, ...message });
+      try {
+        slot.worker.postMessage({ id, ...message });
+      } catch (err) {
+        slot.pending.delete(id); // never sent: nothing will answer it
+        if (slot.pending.size === 0) slot.worker.unref();
+        throw err;
+      }
     }).finally(() => {
       if (--this.#inflight === 0) this.#drained?.();
     });
