@@ -43,11 +43,8 @@ export class BlockRepository {
    * check). Returns true if it had to be uploaded. Objects are stored atomically, so one that is
    * there is whole.
    */
-  async ensureBlock(sha: string, content: Buffer, signal?: AbortSignal): Promise<boolean> {
-    this.pin(sha);
-    await this.deleting.get(sha);
-    const key = blockKey(sha);
-    return withRetry(`upload of ${key}`, this.retry, signal, () => this.objects.putIfAbsent(key, content));
+  ensureBlock(sha: string, content: Buffer, signal?: AbortSignal): Promise<boolean> {
+    return this.upload(sha, signal, (key) => this.objects.putIfAbsent(key, content));
   }
 
   /** True when the store can take a block straight from a file slice (ensureBlockFromFile). */
@@ -56,11 +53,15 @@ export class BlockRepository {
   }
 
   /** ensureBlock with the bytes in a file slice, whose SHA-256 the caller knows (only if copiesFromFiles). */
-  async ensureBlockFromFile(sha: string, source: FileSlice, signal?: AbortSignal): Promise<boolean> {
+  ensureBlockFromFile(sha: string, source: FileSlice, signal?: AbortSignal): Promise<boolean> {
+    return this.upload(sha, signal, (key) => this.objects.putIfAbsentFromFile!(key, source));
+  }
+
+  private async upload(sha: string, signal: AbortSignal | undefined, putIfAbsent: (key: string) => Promise<boolean>): Promise<boolean> {
     this.pin(sha);
     await this.deleting.get(sha);
     const key = blockKey(sha);
-    return withRetry(`upload of ${key}`, this.retry, signal, () => this.objects.putIfAbsentFromFile!(key, source));
+    return withRetry(`upload of ${key}`, this.retry, signal, () => putIfAbsent(key));
   }
 
   /** Pins a block and returns its stored size, or undefined if it is not stored. */
