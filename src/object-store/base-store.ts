@@ -72,19 +72,23 @@ export abstract class BaseObjectStore implements ObjectStore {
   }
 
   async get(key: string, range?: ByteRange): Promise<Buffer> {
-    return this.countedGet(key, () => {
-      if (range !== undefined) validateRange(range);
-      return this._get(key, range);
-    });
+    return this.countedGet(
+      key,
+      () => {
+        if (range !== undefined) validateRange(range);
+        return this._get(key, range);
+      },
+      (body) => body,
+    );
   }
 
-  /** A read of `key` that `fetch` makes and whose result holds `body`: checked and counted as get. */
-  protected countedGet<T extends { length: number } | { body: Buffer }>(key: string, fetch: () => Promise<T>): Promise<T> {
+  /** A read of `key` that `fetch` makes, `body` naming the bytes it returned: checked and counted as get. */
+  protected countedGet<T>(key: string, fetch: () => Promise<T>, body: (result: T) => Buffer): Promise<T> {
     return this.#run('get', key, async () => {
       validateKey(key);
       const result = await fetch();
       this.#stats.gets++;
-      this.#stats.bytesGot += 'body' in result ? result.body.length : result.length;
+      this.#stats.bytesGot += body(result).length;
       return result;
     });
   }

@@ -118,7 +118,7 @@ export class FsStore extends BaseObjectStore {
         if (isAbsent(err)) throw new ObjectNotFoundError(key);
         throw mapPathError(err, key);
       }
-    });
+    }, (r) => r.body);
   }
 
   protected async _head(key: string): Promise<ObjectInfo | undefined> {
