@@ -84,7 +84,10 @@ export class CopyEngine {
     }
     for await (const [, h] of store.records.list<HydrationStatus>(HYDRATION_NAMESPACE)) engine.hydrations.set(h.volumeId, h);
     for (const st of engine.statuses.values()) if (st.state === 'pending') engine.startJob(st);
-    for (const h of engine.hydrations.values()) if (h.state === 'hydrating') engine.startHydration(h);
+    for (const h of engine.hydrations.values()) {
+      if (h.state === 'hydrating') engine.startHydration(h);
+      else await store.markHydrated(h.volumeId); // a data directory from before hydrations were marked
+    }
     for (const st of [...engine.statuses.values()]) if (st.deleteRequested) await engine.tryDelete(st.snapshotId);
     return engine;
   }
@@ -332,7 +335,10 @@ export class CopyEngine {
   private startHydration(h: HydrationStatus): void {
     const abort = new AbortController();
     const save = async (next: HydrationStatus) => {
-      await this.store.records.put(HYDRATION_NAMESPACE, next.volumeId, next);
+      const record = { namespace: HYDRATION_NAMESPACE, id: next.volumeId, value: next };
+      // Done: the volume holds every block, so it stops reading from the snapshot (same batch).
+      if (next.state === 'done') await this.store.markHydrated(next.volumeId, [record]);
+      else await this.store.records.write([record]);
       this.hydrations.set(next.volumeId, next);
       if (next.state === 'done' && this.statuses.get(next.snapshotId)?.deleteRequested) void this.tryDelete(next.snapshotId);
     };
@@ -349,9 +355,10 @@ export class CopyEngine {
       const st = this.statuses.get(snapshotId);
       if (!st?.deleteRequested || st.state === 'pending' || this.closing) return;
       const dependents = [...this.statuses.values()].some((o) => o.state === 'pending' && o.parentId === snapshotId);
-      const loading =
-        this.restoring.has(snapshotId) || [...this.hydrations.values()].some((h) => h.snapshotId === snapshotId && h.state === 'hydrating');
-      if (dependents || loading) return;
+      // Restored volumes stay whole whatever happens to their source: it is kept (hidden from
+      // EC2) until every volume restored from it holds all its blocks, and no snapshot frozen
+      // from one before then remains.
+      if (dependents || this.restoring.has(snapshotId) || (await this.store.readsFromSnapshot(snapshotId))) return;
       // Blocks first (ignoring this manifest), then the manifest, then the local records: a
       // crash in between leaves the delete request in place, and the next open finishes it.
       const candidates = new Set<string>();
@@ -372,8 +379,14 @@ export class CopyEngine {
       else await this.store.records.write(records);
       this.statuses.delete(snapshotId);
       this.events.emit('deleted', snapshotId);
-      if (st.parentId && this.statuses.get(st.parentId)?.deleteRequested) queueMicrotask(() => void this.tryDelete(st.parentId!));
+      // Its parent, or the source of its volume's restore, may have waited for it.
+      queueMicrotask(() => this.retryDeferredDeletes());
     });
+  }
+
+  /** Retries the deletions that were deferred: call it once a volume or a hydration is gone. */
+  retryDeferredDeletes(): void {
+    for (const st of this.statuses.values()) if (st.deleteRequested && st.state !== 'pending') void this.tryDelete(st.snapshotId);
   }
 
   // ---- helpers ----

@@ -10,6 +10,7 @@
 import type { BlockStore } from '../core/block-store.js';
 import { isZero } from '../core/zero.js';
 import type { RecordPut } from '../core/record-store.js';
+import { loadsFromBacking } from '../core/records.js';
 import type { SnapshotBlock } from '../core/snapshot-ops.js';
 import { sha256Hex } from './block-hash.js';
 import type { BlockBuffers } from './block-buffers.js';
@@ -135,10 +136,12 @@ export async function runSnapshotCopy(deps: CopyJobDeps, initial: CopyStatus, si
     // snapshot has its backing snapshot as parent).
     let base = status.parentId ? await deps.parentManifest(status.parentId) : undefined;
     if (status.parentId && !base) {
-      // The parent never completed: the manifest lists every block the snapshot sees, and a
-      // restored volume's unwritten blocks are those of its backing snapshot.
-      if (snap.backing && snap.backing.snapshotId !== status.parentId) base = await deps.parentManifest(snap.backing.snapshotId);
-      if (snap.backing && !base) throw new Error(`backing snapshot ${snap.backing.snapshotId} of ${snap.volumeId} has no manifest`);
+      // The parent never completed (or was deleted): the manifest lists every block the snapshot
+      // sees, and a restored volume's unwritten blocks are those of its backing snapshot, unless
+      // the volume had loaded them all before this freeze.
+      const backing = loadsFromBacking(snap.backing) ? snap.backing : undefined;
+      if (backing && backing.snapshotId !== status.parentId) base = await deps.parentManifest(backing.snapshotId);
+      if (backing && !base) throw new Error(`backing snapshot ${backing.snapshotId} of ${snap.volumeId} has no manifest`);
       await checkpoint(true); // the changed blocks are done: not redone after a restart
       status.blocksTotal = Math.max(status.blocksTotal, done.size + (await countBlocks(store, id, done)));
       await copyBlocks(store.listSnapshotBlocks(id, 'all'), true);

@@ -19,7 +19,7 @@ import { newSnapshotId, newVolumeId } from './ids.js';
 import * as keys from './keys.js';
 import { Mutex } from './mutex.js';
 import { RecordStore, type RecordPut } from './record-store.js';
-import { decodeJson, encodeJson, type BackingRef, type SnapshotRecord, type VolumeRecord } from './records.js';
+import { decodeJson, encodeJson, loadsFromBacking, type BackingRef, type SnapshotRecord, type VolumeRecord } from './records.js';
 import {
   changedBlocks,
   readSnapshotRecord,
@@ -332,7 +332,7 @@ export class BlockStore {
     if (offset < firstWhole * B) await this.write(id, offset, Buffer.alloc(firstWhole * B - offset));
     const zero = Buffer.alloc(B); // shared and never written to: the writer does not modify its input
     // Holes are already zeros: only blocks holding data need a zero version (all, if restored).
-    const allocated = vol.backing ? undefined : [...(await allocatedBlocks(this.db, id, firstWhole, endWhole - 1))].sort((a, b) => a - b);
+    const allocated = loadsFromBacking(vol.backing) ? undefined : [...(await allocatedBlocks(this.db, id, firstWhole, endWhole - 1))].sort((a, b) => a - b);
     const count = allocated ? allocated.length : endWhole - firstWhole;
     for (let i = 0; i < count; i += 256) {
       const group = Array.from({ length: Math.min(256, count - i) }, (_, j) => (allocated ? allocated[i + j]! : firstWhole + i + j));
@@ -351,7 +351,7 @@ export class BlockStore {
   async read(id: string, offset: number, length: number): Promise<Buffer> {
     const vol = this.getVolume(id);
     checkRange(vol, offset, length);
-    if (!vol.backing) return readRange(this.readerContext(), this.liveView(vol), offset, length);
+    if (!loadsFromBacking(vol.backing)) return readRange(this.readerContext(), this.liveView(vol), offset, length);
     // A restored volume keeps what a first read fetched from its snapshot, as EBS does: the
     // block is stored in the background, and neither that read's caller nor the hydration
     // fetches it again.
@@ -385,7 +385,7 @@ export class BlockStore {
     const first = Math.floor(offset / B);
     const last = Math.floor((offset + length - 1) / B);
     // A restored volume's unwritten blocks may hold the backing snapshot's bytes: all data.
-    if (vol.backing) return [{ offset, length, hole: false }];
+    if (loadsFromBacking(vol.backing)) return [{ offset, length, hole: false }];
     const allocated = [...(await allocatedBlocks(this.db, id, first, last))].sort((a, b) => a - b);
     const extents: Extent[] = [];
     const add = (from: number, to: number, hole: boolean) => {
@@ -428,6 +428,40 @@ export class BlockStore {
       await this.commit(tx);
       return stored;
     });
+  }
+
+  /**
+   * Records that a restored volume holds every block of its backing snapshot (its hydration is
+   * over), in one batch with `records`: from then on neither it nor its later snapshots read
+   * from that snapshot, which may then be deleted (a clone flattened, as Ceph says).
+   */
+  async markHydrated(id: string, records?: RecordPut[]): Promise<void> {
+    await this.exclusive(async () => {
+      const current = this.volumes.get(id);
+      const tx = new WriteTx();
+      if (current?.state === 'available' && loadsFromBacking(current.backing)) {
+        this.stageVolume(tx, { ...current, backing: { ...current.backing, hydrated: true } });
+      }
+      this.records.stage(tx, records);
+      await this.commit(tx);
+    });
+  }
+
+  /**
+   * True while a live volume restored from `snapshotId`, or a snapshot frozen from one before
+   * its hydration ended, may still read blocks from it. Costs the volumes restored from it and
+   * their snapshots, nothing more.
+   */
+  async readsFromSnapshot(snapshotId: string): Promise<boolean> {
+    for (const vol of this.volumes.values()) {
+      if (vol.backing?.snapshotId !== snapshotId) continue;
+      if (vol.state === 'available' && loadsFromBacking(vol.backing)) return true;
+      for await (const value of this.db.values(keys.prefixRange(keys.snapshotByGenPrefix(vol.id)))) {
+        const snap = readSnapshotRecord(this.db, value.toString());
+        if (snap?.backing?.snapshotId === snapshotId && loadsFromBacking(snap.backing)) return true;
+      }
+    }
+    return false;
   }
 
   /** True when the volume holds a version of block `index` of its own (written or hydrated). */
@@ -619,6 +653,7 @@ export class BlockStore {
   }
 
   private readBacking(backing: BackingRef, blk: number): Promise<Buffer | null> {
+    if (!loadsFromBacking(backing)) return Promise.resolve(null); // hydrated: a block it lacks is a hole
     if (!this.opts.backing) {
       return Promise.reject(new CoreError('BACKING_UNAVAILABLE', `no backing source to read snapshot ${backing.snapshotId}`));
     }

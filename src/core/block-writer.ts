@@ -86,16 +86,14 @@ export class BlockWriter {
   }
 
   private async writeIntoUnwritten(blk: number, offset: number, data: Buffer): Promise<void> {
-    if (this.vol.backing) {
-      const base = await this.ctx.readBacking(this.vol, blk);
-      if (base) {
-        const content = this.padded(base);
-        data.copy(content, offset);
-        return this.putContent(blk, undefined, false, content);
-      }
-    } else if (isZero(data)) {
-      return; // zeros into a hole: still a hole
+    // A restored volume's block not loaded yet: the write lands on the snapshot's bytes.
+    const base = this.vol.backing ? await this.ctx.readBacking(this.vol, blk) : null;
+    if (base) {
+      const content = this.padded(base);
+      data.copy(content, offset);
+      return this.putContent(blk, undefined, false, content);
     }
+    if (isZero(data)) return; // zeros into a hole: still a hole
     return this.newVersion(blk, undefined, null, [{ offset, data }], 0);
   }
 

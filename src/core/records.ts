@@ -34,6 +34,16 @@ export interface VolumeRecord {
 
 export interface BackingRef {
   snapshotId: string;
+  /**
+   * Every block of the snapshot is stored in the volume (its hydration finished): blocks with no
+   * version are the snapshot's holes, read as zeros, and the snapshot is no longer needed.
+   */
+  hydrated?: boolean;
+}
+
+/** True while reads of blocks with no version must go to the backing snapshot. */
+export function loadsFromBacking(ref: BackingRef | undefined): ref is BackingRef {
+  return ref !== undefined && ref.hydrated !== true;
 }
 
 export interface SnapshotRecord {

@@ -19,6 +19,8 @@ export interface SnapshotEngine {
   copySnapshot(sourceId: string, options?: { snapshotId?: string; records?: RecordPut[] }): Promise<CopyStatus>;
   /** O(1): the volume loads lazily and hydrates in the background. */
   restoreVolume(input: { snapshotId: string; volumeId?: string; size?: number; records?: RecordPut[] }): Promise<VolumeRecord>;
+  /** Retries deletions that waited for something now gone (a restored volume, say). */
+  retryDeferredDeletes(): void;
   hydration(volumeId: string): { blocksTotal: number; blocksDone: number; state: 'hydrating' | 'done' } | undefined;
   close(): Promise<void>;
 }

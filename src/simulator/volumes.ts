@@ -221,6 +221,7 @@ export async function purgeVolume(s: Services, volumeId: string): Promise<void> 
   }
   s.catalog.removeVolume(volumeId);
   s.catalog.removeModification(volumeId);
+  s.engine.retryDeferredDeletes(); // a snapshot it was restored from may have waited for it
 }
 
 export function describeVolumes(s: Services, ctx: CallerContext, input: DescribeVolumesInput): Page<VolumeView> {
