@@ -43,10 +43,11 @@ export async function runSnapshotCopy(deps: CopyJobDeps, initial: CopyStatus, si
   const done = new Map<number, string>();
   // Done blocks are checkpointed in the same batch as the status that counts them: a job with
   // none counted (a new one, most often) has none to list.
+  const pinned: string[] = [];
   if (initial.blocksDone > 0) {
     for await (const [index, sha] of store.records.list<string>(doneNamespace(id))) done.set(Number(index), sha);
+    await keepStoredOnly(repo, done, pinned, deps.concurrency, signal);
   }
-  const pinned: string[] = [];
   let unsaved: RecordPut[] = [];
   let saving = Promise.resolve();
 
@@ -177,6 +178,33 @@ export async function runSnapshotCopy(deps: CopyJobDeps, initial: CopyStatus, si
     await saving.catch(() => undefined);
     repo.unpin(pinned);
   }
+}
+
+/**
+ * A resumed job trusts its checkpoint only as far as the store still holds it (a store may have
+ * lost objects while we were down: a bucket emptied, restored from an older backup): each block
+ * the checkpoint names is looked up, and pinned against collections, and the ones the store
+ * lacks are done again. `completed` then still means every block is stored. Its cost grows with
+ * the checkpoint, not with the store: a shared bucket can hold far more blocks than one job.
+ */
+async function keepStoredOnly(
+  repo: BlockRepository,
+  done: Map<number, string>,
+  pinned: string[],
+  concurrency: number,
+  signal: AbortSignal,
+): Promise<void> {
+  const byDigest = new Map<string, number[]>();
+  for (const [index, sha] of done) if (sha !== '') byDigest.set(sha, [...(byDigest.get(sha) ?? []), index]);
+  const digests = [...byDigest.keys()];
+  const worker = async () => {
+    for (let sha = digests.pop(); sha !== undefined; sha = digests.pop()) {
+      pinned.push(sha);
+      if ((await repo.pinExisting(sha, signal)) !== undefined) continue;
+      for (const index of byDigest.get(sha)!) done.delete(index);
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
 }
 
 async function countBlocks(store: BlockStore, id: string, done: Map<number, string>): Promise<number> {

@@ -1,6 +1,7 @@
 /**
  * A copy killed mid-way (kill -9) resumes at the next start without uploading again what was
- * already uploaded, and completes; fsck and a manifest check then find nothing missing.
+ * already uploaded, and completes; fsck and a manifest check then find nothing missing. If the
+ * store lost what the checkpoint says was uploaded, the resumed copy uploads it again.
  */
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
@@ -17,24 +18,38 @@ import { B, blockKeys, KILL_TEST_BLOCKS } from './env.js';
 const seed = testSeed();
 const child = fileURLToPath(new URL('./copy-kill-child.ts', import.meta.url));
 
+/** Runs the copy child until the copy reaches 30%, then kills it (kill -9). */
+async function killMidCopy(dataDir: string, objectsDir: string): Promise<{ snapshotId: string; killedAt: number }> {
+  const proc = spawn(process.execPath, ['--import', 'tsx', child, dataDir, objectsDir, String(seed)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let snapshotId = '';
+  let killedAt = -1;
+  for await (const line of createInterface({ input: proc.stdout })) {
+    if (line.startsWith('snapshot ')) snapshotId = line.slice(9);
+    const progress = line.startsWith('progress ') ? Number(line.slice(9)) : -1;
+    if (progress >= 30 && killedAt < 0) {
+      killedAt = progress;
+      proc.kill('SIGKILL');
+    }
+  }
+  expect(killedAt).toBeGreaterThanOrEqual(30);
+  expect(killedAt).toBeLessThan(100);
+  return { snapshotId, killedAt };
+}
+
+/** Every block the manifest names is stored, and the snapshot reads back the seeded bytes. */
+async function checkComplete(engine: CopyEngine, objects: FsStore, snapshotId: string): Promise<void> {
+  const manifest = decodeManifest(await objects.get(manifestKey(snapshotId)));
+  expect(manifest.blocks.size).toBe(KILL_TEST_BLOCKS);
+  for (const digest of manifest.blocks.values()) expect(await objects.head(`blocks/${digest}`)).toBeDefined();
+  const expected = new Rng(seed).bytes(KILL_TEST_BLOCKS * B);
+  expect((await engine.readSnapshot(snapshotId, 0, expected.length)).equals(expected)).toBe(true);
+}
+
 it(`resumes a copy killed mid-way without re-uploading (seed ${seed})`, { timeout: 120_000 }, async () => {
   const data = tempDir();
   const objectsDir = tempDir();
   try {
-    const proc = spawn(process.execPath, ['--import', 'tsx', child, data.dir, objectsDir.dir, String(seed)], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let snapshotId = '';
-    let killedAt = -1;
-    for await (const line of createInterface({ input: proc.stdout })) {
-      if (line.startsWith('snapshot ')) snapshotId = line.slice(9);
-      const progress = line.startsWith('progress ') ? Number(line.slice(9)) : -1;
-      if (progress >= 30 && killedAt < 0) {
-        killedAt = progress;
-        proc.kill('SIGKILL');
-      }
-    }
-    expect(killedAt).toBeGreaterThanOrEqual(30);
-    expect(killedAt).toBeLessThan(100);
-
+    const { snapshotId, killedAt } = await killMidCopy(data.dir, objectsDir.dir);
     const objects = await FsStore.open({ root: objectsDir.dir });
     const uploadedBefore = new Set(await blockKeys(objects));
     const store = await BlockStore.open(data.dir);
@@ -48,14 +63,38 @@ it(`resumes a copy killed mid-way without re-uploading (seed ${seed})`, { timeou
       // Only blocks missing at the restart were uploaded (plus the manifest).
       expect(objects.stats().puts).toBe(KILL_TEST_BLOCKS - uploadedBefore.size + 1);
       expect(uploadedBefore.size).toBeGreaterThan(0);
-      const manifest = decodeManifest(await objects.get(manifestKey(snapshotId)));
-      expect(manifest.blocks.size).toBe(KILL_TEST_BLOCKS);
-      for (const digest of manifest.blocks.values()) expect(await objects.head(`blocks/${digest}`)).toBeDefined();
-      const expected = new Rng(seed).bytes(KILL_TEST_BLOCKS * B);
-      expect((await engine.readSnapshot(snapshotId, 0, expected.length)).equals(expected)).toBe(true);
+      await checkComplete(engine, objects, snapshotId);
       const report = await store.fsck();
       expect(report.missingChunks).toEqual([]);
       expect(report.ok).toBe(true);
+    } finally {
+      await engine.close();
+      await store.close();
+    }
+  } finally {
+    data.remove();
+    objectsDir.remove();
+  }
+});
+
+it(`uploads again what the store lost while the copy was down (seed ${seed})`, { timeout: 120_000 }, async () => {
+  const data = tempDir();
+  const objectsDir = tempDir();
+  try {
+    const { snapshotId, killedAt } = await killMidCopy(data.dir, objectsDir.dir);
+    const objects = await FsStore.open({ root: objectsDir.dir });
+    // The store comes back empty (a bucket recreated), as the checkpoint still says 30%.
+    const lost = await blockKeys(objects);
+    expect(lost.length).toBeGreaterThan(0);
+    for (const key of lost) await objects.delete(key);
+    const store = await BlockStore.open(data.dir);
+    const engine = await CopyEngine.open({ store, objects });
+    try {
+      expect(engine.status(snapshotId)!.progress).toBeGreaterThanOrEqual(killedAt); // still never back
+      const done = await engine.settled(snapshotId);
+      expect(done).toMatchObject({ state: 'completed', progress: 100, blocksDone: KILL_TEST_BLOCKS });
+      expect(objects.stats().puts).toBe(KILL_TEST_BLOCKS + 1); // every block, then the manifest
+      await checkComplete(engine, objects, snapshotId);
     } finally {
       await engine.close();
       await store.close();
