@@ -3,6 +3,11 @@
  * guest-plane-plugin.ts): raw streamed bodies, byte-range parameters, the caller's account under
  * SigV4, JSON errors, and cutting large transfers into pieces.
  */
+import { randomUUID } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { open, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { DataCaller } from '../simulator.js';
 import type { Authenticator } from './auth.js';
@@ -73,6 +78,59 @@ export function checkTransfer(id: string, sizeBytes: number, offset: number, len
 /** The declared Content-Length, checked before any byte is written. */
 export function declaredLength(request: FastifyRequest): number | undefined {
   return request.headers['content-length'] === undefined ? undefined : Number(request.headers['content-length']);
+}
+
+/**
+ * A PUT's body, accepted whole by `check(length)` (which throws to refuse it) before a byte of it
+ * is written: a refused request changes nothing. With a Content-Length the check is made up front
+ * and the body streams through (an aborted upload leaves a prefix, as a disk would). A chunked
+ * body has no length until it ends: it is held (in memory up to one piece, past that in a spool
+ * file) and checked as it arrives, so one over its limit is refused before any write.
+ * Call `release` once the body was consumed, or not.
+ */
+export async function checkedBody(
+  request: FastifyRequest,
+  check: (length: number) => void,
+): Promise<{ body: AsyncIterable<Buffer>; release(): Promise<void> }> {
+  const declared = declaredLength(request);
+  if (declared !== undefined) {
+    check(declared);
+    return { body: request.raw, release: async () => undefined };
+  }
+  const held: Buffer[] = [];
+  let heldBytes = 0;
+  let total = 0;
+  let spool: { path: string; file: Awaited<ReturnType<typeof open>> } | undefined;
+  const release = async () => {
+    await spool?.file.close().catch(() => undefined);
+    if (spool) await rm(spool.path, { force: true });
+  };
+  try {
+    for await (const chunk of request.raw as AsyncIterable<Buffer>) {
+      total += chunk.length;
+      check(total);
+      if (!spool && heldBytes + chunk.length <= PIECE_BYTES) {
+        held.push(chunk);
+        heldBytes += chunk.length;
+        continue;
+      }
+      if (!spool) {
+        const path = join(tmpdir(), `ebs-sim-upload-${randomUUID()}`);
+        spool = { path, file: await open(path, 'w+', 0o600) };
+      }
+      await spool.file.write(chunk);
+    }
+    check(total); // an empty body too
+  } catch (err) {
+    await release();
+    throw err;
+  }
+  const spooled = spool;
+  async function* body(): AsyncGenerator<Buffer> {
+    yield* held;
+    if (spooled) yield* createReadStream(spooled.path, { highWaterMark: 1024 * 1024 }) as AsyncIterable<Buffer>;
+  }
+  return { body: body(), release };
 }
 
 /** Cuts a byte stream into pieces that end on PIECE_BYTES boundaries of the volume; returns bytes written. */

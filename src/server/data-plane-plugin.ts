@@ -16,7 +16,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Simulator } from '../simulator.js';
 import type { Authenticator } from './auth.js';
 import {
-  checkTransfer, dataCaller, declaredLength, integerParam, PIECE_BYTES, rawBodies, readPieces, sendError, writePieces,
+  checkedBody, checkTransfer, dataCaller, integerParam, PIECE_BYTES, rawBodies, readPieces, sendError, writePieces,
 } from './data-plane-io.js';
 
 export interface DataPlaneOptions {
@@ -41,12 +41,8 @@ export async function dataPlanePlugin(app: FastifyInstance, opts: DataPlaneOptio
       const id = request.params.volumeId;
       const offset = integerParam(request.query, 'offset', 0);
       const { sizeBytes } = sim.volumeForIo(who, id);
-      const declared = declaredLength(request);
-      if (declared !== undefined) checkTransfer(id, sizeBytes, offset, declared, maxTransferBytes);
-      const written = await writePieces(request.raw, offset, (at, piece) => {
-        checkTransfer(id, sizeBytes, offset, at + piece.length - offset, maxTransferBytes);
-        return sim.writeVolume(who, id, at, piece);
-      });
+      const { body, release } = await checkedBody(request, (length) => checkTransfer(id, sizeBytes, offset, length, maxTransferBytes));
+      const written = await writePieces(body, offset, (at, piece) => sim.writeVolume(who, id, at, piece)).finally(release);
       return reply.code(200).send({ volumeId: id, offset, length: written });
     } catch (err) {
       return sendError(request, reply, err);

@@ -16,7 +16,7 @@ import type { FastifyInstance } from 'fastify';
 import type { GuestFlushReport, Simulator } from '../simulator.js';
 import type { Authenticator } from './auth.js';
 import {
-  checkTransfer, dataCaller, declaredLength, integerParam, PIECE_BYTES, rawBodies, readPieces, sendError, writePieces,
+  checkedBody, checkTransfer, dataCaller, integerParam, PIECE_BYTES, rawBodies, readPieces, sendError, writePieces,
 } from './data-plane-io.js';
 
 export interface GuestPlaneOptions {
@@ -56,12 +56,8 @@ export async function guestPlanePlugin(app: FastifyInstance, opts: GuestPlaneOpt
       const name = `/dev/${device} of ${instanceId}`;
       const offset = integerParam(request.query, 'offset', 0);
       const { sizeBytes } = sim.guestDeviceForIo(who, instanceId, device);
-      const declared = declaredLength(request);
-      if (declared !== undefined) checkTransfer(name, sizeBytes, offset, declared, maxTransferBytes);
-      const written = await writePieces(request.raw, offset, (at, piece) => {
-        checkTransfer(name, sizeBytes, offset, at + piece.length - offset, maxTransferBytes);
-        return sim.guestWrite(who, instanceId, device, at, piece);
-      });
+      const { body, release } = await checkedBody(request, (length) => checkTransfer(name, sizeBytes, offset, length, maxTransferBytes));
+      const written = await writePieces(body, offset, (at, piece) => sim.guestWrite(who, instanceId, device, at, piece)).finally(release);
       return reply.code(200).send({ instanceId, device: `/dev/${device}`, offset, length: written });
     } catch (err) {
       return sendError(request, reply, err);

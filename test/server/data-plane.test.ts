@@ -46,6 +46,36 @@ describe('data plane', () => {
     expect(back.equals(data)).toBe(true);
   });
 
+  it('changes nothing when it refuses a chunked PUT (416 past the end, 413 over the limit)', async () => {
+    const v = await volume();
+    const before = new Rng(3).bytes(2 * MiB);
+    expect((await putBytes(s.endpoint, v, GiB - 2 * MiB, before)).status).toBe(200);
+    const chunked = async (offset: number, body: Buffer, endpoint = s.endpoint, id = v) => {
+      const pieces = Array.from({ length: Math.ceil(body.length / (256 * 1024)) }, (_, i) => body.subarray(i * 256 * 1024, (i + 1) * 256 * 1024));
+      const res = await fetch(`${endpoint}/data/volumes/${id}?offset=${offset}`, {
+        method: 'PUT', body: Readable.toWeb(Readable.from(pieces)) as ReadableStream, duplex: 'half',
+      } as RequestInit);
+      return { status: res.status, code: ((await res.json()) as { code: string }).code };
+    };
+    const junk = new Rng(4).bytes(2 * MiB);
+    expect(await chunked(GiB - 4, junk.subarray(0, 10))).toEqual({ status: 416, code: 'OFFSET_OUT_OF_RANGE' });
+    expect(await chunked(GiB - MiB, junk)).toEqual({ status: 416, code: 'OFFSET_OUT_OF_RANGE' });
+    expect((await getBytes(s.endpoint, v, GiB - 2 * MiB, 2 * MiB)).equals(before)).toBe(true);
+
+    // Over the per-request limit (1 MiB on this server): nothing of it is written.
+    const small = await startSimServer({ app: { maxTransferBytes: MiB } });
+    try {
+      const w = (await small.client().send(new CreateVolumeCommand({ AvailabilityZone: 'us-east-1a', Size: 1 }))).VolumeId!;
+      expect(await chunked(0, junk, small.endpoint, w)).toEqual({ status: 413, code: 'PAYLOAD_TOO_LARGE' });
+      expect((await getBytes(small.endpoint, w, 0, MiB)).equals(Buffer.alloc(MiB))).toBe(true);
+      const fits = junk.subarray(0, MiB);
+      expect((await chunked(5, fits, small.endpoint, w)).status).toBe(200); // at the limit: accepted
+      expect((await getBytes(small.endpoint, w, 5, MiB)).equals(fits)).toBe(true);
+    } finally {
+      await small.close();
+    }
+  });
+
   it('answers JSON errors: 404 unknown volume, 400 bad input, 416 out of range, 413 too large, 409 wrong state', async () => {
     const v = await volume(4);
     const call = async (method: string, path: string, body?: Buffer) => {
