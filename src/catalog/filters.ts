@@ -8,6 +8,7 @@
  */
 import { invalidValue } from './errors.js';
 import type { Tag } from './records.js';
+import { compileWildcard, type Wildcard } from './wildcard.js';
 
 export type FieldValue = string | number | boolean | Date | undefined | null;
 
@@ -34,6 +35,11 @@ export interface CompiledFilter<T> {
 
 type Test = (item: unknown) => boolean;
 
+/** Values one filter may list: with the length cap, what one request can make a Describe scan cost is bounded. */
+export const MAX_FILTER_VALUES = 200;
+/** Characters in one filter value: past any tag value (256) or id EC2 has. */
+export const MAX_FILTER_VALUE_LENGTH = 1024;
+
 export function compileFilters<T>(table: FilterTable<T>, filters: readonly FilterInput[] | undefined): CompiledFilter<T> {
   const tests: Test[] = [];
   let ids: Set<string> | undefined;
@@ -42,7 +48,10 @@ export function compileFilters<T>(table: FilterTable<T>, filters: readonly Filte
     if (name === undefined || name === '') throw invalidValue(`Filter.${i + 1}.Name is required.`);
     const values = f.Values ?? [];
     if (values.length === 0) throw invalidValue(`The filter '${name}' needs at least one value (Filter.${i + 1}.Value.1).`);
-    const patterns = values.map(compilePattern);
+    if (values.length > MAX_FILTER_VALUES) throw invalidValue(`The filter '${name}' has ${values.length} values; at most ${MAX_FILTER_VALUES} are allowed.`);
+    const long = values.find((v) => v.length > MAX_FILTER_VALUE_LENGTH);
+    if (long !== undefined) throw invalidValue(`A value of the filter '${name}' is ${long.length} characters long; at most ${MAX_FILTER_VALUE_LENGTH} are allowed.`);
+    const patterns = values.map(compileWildcard);
     if (name === table.idField && patterns.every((p) => p.literal !== undefined)) {
       const named = new Set(patterns.map((p) => p.literal!));
       ids = ids === undefined ? named : new Set([...ids].filter((id) => named.has(id)));
@@ -53,7 +62,7 @@ export function compileFilters<T>(table: FilterTable<T>, filters: readonly Filte
   return ids === undefined ? { matches } : { matches, ids };
 }
 
-function compileOne<T>(table: FilterTable<T>, name: string, patterns: Pattern[]): Test {
+function compileOne<T>(table: FilterTable<T>, name: string, patterns: Wildcard[]): Test {
   const anyMatch = (values: readonly FieldValue[]) =>
     values.some((v) => {
       const s = fieldString(v);
@@ -80,28 +89,4 @@ function fieldString(v: FieldValue): string | undefined {
   if (v === undefined || v === null) return undefined;
   if (v instanceof Date) return v.toISOString();
   return String(v);
-}
-
-interface Pattern {
-  test: (s: string) => boolean;
-  /** The value itself when it has no wildcard. */
-  literal?: string;
-}
-
-function compilePattern(value: string): Pattern {
-  if (!/[*?\\]/.test(value)) return { test: (s) => s === value, literal: value };
-  let source = '';
-  for (let i = 0; i < value.length; i++) {
-    const c = value[i]!;
-    if (c === '\\' && i + 1 < value.length) source += escapeRegExp(value[++i]!);
-    else if (c === '*') source += '[\\s\\S]*';
-    else if (c === '?') source += '[\\s\\S]';
-    else source += escapeRegExp(c);
-  }
-  const re = new RegExp(`^${source}$`);
-  return { test: (s) => re.test(s) };
-}
-
-function escapeRegExp(c: string): string {
-  return c.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 }
