@@ -58,7 +58,9 @@ export function sendError(request: FastifyRequest, reply: FastifyReply, err: unk
   // An unread request body cannot be left on a keep-alive connection.
   if (!request.raw.readableEnded) reply.header('connection', 'close');
   if (err instanceof RangeError416) reply.header('content-range', `bytes */${err.sizeBytes}`);
-  return reply.code(e.status).send(e.body);
+  // A read that failed after its 200's headers were set (not sent): those were the bytes'.
+  reply.removeHeader('content-length');
+  return reply.code(e.status).type('application/json; charset=utf-8').send(e.body);
 }
 
 export class RangeError416 extends DataPlaneRequestError {
@@ -156,10 +158,21 @@ export async function writePieces(body: AsyncIterable<Buffer>, offset: number, w
   return at - offset;
 }
 
-export async function* readPieces(offset: number, length: number, read: (at: number, n: number) => Promise<Buffer>): AsyncGenerator<Buffer> {
-  for (let at = offset; at < offset + length; ) {
-    const n = Math.min(PIECE_BYTES - (at % PIECE_BYTES), offset + length - at);
-    yield await read(at, n);
-    at += n;
+/**
+ * The bytes of [offset, offset + length), read a piece at a time. The first piece is read before
+ * this resolves, so that an error there is still answered with its own status; a later one can
+ * only cut the stream short.
+ */
+export async function readPieces(offset: number, length: number, read: (at: number, n: number) => Promise<Buffer>): Promise<AsyncIterable<Buffer>> {
+  const piece = (at: number) => Math.min(PIECE_BYTES - (at % PIECE_BYTES), offset + length - at);
+  const first = await read(offset, piece(offset));
+  async function* rest(): AsyncGenerator<Buffer> {
+    yield first;
+    for (let at = offset + first.length; at < offset + length; ) {
+      const n = piece(at);
+      yield await read(at, n);
+      at += n;
+    }
   }
+  return rest();
 }

@@ -59,8 +59,7 @@ export async function dataPlanePlugin(app: FastifyInstance, opts: DataPlaneOptio
       checkTransfer(id, sizeBytes, offset, length, maxTransferBytes);
       reply.code(200).type('application/octet-stream').header('content-length', length);
       if (length <= PIECE_BYTES) return reply.send(await sim.readVolume(who, id, offset, length));
-      // Read errors after the first piece can only cut the stream short: the status is sent.
-      return reply.send(Readable.from(readPieces(offset, length, (at, n) => sim.readVolume(who, id, at, n))));
+      return reply.send(Readable.from(await readPieces(offset, length, (at, n) => sim.readVolume(who, id, at, n))));
     } catch (err) {
       return sendError(request, reply, err);
     }

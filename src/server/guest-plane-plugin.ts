@@ -74,7 +74,7 @@ export async function guestPlanePlugin(app: FastifyInstance, opts: GuestPlaneOpt
       checkTransfer(`/dev/${device} of ${instanceId}`, sizeBytes, offset, length, maxTransferBytes);
       reply.code(200).type('application/octet-stream').header('content-length', length);
       if (length <= PIECE_BYTES) return reply.send(await sim.guestRead(who, instanceId, device, offset, length));
-      return reply.send(Readable.from(readPieces(offset, length, (at, n) => sim.guestRead(who, instanceId, device, at, n))));
+      return reply.send(Readable.from(await readPieces(offset, length, (at, n) => sim.guestRead(who, instanceId, device, at, n))));
     } catch (err) {
       return sendError(request, reply, err);
     }

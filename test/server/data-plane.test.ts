@@ -1,7 +1,8 @@
 /** The data plane over real HTTP: byte-exact reads and writes, streaming, and JSON errors with proper statuses. */
 import { Readable } from 'node:stream';
 import { CreateVolumeCommand, type EC2Client } from '@aws-sdk/client-ec2';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { CoreError } from '../../src/core/errors.js';
 import { Rng } from '../support/random.js';
 import { getBytes, putBytes, startSimServer, type SimServer } from '../support/sim-server.js';
 
@@ -73,6 +74,21 @@ describe('data plane', () => {
       expect((await getBytes(small.endpoint, w, 5, MiB)).equals(fits)).toBe(true);
     } finally {
       await small.close();
+    }
+  });
+
+  it('answers a read that fails with its own code, not a 500 about the payload', async () => {
+    const v = await volume();
+    // The core failing the read (a restored volume whose snapshot the store lost, say).
+    const read = vi.spyOn(s.sim, 'readVolume').mockRejectedValue(new CoreError('BACKING_UNAVAILABLE', 'snapshot snap-1 has no manifest in the object store'));
+    try {
+      for (const length of [4096, 20 * MiB]) { // one piece, and a streamed read that fails at its first piece
+        const res = await fetch(`${s.endpoint}/data/volumes/${v}?offset=0&length=${length}`);
+        expect([res.status, res.headers.get('content-type')]).toEqual([503, 'application/json; charset=utf-8']);
+        expect(await res.json()).toEqual({ code: 'BACKING_UNAVAILABLE', message: 'snapshot snap-1 has no manifest in the object store' });
+      }
+    } finally {
+      read.mockRestore();
     }
   });
 
