@@ -9,7 +9,6 @@
  * other's pins, only each other's manifests.
  */
 import type { FileSlice, ObjectStore } from '../object-store/object-store.js';
-import { sha256Hex } from './block-hash.js';
 import { blockKey, decodeManifest, encodeManifest, MANIFEST_PREFIX, manifestKey, type Manifest } from './manifest.js';
 import { withRetry, type RetryPolicy } from './retry.js';
 
@@ -47,14 +46,14 @@ export class BlockRepository {
     return this.upload(sha, signal, (key) => this.objects.putIfAbsent(key, content));
   }
 
-  /** True when the store can take a block straight from a file slice (ensureBlockFromFile). */
+  /** True when the store copies a block straight from a file slice (ensureBlockFromFile) without reading it here. */
   get copiesFromFiles(): boolean {
-    return this.objects.putIfAbsentFromFile !== undefined;
+    return this.objects.supports.filePuts;
   }
 
-  /** ensureBlock with the bytes in a file slice, whose SHA-256 the caller knows (only if copiesFromFiles). */
+  /** ensureBlock with the bytes in a file slice, whose SHA-256 the caller knows. */
   ensureBlockFromFile(sha: string, source: FileSlice, signal?: AbortSignal): Promise<boolean> {
-    return this.upload(sha, signal, (key) => this.objects.putIfAbsentFromFile!(key, source));
+    return this.upload(sha, signal, (key) => this.objects.putIfAbsentFromFile(key, source));
   }
 
   private async upload(sha: string, signal: AbortSignal | undefined, putIfAbsent: (key: string) => Promise<boolean>): Promise<boolean> {
@@ -113,9 +112,7 @@ export class BlockRepository {
   private async download(sha: string, signal?: AbortSignal): Promise<Buffer> {
     const key = blockKey(sha);
     const { objects } = this;
-    const { body, sha256 } = await withRetry(`download of ${key}`, this.retry, signal, () =>
-      objects.getWithSha256 ? objects.getWithSha256(key) : objects.get(key).then((b) => ({ body: b, sha256: sha256Hex(b) })),
-    );
+    const { body, sha256 } = await withRetry(`download of ${key}`, this.retry, signal, () => objects.getWithSha256(key));
     if (sha256 !== sha) throw new BlockCorruptError(`block ${key} does not match its digest`);
     return body;
   }

@@ -8,6 +8,9 @@
  * engine also construct stores directly, and every instance must count and validate the same way.
  */
 
+import { createHash } from 'node:crypto';
+import { read as readFd } from 'node:fs';
+import { promisify } from 'node:util';
 import {
   InvalidRangeError,
   ObjectStoreBaseError,
@@ -15,7 +18,11 @@ import {
   ObjectStoreError,
 } from './errors.js';
 import { validateKey, validatePrefix } from './keys.js';
-import type { ByteRange, ObjectInfo, ObjectStore, StoreStats } from './object-store.js';
+import type { ByteRange, FileSlice, ObjectInfo, ObjectStore, StoreCapabilities, StoreStats } from './object-store.js';
+
+const readSlice = promisify(readFd);
+
+const PLAIN: StoreCapabilities = Object.freeze({ filePuts: false, hashedGets: false });
 
 export function emptyStats(): StoreStats {
   return { puts: 0, gets: 0, heads: 0, lists: 0, deletes: 0, bytesPut: 0, bytesGot: 0, failures: 0 };
@@ -37,6 +44,19 @@ export abstract class BaseObjectStore implements ObjectStore {
     await this._put(key, body);
     return true;
   }
+  /** By default the slice is read here, then put conditionally. */
+  protected async _putIfAbsentFromFile(key: string, source: FileSlice): Promise<boolean> {
+    if ((await this._head(key)) !== undefined) return false;
+    const body = Buffer.allocUnsafe(source.length);
+    const { bytesRead } = await readSlice(source.fd, body, 0, source.length, source.offset);
+    if (bytesRead !== source.length) throw new Error(`file slice ended at ${bytesRead} of ${source.length} bytes`);
+    return this._putIfAbsent(key, body);
+  }
+  /** By default a get, hashed here. */
+  protected async _getWithSha256(key: string): Promise<{ body: Buffer; sha256: string }> {
+    const body = await this._get(key);
+    return { body, sha256: createHash('sha256').update(body).digest('hex') };
+  }
   /** Ascending UTF-8 byte order of key (see compareKeys). */
   protected abstract _list(prefix: string): AsyncIterable<ObjectInfo>;
   /** Must succeed if the key is absent. */
@@ -57,7 +77,7 @@ export abstract class BaseObjectStore implements ObjectStore {
   }
 
   /** A conditional put of `length` bytes that `store` makes: checked and counted as putIfAbsent. */
-  protected countedPutIfAbsent(key: string, length: number, store: () => Promise<boolean>): Promise<boolean> {
+  private countedPutIfAbsent(key: string, length: number, store: () => Promise<boolean>): Promise<boolean> {
     return this.#run('put', key, async () => {
       validateKey(key);
       const stored = await store();
@@ -69,6 +89,19 @@ export abstract class BaseObjectStore implements ObjectStore {
       }
       return stored;
     });
+  }
+
+  /** Plain calls only, unless a backend or wrapper says more. */
+  get supports(): StoreCapabilities {
+    return PLAIN;
+  }
+
+  putIfAbsentFromFile(key: string, source: FileSlice): Promise<boolean> {
+    return this.countedPutIfAbsent(key, source.length, () => this._putIfAbsentFromFile(key, source));
+  }
+
+  getWithSha256(key: string): Promise<{ body: Buffer; sha256: string }> {
+    return this.countedGet(key, () => this._getWithSha256(key), (r) => r.body);
   }
 
   async get(key: string, range?: ByteRange): Promise<Buffer> {
@@ -83,7 +116,7 @@ export abstract class BaseObjectStore implements ObjectStore {
   }
 
   /** A read of `key` that `fetch` makes, `body` naming the bytes it returned: checked and counted as get. */
-  protected countedGet<T>(key: string, fetch: () => Promise<T>, body: (result: T) => Buffer): Promise<T> {
+  private countedGet<T>(key: string, fetch: () => Promise<T>, body: (result: T) => Buffer): Promise<T> {
     return this.#run('get', key, async () => {
       validateKey(key);
       const result = await fetch();

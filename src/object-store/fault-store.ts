@@ -13,7 +13,7 @@
  */
 
 import { InjectedFaultError } from './errors.js';
-import type { ByteRange, ObjectInfo, ObjectStore } from './object-store.js';
+import type { ByteRange, FileSlice, ObjectInfo, ObjectStore } from './object-store.js';
 import { WrappedStore } from './wrapped-store.js';
 
 export type StoreOp = 'put' | 'get' | 'head' | 'list' | 'delete';
@@ -104,8 +104,16 @@ export class FaultStore extends WrappedStore {
     return this.#call('put', key, () => this.inner.putIfAbsent(key, body));
   }
 
+  protected override _putIfAbsentFromFile(key: string, source: FileSlice): Promise<boolean> {
+    return this.#call('put', key, () => this.inner.putIfAbsentFromFile(key, source));
+  }
+
   protected override _get(key: string, range?: ByteRange): Promise<Buffer> {
     return this.#call('get', key, () => this.inner.get(key, range));
+  }
+
+  protected override _getWithSha256(key: string): Promise<{ body: Buffer; sha256: string }> {
+    return this.#call('get', key, () => this.inner.getWithSha256(key));
   }
 
   protected override _head(key: string): Promise<ObjectInfo | undefined> {

@@ -27,7 +27,7 @@ import { BaseObjectStore } from './base-store.js';
 import { InvalidKeyError, KeyConflictError, ObjectNotFoundError } from './errors.js';
 import { FsIoThreads } from './fs-io-threads.js';
 import { compareKeys } from './keys.js';
-import type { ByteRange, FileSlice, ObjectInfo } from './object-store.js';
+import type { ByteRange, FileSlice, ObjectInfo, StoreCapabilities } from './object-store.js';
 
 export interface FsStoreOptions {
   /** Directory holding the objects; created if missing. Relative paths resolve against cwd. */
@@ -40,6 +40,8 @@ export interface FsStoreOptions {
 
 /** First path segment reserved for temp files. */
 export const FS_TEMP_DIR = '.tmp';
+
+const FS_CAPABILITIES: StoreCapabilities = Object.freeze({ filePuts: true, hashedGets: true });
 
 /** Distinguishes this process from an earlier one that had the same pid. */
 const PROCESS_TOKEN = randomBytes(4).toString('hex');
@@ -81,9 +83,14 @@ export class FsStore extends BaseObjectStore {
     return this.#write(key, body, true);
   }
 
+  /** Both fast paths run in the I/O threads. */
+  override get supports(): StoreCapabilities {
+    return FS_CAPABILITIES;
+  }
+
   /** The same, the thread reading the bytes from the file itself (and only if the object is absent). */
-  putIfAbsentFromFile(key: string, source: FileSlice): Promise<boolean> {
-    return this.countedPutIfAbsent(key, source.length, () => this.#write(key, source, true));
+  protected override _putIfAbsentFromFile(key: string, source: FileSlice): Promise<boolean> {
+    return this.#write(key, source, true);
   }
 
   protected override async _close(): Promise<void> {
@@ -110,15 +117,13 @@ export class FsStore extends BaseObjectStore {
   }
 
   /** The thread that reads the object hashes it too. */
-  getWithSha256(key: string): Promise<{ body: Buffer; sha256: string }> {
-    return this.countedGet(key, async () => {
-      try {
-        return await this.#io.readWithSha256(this.#path(key));
-      } catch (err) {
-        if (isAbsent(err)) throw new ObjectNotFoundError(key);
-        throw mapPathError(err, key);
-      }
-    }, (r) => r.body);
+  protected override async _getWithSha256(key: string): Promise<{ body: Buffer; sha256: string }> {
+    try {
+      return await this.#io.readWithSha256(this.#path(key));
+    } catch (err) {
+      if (isAbsent(err)) throw new ObjectNotFoundError(key);
+      throw mapPathError(err, key);
+    }
   }
 
   protected async _head(key: string): Promise<ObjectInfo | undefined> {

@@ -50,9 +50,24 @@ export interface StoreStats {
   failures: number;
 }
 
+/**
+ * What a store does better than the plain calls (abstract-level's `supports` manifest). Every
+ * store answers every call; a capability says a call takes a faster path there, so that callers
+ * choose by it instead of probing for optional methods. A wrapper reports its inner store's
+ * capabilities when it passes the fast paths on (the fault and throttle wrappers do).
+ */
+export interface StoreCapabilities {
+  /** putIfAbsentFromFile copies from file to file: the bytes never enter JavaScript memory. */
+  readonly filePuts: boolean;
+  /** getWithSha256 hashes where the bytes are read, off the caller's event loop. */
+  readonly hashedGets: boolean;
+}
+
 export interface ObjectStore {
   /** 'fs' | 's3' | 'memory', or a wrapper's name ('fault', 'throttle'). */
   readonly kind: string;
+
+  readonly supports: StoreCapabilities;
 
   /**
    * Stores `body` under `key`. Atomic: a concurrent or later reader sees the whole old object
@@ -74,17 +89,17 @@ export interface ObjectStore {
   putIfAbsent(key: string, body: Buffer): Promise<boolean>;
 
   /**
-   * putIfAbsent with the bytes of a file slice, which never pass through JavaScript memory, and
-   * are not even read when the object is there. Only where it saves work (the fs store: a copy
-   * from file to file in one thread); absent elsewhere, so callers check for it.
+   * putIfAbsent with the bytes of a file slice (read only if the object is absent). Where
+   * `supports.filePuts`, they go from file to file without passing through JavaScript memory;
+   * elsewhere the slice is read, then put. Counted as putIfAbsent.
    */
-  putIfAbsentFromFile?(key: string, source: FileSlice): Promise<boolean>;
+  putIfAbsentFromFile(key: string, source: FileSlice): Promise<boolean>;
 
   /**
-   * get of a whole object, with the SHA-256 (hex) of the bytes returned, computed where they were
-   * read. Only where that takes work off the caller (the fs store's threads); absent elsewhere.
+   * get of a whole object, with the SHA-256 (hex) of the bytes returned. Where
+   * `supports.hashedGets`, computed by the thread that read them; elsewhere by the caller's.
    */
-  getWithSha256?(key: string): Promise<{ body: Buffer; sha256: string }>;
+  getWithSha256(key: string): Promise<{ body: Buffer; sha256: string }>;
 
   /**
    * Reads an object, or `range` of it. A range reaching past the end is clipped: it returns the

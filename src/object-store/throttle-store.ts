@@ -7,7 +7,7 @@
  * inner store answers (the size is known only then). Puts and gets share one budget.
  */
 
-import type { ByteRange, ObjectInfo, ObjectStore } from './object-store.js';
+import type { ByteRange, FileSlice, ObjectInfo, ObjectStore } from './object-store.js';
 import { RateLimiter } from './rate-limiter.js';
 import { WrappedStore } from './wrapped-store.js';
 
@@ -57,6 +57,19 @@ export class ThrottleStore extends WrappedStore {
     await this.#roundTrip();
     await this.#limiter.consume(body.length); // the body is sent either way
     return this.inner.putIfAbsent(key, body);
+  }
+
+  protected override async _putIfAbsentFromFile(key: string, source: FileSlice): Promise<boolean> {
+    await this.#roundTrip();
+    await this.#limiter.consume(source.length);
+    return this.inner.putIfAbsentFromFile(key, source);
+  }
+
+  protected override async _getWithSha256(key: string): Promise<{ body: Buffer; sha256: string }> {
+    await this.#roundTrip();
+    const got = await this.inner.getWithSha256(key);
+    await this.#limiter.consume(got.body.length);
+    return got;
   }
 
   protected override async _get(key: string, range?: ByteRange): Promise<Buffer> {

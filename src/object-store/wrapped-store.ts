@@ -1,11 +1,13 @@
 /**
  * Base for wrappers (restic's decorators, nbdkit's filters): forwards every call to `inner`.
  * A wrapper overrides the calls it changes. It owns `inner`: closing the wrapper closes it.
+ * It keeps the inner store's capabilities: the fast paths are forwarded as such, so a wrapper
+ * that changes calls must change them there too (the fault and throttle wrappers do).
  * Keys are validated again by `inner`; that is the same code in keys.ts, not a second copy.
  */
 
 import { BaseObjectStore } from './base-store.js';
-import type { ByteRange, ObjectInfo, ObjectStore } from './object-store.js';
+import type { ByteRange, FileSlice, ObjectInfo, ObjectStore, StoreCapabilities } from './object-store.js';
 
 export abstract class WrappedStore extends BaseObjectStore {
   constructor(readonly inner: ObjectStore) {
@@ -20,8 +22,20 @@ export abstract class WrappedStore extends BaseObjectStore {
     return this.inner.putIfAbsent(key, body);
   }
 
+  override get supports(): StoreCapabilities {
+    return this.inner.supports;
+  }
+
+  protected override _putIfAbsentFromFile(key: string, source: FileSlice): Promise<boolean> {
+    return this.inner.putIfAbsentFromFile(key, source);
+  }
+
   protected _get(key: string, range?: ByteRange): Promise<Buffer> {
     return this.inner.get(key, range);
+  }
+
+  protected override _getWithSha256(key: string): Promise<{ body: Buffer; sha256: string }> {
+    return this.inner.getWithSha256(key);
   }
 
   protected _head(key: string): Promise<ObjectInfo | undefined> {

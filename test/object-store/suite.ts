@@ -9,9 +9,12 @@
  * `supports` and tested both ways, never skipped by hand.
  */
 
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { closeSync, openSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { emptyStats, ObjectNotFoundError, type ObjectInfo, type ObjectStore } from '../../src/object-store/index.js';
+import { emptyStats, ObjectNotFoundError, WrappedStore, type ObjectInfo, type ObjectStore } from '../../src/object-store/index.js';
+import { tempDir } from '../support/temp-dir.js';
 import { collect, expectCode, mapLimit } from './helpers.js';
 
 export interface StoreFactory {
@@ -283,6 +286,36 @@ export function objectStoreSuite(name: string, factory: StoreFactory, supports: 
       expect(store.stats()).toEqual({
         puts: 2, gets: 2, heads: 2, lists: 2, deletes: 1, bytesPut: 8, bytesGot: 5, failures: 2,
       });
+    });
+
+    it('puts from a file slice and gets with the SHA-256, whatever its capabilities say', async () => {
+      const store = await fresh();
+      const tmp = tempDir();
+      const bytes = randomBytes(64 * 1024);
+      const path = join(tmp.dir, 'pack');
+      writeFileSync(path, bytes);
+      const fd = openSync(path, 'r');
+      try {
+        const slice = { fd, offset: 1000, length: 4096 };
+        expect(await store.putIfAbsentFromFile('blocks/slice', slice)).toBe(true);
+        expect(await store.putIfAbsentFromFile('blocks/slice', { fd, offset: 0, length: 4096 })).toBe(false); // there: untouched
+        const want = bytes.subarray(1000, 5096);
+        expect((await store.get('blocks/slice')).equals(want)).toBe(true);
+        const got = await store.getWithSha256('blocks/slice');
+        expect([got.body.equals(want), got.sha256]).toEqual([true, createHash('sha256').update(want).digest('hex')]);
+        await expectCode(store.getWithSha256('blocks/none'), 'OBJECT_NOT_FOUND');
+        expect(store.stats()).toMatchObject({ puts: 1, heads: 1, gets: 2, bytesPut: 4096, bytesGot: 8192, failures: 1 });
+      } finally {
+        closeSync(fd);
+        tmp.remove();
+      }
+    });
+
+    it('reports its capabilities; a wrapper those of the store it wraps', async () => {
+      const store = await fresh();
+      expect(typeof store.supports.filePuts).toBe('boolean');
+      expect(typeof store.supports.hashedGets).toBe('boolean');
+      if (store instanceof WrappedStore) expect(store.supports).toEqual(store.inner.supports);
     });
   });
 }

@@ -1,5 +1,7 @@
-import { describe, expect, it } from 'vitest';
-import { MemoryStore, ThrottleStore } from '../../src/object-store/index.js';
+import { closeSync, openSync, writeFileSync } from 'node:fs';
+import { describe, expect, it, vi } from 'vitest';
+import { FsStore, MemoryStore, ThrottleStore } from '../../src/object-store/index.js';
+import { tempDir } from '../support/temp-dir.js';
 import { objectStoreSuite } from './suite.js';
 
 objectStoreSuite(
@@ -70,5 +72,33 @@ describe('throttle store', () => {
     expect(() => store.setRate(-1)).toThrow(RangeError);
     expect(() => store.setRate(Infinity)).toThrow(RangeError);
     expect(() => store.setLatency(-5)).toThrow(RangeError);
+  });
+});
+
+describe('throttle store over fs', () => {
+  it('keeps the fs fast paths, and charges them to its budget', async () => {
+    const tmp = tempDir();
+    const inner = await FsStore.open({ root: tmp.dir });
+    const store = new ThrottleStore(inner, { bytesPerSecond: 2 * MiB });
+    try {
+      expect(store.supports).toEqual({ filePuts: true, hashedGets: true });
+      const path = `${tmp.dir}/slice`;
+      writeFileSync(path, Buffer.alloc(512 * KiB, 7));
+      const fd = openSync(path, 'r');
+      try {
+        const fromFile = vi.spyOn(inner, 'putIfAbsentFromFile');
+        const seconds = await timed(() => store.putIfAbsentFromFile('blocks/f', { fd, offset: 0, length: 512 * KiB }));
+        expect(fromFile).toHaveBeenCalledTimes(1); // reached the fs store's own path
+        expect(seconds).toBeGreaterThanOrEqual(0.25 * 0.9);
+      } finally {
+        closeSync(fd);
+      }
+      const hashed = vi.spyOn(inner, 'getWithSha256');
+      expect((await store.getWithSha256('blocks/f')).body.length).toBe(512 * KiB);
+      expect(hashed).toHaveBeenCalledTimes(1);
+    } finally {
+      await store.close();
+      tmp.remove();
+    }
   });
 });

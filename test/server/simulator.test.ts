@@ -30,6 +30,24 @@ describe('simulator', () => {
     }
   });
 
+  it('copies whole-chunk blocks file to file and hashes downloads in the fs store threads, as the benchmarks measure', async () => {
+    const tmp = tempDir();
+    cleanups.push(tmp.remove);
+    const sim = await open(tmp.dir);
+    const fs = (sim.engine.repo.objects as ThrottleStore).inner as FsStore;
+    const fromFile = vi.spyOn(fs, 'putIfAbsentFromFile');
+    const hashed = vi.spyOn(fs, 'getWithSha256');
+    const vol = await sim.createVolume(ctx, { availabilityZone: 'eu-central-1a', sizeGiB: 1 });
+    const block = Buffer.alloc(512 * 1024, 'ebs-sim');
+    await sim.writeVolume({}, vol.volumeId, 0, block);
+    const snap = await sim.createSnapshot(ctx, { volumeId: vol.volumeId });
+    expect((await sim.engine.settled(snap.snapshotId)).state).toBe('completed');
+    expect(fromFile).toHaveBeenCalledTimes(1);
+    const restored = await sim.createVolume(ctx, { availabilityZone: 'eu-central-1a', snapshotId: snap.snapshotId });
+    expect((await sim.readVolume({}, restored.volumeId, 0, block.length)).equals(block)).toBe(true);
+    expect(hashed).toHaveBeenCalled();
+  });
+
   it('keeps the EC2 view across a restart and finishes what was half done', async () => {
     const tmp = tempDir();
     cleanups.push(tmp.remove);
