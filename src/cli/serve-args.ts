@@ -4,7 +4,8 @@
  */
 import { parseArgs } from 'node:util';
 import type { AuthMode } from '../server/auth.js';
-import { DEFAULT_ACCOUNT_ID, DEFAULT_DIRTY_EXPIRE_SECONDS } from '../server/defaults.js';
+import { DEFAULT_ACCOUNT_ID } from '../server/defaults.js';
+import { DEFAULT_DIRTY_EXPIRE_SECONDS } from '../service/defaults.js';
 import { parseByteSize } from './byte-size.js';
 import { UsageError } from './usage-error.js';
 

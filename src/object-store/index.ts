@@ -10,4 +10,4 @@ export { chooseS3Credentials, type S3Credentials } from './s3-credentials.js';
 export { FaultStore, type FaultCall, type FaultSpec, type StoreOp } from './fault-store.js';
 export { ThrottleStore, type ThrottleOptions } from './throttle-store.js';
 export { RateLimiter } from './rate-limiter.js';
-export { openObjectStore, parseObjectStoreSpec, type ObjectStoreSpec } from './open-object-store.js';
+export { openObjectStore, parseObjectStoreSpec, wipeObjectStore, type ObjectStoreSpec } from './open-object-store.js';

@@ -10,6 +10,7 @@
  * Credentials are never part of the spec (it ends up in shell history and process lists).
  */
 
+import { rm } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { InvalidObjectStoreSpecError } from './errors.js';
 import { FsStore, type FsStoreOptions } from './fs-store.js';
@@ -143,4 +144,16 @@ function parseRate(text: string, fail: Fail): number {
   const match = /^(\d+(?:\.\d+)?)([kmg]?)$/i.exec(text);
   if (match === null) return fail(`rate must be bytes per second, optionally with k, m or g (KiB, MiB, GiB): ${text}`);
   return Math.round(Number(match[1]) * (RATE_UNITS[(match[2] ?? '').toLowerCase()] ?? 1));
+}
+
+/** Deletes every object of the store `spec` names: an fs directory at once, other stores key by key. */
+export async function wipeObjectStore(objects: ObjectStore, spec: string): Promise<void> {
+  const parsed = parseObjectStoreSpec(spec);
+  if (parsed.kind === 'fs') {
+    await rm(parsed.options.root, { recursive: true, force: true });
+    return;
+  }
+  const keys: string[] = [];
+  for await (const o of objects.list('')) keys.push(o.key);
+  for (const k of keys) await objects.delete(k);
 }

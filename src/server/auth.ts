@@ -8,7 +8,7 @@
  *   { "credentials": [ { "accessKeyId": "AKIA…", "secretAccessKey": "…", "accountId": "111122223333" } ] }
  */
 import { readFileSync } from 'node:fs';
-import { DEFAULT_REGION, isRegionName } from '../catalog/regions.js';
+import { DEFAULT_REGION, isRegionName } from '../service/state/zones.js';
 import { Ec2ProtocolError, readCredentialScope, verifySigV4, type AccessKey, type SignedRequest } from '../protocol/ec2/index.js';
 
 export type AuthMode = 'none' | 'sigv4';

@@ -40,9 +40,9 @@ export async function dataPlanePlugin(app: FastifyInstance, opts: DataPlaneOptio
       const who = caller(request, true);
       const id = request.params.volumeId;
       const offset = integerParam(request.query, 'offset', 0);
-      const { sizeBytes } = sim.volumeForIo(who, id);
+      const { sizeBytes } = sim.services.volumes.forIo(who, id);
       const { body, release } = await checkedBody(request, (length) => checkTransfer(id, sizeBytes, offset, length, maxTransferBytes));
-      const written = await writePieces(body, offset, (at, piece) => sim.writeVolume(who, id, at, piece)).finally(release);
+      const written = await writePieces(body, offset, (at, piece) => sim.services.volumes.write(who, id, at, piece)).finally(release);
       return reply.code(200).send({ volumeId: id, offset, length: written });
     } catch (err) {
       return sendError(request, reply, err);
@@ -55,11 +55,11 @@ export async function dataPlanePlugin(app: FastifyInstance, opts: DataPlaneOptio
       const id = request.params.volumeId;
       const offset = integerParam(request.query, 'offset', 0);
       const length = integerParam(request.query, 'length');
-      const { sizeBytes } = sim.volumeForIo(who, id);
+      const { sizeBytes } = sim.services.volumes.forIo(who, id);
       checkTransfer(id, sizeBytes, offset, length, maxTransferBytes);
       reply.code(200).type('application/octet-stream').header('content-length', length);
-      if (length <= PIECE_BYTES) return reply.send(await sim.readVolume(who, id, offset, length));
-      return reply.send(Readable.from(await readPieces(offset, length, (at, n) => sim.readVolume(who, id, at, n))));
+      if (length <= PIECE_BYTES) return reply.send(await sim.services.volumes.read(who, id, offset, length));
+      return reply.send(Readable.from(await readPieces(offset, length, (at, n) => sim.services.volumes.read(who, id, at, n))));
     } catch (err) {
       return sendError(request, reply, err);
     }
@@ -68,7 +68,7 @@ export async function dataPlanePlugin(app: FastifyInstance, opts: DataPlaneOptio
   app.post<{ Params: VolumeParams }>('/data/volumes/:volumeId/flush', async (request, reply) => {
     try {
       const who = caller(request, false);
-      await sim.flushVolume(who, request.params.volumeId);
+      await sim.services.volumes.flush(who, request.params.volumeId);
       return reply.code(200).send({ volumeId: request.params.volumeId, flushed: true });
     } catch (err) {
       return sendError(request, reply, err);

@@ -5,13 +5,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { CatalogError, dryRunOperation } from '../catalog/errors.js';
+import { CatalogError, dryRunOperation } from '../service/service-errors.js';
 import { EC2_HANDLERS, type Handler } from '../protocol/ec2/actions/index.js';
 import { toEc2Error } from '../protocol/ec2/error-map.js';
 import {
   decodeEc2Request, EC2_XML_CONTENT_TYPE, encodeError, encodeResponse, type Ec2Action, type Ec2Input, type Ec2Output,
 } from '../protocol/ec2/index.js';
-import type { CallerContext, Simulator } from '../simulator.js';
+import type { CallerContext, Services, Simulator } from '../simulator.js';
 import type { Authenticator } from './auth.js';
 
 export interface Ec2PluginOptions {
@@ -53,7 +53,7 @@ export async function ec2Plugin(app: FastifyInstance, opts: Ec2PluginOptions): P
       const caller = opts.auth.authenticate({ method: request.method, path, query, headers: request.headers, body });
       const req = decodeEc2Request(request.method === 'GET' ? query : body.toString('utf8'));
       const dryRun = (req.input as { DryRun?: boolean }).DryRun === true;
-      const xml = await run(opts.sim, { ...caller, dryRun }, req.action, req.input, requestId);
+      const xml = await run(opts.sim.services, { ...caller, dryRun }, req.action, req.input, requestId);
       reply.code(200).type(EC2_XML_CONTENT_TYPE).send(xml);
     } catch (err) {
       const e = toEc2Error(err);
@@ -66,10 +66,10 @@ export async function ec2Plugin(app: FastifyInstance, opts: Ec2PluginOptions): P
   app.get('/', handle);
 }
 
-async function run<A extends Ec2Action>(sim: Simulator, ctx: CallerContext, action: A, input: Ec2Input[A], requestId: string): Promise<string> {
+async function run<A extends Ec2Action>(services: Services, ctx: CallerContext, action: A, input: Ec2Input[A], requestId: string): Promise<string> {
   const handler = EC2_HANDLERS[action] as Handler<A> | undefined;
   if (!handler) throw new CatalogError('UNSUPPORTED_OPERATION', `ebs-sim does not implement ${action} yet.`);
-  const output: Ec2Output[A] = await handler(sim, ctx, input);
+  const output: Ec2Output[A] = await handler(services, ctx, input);
   // Mutations stop before changing anything; read-only actions end here.
   if (ctx.dryRun === true) throw dryRunOperation();
   return encodeResponse(action, output, requestId);

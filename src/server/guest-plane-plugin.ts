@@ -1,6 +1,6 @@
 /**
  * Guest I/O on the API port: what an instance's OS does with its disks, through its simulated
- * page cache (see simulator/guest-io.ts). `{device}` is the attachment's device without `/dev/`.
+ * page cache (see service/instances/guest-io.ts). `{device}` is the attachment's device without `/dev/`.
  *   GET  /data/instances/{id}                                   devices, their volumes, dirty bytes, frozen
  *   PUT  /data/instances/{id}/devices/{device}?offset=N         write (lands in the page cache)
  *   GET  /data/instances/{id}/devices/{device}?offset=N&length=M read (sees the guest's cached writes)
@@ -43,7 +43,7 @@ export async function guestPlanePlugin(app: FastifyInstance, opts: GuestPlaneOpt
 
   app.get<{ Params: InstanceParams }>('/data/instances/:instanceId', async (request, reply) => {
     try {
-      return reply.code(200).send(sim.describeGuest(caller(request, false), request.params.instanceId));
+      return reply.code(200).send(sim.services.guests.describe(caller(request, false), request.params.instanceId));
     } catch (err) {
       return sendError(request, reply, err);
     }
@@ -55,9 +55,9 @@ export async function guestPlanePlugin(app: FastifyInstance, opts: GuestPlaneOpt
       const { instanceId, device } = request.params;
       const name = `/dev/${device} of ${instanceId}`;
       const offset = integerParam(request.query, 'offset', 0);
-      const { sizeBytes } = sim.guestDeviceForIo(who, instanceId, device);
+      const { sizeBytes } = sim.services.guests.deviceForIo(who, instanceId, device);
       const { body, release } = await checkedBody(request, (length) => checkTransfer(name, sizeBytes, offset, length, maxTransferBytes));
-      const written = await writePieces(body, offset, (at, piece) => sim.guestWrite(who, instanceId, device, at, piece)).finally(release);
+      const written = await writePieces(body, offset, (at, piece) => sim.services.guests.write(who, instanceId, device, at, piece)).finally(release);
       return reply.code(200).send({ instanceId, device: `/dev/${device}`, offset, length: written });
     } catch (err) {
       return sendError(request, reply, err);
@@ -70,11 +70,11 @@ export async function guestPlanePlugin(app: FastifyInstance, opts: GuestPlaneOpt
       const { instanceId, device } = request.params;
       const offset = integerParam(request.query, 'offset', 0);
       const length = integerParam(request.query, 'length');
-      const { sizeBytes } = sim.guestDeviceForIo(who, instanceId, device);
+      const { sizeBytes } = sim.services.guests.deviceForIo(who, instanceId, device);
       checkTransfer(`/dev/${device} of ${instanceId}`, sizeBytes, offset, length, maxTransferBytes);
       reply.code(200).type('application/octet-stream').header('content-length', length);
-      if (length <= PIECE_BYTES) return reply.send(await sim.guestRead(who, instanceId, device, offset, length));
-      return reply.send(Readable.from(await readPieces(offset, length, (at, n) => sim.guestRead(who, instanceId, device, at, n))));
+      if (length <= PIECE_BYTES) return reply.send(await sim.services.guests.read(who, instanceId, device, offset, length));
+      return reply.send(Readable.from(await readPieces(offset, length, (at, n) => sim.services.guests.read(who, instanceId, device, at, n))));
     } catch (err) {
       return sendError(request, reply, err);
     }
@@ -88,9 +88,9 @@ export async function guestPlanePlugin(app: FastifyInstance, opts: GuestPlaneOpt
         return sendError(request, reply, err);
       }
     });
-  deviceAction('fsync', (p, who) => sim.guestFsync(who, p.instanceId, p.device));
-  deviceAction('freeze', (p, who) => sim.guestFreeze(who, p.instanceId, p.device));
-  deviceAction('thaw', (p, who) => sim.guestThaw(who, p.instanceId, p.device));
+  deviceAction('fsync', (p, who) => sim.services.guests.fsync(who, p.instanceId, p.device));
+  deviceAction('freeze', (p, who) => sim.services.guests.freeze(who, p.instanceId, p.device));
+  deviceAction('thaw', (p, who) => sim.services.guests.thaw(who, p.instanceId, p.device));
 
   const instanceAction = (path: string, act: (id: string, who: ReturnType<typeof caller>) => Promise<GuestFlushReport> | GuestFlushReport) =>
     app.post<{ Params: InstanceParams }>(`/data/instances/:instanceId/${path}`, async (request, reply) => {
@@ -100,8 +100,8 @@ export async function guestPlanePlugin(app: FastifyInstance, opts: GuestPlaneOpt
         return sendError(request, reply, err);
       }
     });
-  instanceAction('sync', (id, who) => sim.guestSync(who, id));
-  instanceAction('crash', (id, who) => sim.guestCrash(who, id));
-  instanceAction('freeze', (id, who) => sim.guestFreeze(who, id));
-  instanceAction('thaw', (id, who) => sim.guestThaw(who, id));
+  instanceAction('sync', (id, who) => sim.services.guests.sync(who, id));
+  instanceAction('crash', (id, who) => sim.services.guests.crash(who, id));
+  instanceAction('freeze', (id, who) => sim.services.guests.freeze(who, id));
+  instanceAction('thaw', (id, who) => sim.services.guests.thaw(who, id));
 }

@@ -1,10 +1,11 @@
 /**
- * The layering of DESIGN.md, checked on the import lines: the storage core knows no HTTP, XML,
- * object store or copy engine; protocol code knows no LevelDB and no key layout; only
- * core/keys.ts builds LevelDB keys.
+ * The layering of DESIGN.md, checked on the import lines: each layer imports only the layers
+ * below it (nothing imports server/ but the command line; the core imports no service, copy or
+ * object-store code); protocol code knows no LevelDB and no key layout; only core/keys.ts builds
+ * LevelDB keys.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { dirname, join, normalize, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
@@ -23,10 +24,48 @@ function imports(file: string): string[] {
 
 const under = (dir: string) => files(join(SRC, dir)).map((f) => ({ file: relative(SRC, f), imports: imports(f) }));
 
+/**
+ * What each layer (a folder of src/, or the composition root) may import besides itself.
+ * cli/ is the top: it may import anything.
+ */
+const ALLOWED: Record<string, string[]> = {
+  server: ['protocol', 'service', 'simulator.ts', 'nbd'],
+  protocol: ['service', 'core', 'object-store'], // the service's types; error codes of every layer, mapped
+  'simulator.ts': ['service', 'copy', 'guest', 'nbd', 'core', 'object-store'],
+  service: ['copy', 'guest', 'nbd', 'core'],
+  guest: ['nbd', 'core'],
+  copy: ['core', 'object-store'],
+  nbd: [],
+  core: [],
+  'object-store': [],
+};
+
+/** The layer a path under src/ belongs to. */
+const layerOf = (rel: string) => (rel.includes(sep) ? rel.split(sep)[0]! : rel.replace(/\.js$/, '.ts'));
+
 describe('layers', () => {
+  it('every layer imports only the layers it may (and every folder of src/ is a known layer)', () => {
+    const bad: string[] = [];
+    for (const f of files(SRC)) {
+      const rel = relative(SRC, f);
+      const layer = layerOf(rel);
+      if (layer === 'cli') continue;
+      const allowed = ALLOWED[layer];
+      if (!allowed) {
+        bad.push(`${rel}: unknown layer ${layer}`);
+        continue;
+      }
+      for (const spec of imports(f).filter((i) => i.startsWith('.'))) {
+        const target = layerOf(relative(SRC, normalize(join(dirname(f), spec))));
+        if (target !== layer && !allowed.includes(target)) bad.push(`${rel} -> ${spec}`);
+      }
+    }
+    expect(bad).toEqual([]);
+  });
+
   it('the core imports no HTTP, XML, protocol, object store, copy engine or simulator code', () => {
     const bad = under('core').flatMap(({ file, imports: list }) =>
-      list.filter((i) => /fastify|xml|\/(protocol|server|object-store|copy|simulator|catalog|cli|nbd|guest)\//.test(i)).map((i) => `${file} -> ${i}`),
+      list.filter((i) => /fastify|xml|(^|\/)(protocol|server|object-store|copy|service|cli|nbd|guest)\/|simulator\.js/.test(i)).map((i) => `${file} -> ${i}`),
     );
     expect(bad).toEqual([]);
   });

@@ -117,10 +117,10 @@ describe('crash consistency across volumes', () => {
     const step = async () => {
       k++;
       const slot = (k % SLOTS) * BLOCK;
-      await wt.sim.guestWrite({}, instanceId, 'sdf', slot, counterBlock(k));
-      await wt.sim.guestFsync({}, instanceId, 'sdf');
-      await wt.sim.guestWrite({}, instanceId, 'sdg', slot, counterBlock(k));
-      await wt.sim.guestFsync({}, instanceId, 'sdg');
+      await wt.sim.services.guests.write({}, instanceId, 'sdf', slot, counterBlock(k));
+      await wt.sim.services.guests.fsync({}, instanceId, 'sdf');
+      await wt.sim.services.guests.write({}, instanceId, 'sdg', slot, counterBlock(k));
+      await wt.sim.services.guests.fsync({}, instanceId, 'sdg');
     };
     let writing = true;
     const writer = (async () => {

@@ -211,14 +211,14 @@ describe('state transitions', () => {
     const ctx = { accountId: '123456789012', region: 'us-east-1' };
     let sim = await open();
     try {
-      const r = await sim.runInstances(ctx, { imageId: 'ami-1', minCount: 2, maxCount: 2 });
+      const r = await sim.services.instances.run(ctx, { imageId: 'ami-1', minCount: 2, maxCount: 2 });
       const [a, b] = r.instances.map((i) => i.instanceId);
       const rootOfB = r.instances[1]!.blockDeviceMappings[0]!.volumeId;
-      await sim.terminateInstances(ctx, [b!]);
+      await sim.services.instances.terminate(ctx, [b!]);
       expect(sim.catalog.getInstance(b!)!.released).toBeUndefined();
       await sim.close(); // before b's volumes were released
       sim = await open();
-      const states = () => sim.describeInstances(ctx, { instanceIds: [a!, b!] }).items[0]!.instances.map((i) => i.state.name);
+      const states = () => sim.services.instances.describe(ctx, { instanceIds: [a!, b!] }).items[0]!.instances.map((i) => i.state.name);
       // Whatever time the restart took, the clock says where each one is.
       expect(['pending', 'running']).toContain(states()[0]);
       expect(['shutting-down', 'terminated']).toContain(states()[1]);

@@ -116,20 +116,20 @@ describe('an instance export follows its attachment', () => {
     const sim = await Simulator.open({ dataDir: join(tmp.dir, 'db'), objectStore: 'memory:', instanceStateMs: 0, attachmentMs: 0 });
     try {
       const ctx = { accountId: '123456789012', region: 'us-east-1' };
-      const r = await sim.runInstances(ctx, { imageId: 'ami-1', minCount: 1, maxCount: 1 });
+      const r = await sim.services.instances.run(ctx, { imageId: 'ami-1', minCount: 1, maxCount: 1 });
       const id = r.instances[0]!.instanceId;
-      const v = (await sim.createVolume(ctx, { availabilityZone: 'us-east-1a', sizeGiB: 1 })).volumeId;
-      await sim.attachVolume(ctx, { volumeId: v, instanceId: id, device: '/dev/sdf' });
+      const v = (await sim.services.volumes.create(ctx, { availabilityZone: 'us-east-1a', sizeGiB: 1 })).volumeId;
+      await sim.services.volumes.attach(ctx, { volumeId: v, instanceId: id, device: '/dev/sdf' });
       const resolver = sim.nbdResolver();
       expect(await resolver.open('i-0123456789abcdef0/sdf')).toBeUndefined();
       const dev = (await resolver.open(`${id}/sdf`))!;
       await dev.write(0, Buffer.from('kept'), { fua: false });
-      expect(sim.describeGuest({}, id).devices.find((d) => d.name === 'sdf')!.dirtyBytes).toBe(4096);
+      expect(sim.services.guests.describe({}, id).devices.find((d) => d.name === 'sdf')!.dirtyBytes).toBe(4096);
       await dev.close?.(); // a connection closing leaves the shared cache alone
-      expect(sim.describeGuest({}, id).dirtyBytes).toBe(4096);
+      expect(sim.services.guests.describe({}, id).dirtyBytes).toBe(4096);
       const again = (await resolver.open(`${id}/sdf`))!;
-      await sim.detachVolume(ctx, { volumeId: v });
-      expect((await sim.readVolume({}, v, 0, 4)).toString()).toBe('kept');
+      await sim.services.volumes.detach(ctx, { volumeId: v });
+      expect((await sim.services.volumes.read({}, v, 0, 4)).toString()).toBe('kept');
       await expect(again.write(0, Buffer.from('late'), { fua: false })).rejects.toMatchObject({ code: 'ATTACHMENT_NOT_FOUND' });
       expect(await resolver.open(`${id}/sdf`)).toBeUndefined();
       const list = await resolver.list();

@@ -80,7 +80,7 @@ describe('data plane', () => {
   it('answers a read that fails with its own code, not a 500 about the payload', async () => {
     const v = await volume();
     // The core failing the read (a restored volume whose snapshot the store lost, say).
-    const read = vi.spyOn(s.sim, 'readVolume').mockRejectedValue(new CoreError('BACKING_UNAVAILABLE', 'snapshot snap-1 has no manifest in the object store'));
+    const read = vi.spyOn(s.sim.services.volumes, 'read').mockRejectedValue(new CoreError('BACKING_UNAVAILABLE', 'snapshot snap-1 has no manifest in the object store'));
     try {
       for (const length of [4096, 20 * MiB]) { // one piece, and a streamed read that fails at its first piece
         const res = await fetch(`${s.endpoint}/data/volumes/${v}?offset=0&length=${length}`);

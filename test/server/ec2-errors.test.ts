@@ -140,8 +140,9 @@ describe('EC2 errors through @aws-sdk/client-ec2', () => {
   });
 
   it('a failure inside a handler is a 500 that is still EC2 XML', async () => {
-    const original = s.sim.describeVolumes;
-    s.sim.describeVolumes = () => {
+    const volumes = s.sim.services.volumes;
+    const original = volumes.describe;
+    volumes.describe = () => {
       throw new TypeError('simulated bug');
     };
     try {
@@ -152,7 +153,7 @@ describe('EC2 errors through @aws-sdk/client-ec2', () => {
       expect(raw.text).toMatch(/^<\?xml.*<Response><Errors><Error><Code>InternalError<\/Code>.*<RequestID>[0-9a-f-]{36}<\/RequestID><\/Response>$/s);
       expect(raw.text).toContain(`<RequestID>${raw.requestId}</RequestID>`);
     } finally {
-      s.sim.describeVolumes = original;
+      volumes.describe = original;
     }
   });
 });

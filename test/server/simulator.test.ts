@@ -1,7 +1,7 @@
 /** The simulator without HTTP: what survives a restart, and lookups that must use an index. */
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { SnapshotMeta } from '../../src/catalog/records.js';
+import type { SnapshotMeta } from '../../src/service/state/resource-records.js';
 import type { FsStore, ThrottleStore } from '../../src/object-store/index.js';
 import { Simulator, type CallerContext } from '../../src/simulator.js';
 import { tempDir } from '../support/temp-dir.js';
@@ -37,14 +37,14 @@ describe('simulator', () => {
     const fs = (sim.engine.repo.objects as ThrottleStore).inner as FsStore;
     const fromFile = vi.spyOn(fs, 'putIfAbsentFromFile');
     const hashed = vi.spyOn(fs, 'getWithSha256');
-    const vol = await sim.createVolume(ctx, { availabilityZone: 'eu-central-1a', sizeGiB: 1 });
+    const vol = await sim.services.volumes.create(ctx, { availabilityZone: 'eu-central-1a', sizeGiB: 1 });
     const block = Buffer.alloc(512 * 1024, 'ebs-sim');
-    await sim.writeVolume({}, vol.volumeId, 0, block);
-    const snap = await sim.createSnapshot(ctx, { volumeId: vol.volumeId });
+    await sim.services.volumes.write({}, vol.volumeId, 0, block);
+    const snap = await sim.services.snapshots.create(ctx, { volumeId: vol.volumeId });
     expect((await sim.engine.settled(snap.snapshotId)).state).toBe('completed');
     expect(fromFile).toHaveBeenCalledTimes(1);
-    const restored = await sim.createVolume(ctx, { availabilityZone: 'eu-central-1a', snapshotId: snap.snapshotId });
-    expect((await sim.readVolume({}, restored.volumeId, 0, block.length)).equals(block)).toBe(true);
+    const restored = await sim.services.volumes.create(ctx, { availabilityZone: 'eu-central-1a', snapshotId: snap.snapshotId });
+    expect((await sim.services.volumes.read({}, restored.volumeId, 0, block.length)).equals(block)).toBe(true);
     expect(hashed).toHaveBeenCalled();
   });
 
@@ -52,15 +52,15 @@ describe('simulator', () => {
     const tmp = tempDir();
     cleanups.push(tmp.remove);
     let sim = await open(tmp.dir);
-    const tagged = await sim.createVolume(ctx, { availabilityZone: 'eu-central-1b', sizeGiB: 4, volumeType: 'io2', iops: 500, clientToken: 't1',
+    const tagged = await sim.services.volumes.create(ctx, { availabilityZone: 'eu-central-1b', sizeGiB: 4, volumeType: 'io2', iops: 500, clientToken: 't1',
       tagSpecifications: [{ ResourceType: 'volume', Tags: [{ Key: 'Name', Value: 'kept' }] }] });
-    await sim.writeVolume({}, tagged.volumeId, 0, Buffer.from('still here'));
-    const snap = await sim.createSnapshot(ctx, { volumeId: tagged.volumeId, description: 'kept too' });
+    await sim.services.volumes.write({}, tagged.volumeId, 0, Buffer.from('still here'));
+    const snap = await sim.services.snapshots.create(ctx, { volumeId: tagged.volumeId, description: 'kept too' });
     await sim.engine.settled(snap.snapshotId);
-    await sim.modifySnapshotAttribute(ctx, { snapshotId: snap.snapshotId, userIds: ['222222222222'], operationType: 'add' });
-    await sim.setEbsEncryptionByDefault(ctx, true);
-    const dying = await sim.createVolume(ctx, { availabilityZone: 'eu-central-1a', sizeGiB: 1 });
-    const born = await sim.createVolume(ctx, { availabilityZone: 'eu-central-1a', sizeGiB: 1 });
+    await sim.services.snapshots.modifyAttribute(ctx, { snapshotId: snap.snapshotId, userIds: ['222222222222'], operationType: 'add' });
+    await sim.services.settings.setEncryptionByDefault(ctx, true);
+    const dying = await sim.services.volumes.create(ctx, { availabilityZone: 'eu-central-1a', sizeGiB: 1 });
+    const born = await sim.services.volumes.create(ctx, { availabilityZone: 'eu-central-1a', sizeGiB: 1 });
     // As a crash would leave them: one volume mid-deletion, one still `creating`.
     await sim.catalog.saveVolume({ ...sim.catalog.getVolume(dying.volumeId)!, state: 'deleting' });
     await sim.catalog.saveVolume({ ...sim.catalog.getVolume(born.volumeId)!, state: 'creating' });
@@ -68,17 +68,17 @@ describe('simulator', () => {
     cleanups.pop();
 
     sim = await open(tmp.dir);
-    const vols = sim.describeVolumes(ctx, {}).items;
+    const vols = sim.services.volumes.describe(ctx, {}).items;
     expect(vols.map((v) => [v.volumeId, v.state])).toEqual(expect.arrayContaining([[tagged.volumeId, 'available'], [born.volumeId, 'available']]));
     expect(vols.find((v) => v.volumeId === tagged.volumeId)).toMatchObject({ volumeType: 'io2', iops: 500, sizeGiB: 4, availabilityZone: 'eu-central-1b', tags: [{ key: 'Name', value: 'kept' }] });
-    await vi.waitFor(() => expect(sim.describeVolumes(ctx, {}).items.map((v) => v.volumeId)).not.toContain(dying.volumeId));
+    await vi.waitFor(() => expect(sim.services.volumes.describe(ctx, {}).items.map((v) => v.volumeId)).not.toContain(dying.volumeId));
     expect(() => sim.store.getVolume(dying.volumeId)).toThrow(/does not exist/);
-    expect((await sim.createVolume(ctx, { availabilityZone: 'eu-central-1b', sizeGiB: 4, volumeType: 'io2', iops: 500, clientToken: 't1',
+    expect((await sim.services.volumes.create(ctx, { availabilityZone: 'eu-central-1b', sizeGiB: 4, volumeType: 'io2', iops: 500, clientToken: 't1',
       tagSpecifications: [{ ResourceType: 'volume', Tags: [{ Key: 'Name', Value: 'kept' }] }] })).volumeId).toBe(tagged.volumeId);
-    expect(sim.describeSnapshots({ accountId: '222222222222', region: ctx.region }, {}).items.map((s) => [s.snapshotId, s.state, s.description]))
+    expect(sim.services.snapshots.describe({ accountId: '222222222222', region: ctx.region }, {}).items.map((s) => [s.snapshotId, s.state, s.description]))
       .toEqual([[snap.snapshotId, 'completed', 'kept too']]);
-    expect(sim.getEbsEncryptionByDefault(ctx)).toBe(true);
-    expect((await sim.readVolume({}, tagged.volumeId, 0, 10)).toString()).toBe('still here');
+    expect(sim.services.settings.encryptionByDefault(ctx)).toBe(true);
+    expect((await sim.services.volumes.read({}, tagged.volumeId, 0, 10)).toString()).toBe('still here');
   });
 
   it('finds snapshots by id among 10,000 without scanning them', async () => {
@@ -99,14 +99,14 @@ describe('simulator', () => {
     }
     const scan = vi.spyOn(sim.catalog, 'visibleSnapshots');
     const own = ids[5001]!;
-    expect(sim.describeSnapshots(ctx, { snapshotIds: [own] }).items.map((s) => s.snapshotId)).toEqual([own]);
-    expect(sim.describeSnapshots(ctx, { filters: [{ Name: 'snapshot-id', Values: [own, ids[5002]!] }] }).items.map((s) => s.snapshotId)).toEqual([own]);
-    expect(sim.describeSnapshots(ctx, { filters: [{ Name: 'snapshot-id', Values: [ids[3000]!] }] }).items.map((s) => s.ownerId)).toEqual(['999999999999']); // public
-    expect(() => sim.describeSnapshots(ctx, { snapshotIds: [ids[5002]!] })).toThrow(/does not exist/); // someone else's
+    expect(sim.services.snapshots.describe(ctx, { snapshotIds: [own] }).items.map((s) => s.snapshotId)).toEqual([own]);
+    expect(sim.services.snapshots.describe(ctx, { filters: [{ Name: 'snapshot-id', Values: [own, ids[5002]!] }] }).items.map((s) => s.snapshotId)).toEqual([own]);
+    expect(sim.services.snapshots.describe(ctx, { filters: [{ Name: 'snapshot-id', Values: [ids[3000]!] }] }).items.map((s) => s.ownerId)).toEqual(['999999999999']); // public
+    expect(() => sim.services.snapshots.describe(ctx, { snapshotIds: [ids[5002]!] })).toThrow(/does not exist/); // someone else's
     expect(scan).not.toHaveBeenCalled();
     const t = performance.now();
-    for (let i = 0; i < 1000; i++) sim.describeSnapshots(ctx, { snapshotIds: [ids[2 * (i % 5000) + 1]!] });
+    for (let i = 0; i < 1000; i++) sim.services.snapshots.describe(ctx, { snapshotIds: [ids[2 * (i % 5000) + 1]!] });
     expect((performance.now() - t) / 1000).toBeLessThan(2); // ms per lookup, very loosely
-    expect(sim.describeSnapshots(ctx, {}).items).toHaveLength(5000 + 10); // its own and the 10 public ones of the other account
+    expect(sim.services.snapshots.describe(ctx, {}).items).toHaveLength(5000 + 10); // its own and the 10 public ones of the other account
   });
 });

@@ -4,7 +4,7 @@
  * mapping it here does not compile. Statuses follow contract §2.5: client errors 400, DryRun 412,
  * UnauthorizedOperation 403, temporary conditions 503 (both SDKs retry them), bugs 500.
  */
-import { CATALOG_ERROR_CODES, type CatalogErrorCode } from '../../catalog/errors.js';
+import { CATALOG_ERROR_CODES, type CatalogErrorCode } from '../../service/service-errors.js';
 import { CORE_ERROR_CODES, type CoreErrorCode } from '../../core/errors.js';
 import { ObjectStoreBaseError, type ObjectStoreErrorCode } from '../../object-store/errors.js';
 import { Ec2ProtocolError } from './protocol-errors.js';

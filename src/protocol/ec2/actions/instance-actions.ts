@@ -3,8 +3,8 @@ import { page } from './handler.js';
 import { toAttachment, toInstanceStatus, toReservation, toStateChange } from './outputs.js';
 
 export const INSTANCE_ACTIONS = {
-  RunInstances: async (sim, ctx, i) =>
-    toReservation(await sim.runInstances(ctx, {
+  RunInstances: async (services, ctx, i) =>
+    toReservation(await services.instances.run(ctx, {
       imageId: i.ImageId, instanceType: i.InstanceType, minCount: i.MinCount, maxCount: i.MaxCount, keyName: i.KeyName,
       availabilityZone: i.Placement?.AvailabilityZone, availabilityZoneId: i.Placement?.AvailabilityZoneId,
       blockDeviceMappings: i.BlockDeviceMappings?.map((m) => ({
@@ -17,27 +17,27 @@ export const INSTANCE_ACTIONS = {
       tagSpecifications: i.TagSpecifications, clientToken: i.ClientToken,
     })),
 
-  DescribeInstances: (sim, ctx, i) => {
-    const p = sim.describeInstances(ctx, { instanceIds: i.InstanceIds, filters: i.Filters, ...page(i) });
+  DescribeInstances: (services, ctx, i) => {
+    const p = services.instances.describe(ctx, { instanceIds: i.InstanceIds, filters: i.Filters, ...page(i) });
     return { Reservations: p.items.map(toReservation), NextToken: p.nextToken };
   },
 
-  DescribeInstanceStatus: (sim, ctx, i) => {
-    const p = sim.describeInstanceStatus(ctx, { instanceIds: i.InstanceIds, filters: i.Filters, includeAllInstances: i.IncludeAllInstances, ...page(i) });
+  DescribeInstanceStatus: (services, ctx, i) => {
+    const p = services.instances.describeStatus(ctx, { instanceIds: i.InstanceIds, filters: i.Filters, includeAllInstances: i.IncludeAllInstances, ...page(i) });
     return { InstanceStatuses: p.items.map(toInstanceStatus), NextToken: p.nextToken };
   },
 
-  StartInstances: async (sim, ctx, i) => ({ StartingInstances: (await sim.startInstances(ctx, i.InstanceIds)).map(toStateChange) }),
-  StopInstances: async (sim, ctx, i) => ({ StoppingInstances: (await sim.stopInstances(ctx, i.InstanceIds)).map(toStateChange) }),
-  TerminateInstances: async (sim, ctx, i) => ({ TerminatingInstances: (await sim.terminateInstances(ctx, i.InstanceIds)).map(toStateChange) }),
+  StartInstances: async (services, ctx, i) => ({ StartingInstances: (await services.instances.start(ctx, i.InstanceIds)).map(toStateChange) }),
+  StopInstances: async (services, ctx, i) => ({ StoppingInstances: (await services.instances.stop(ctx, i.InstanceIds)).map(toStateChange) }),
+  TerminateInstances: async (services, ctx, i) => ({ TerminatingInstances: (await services.instances.terminate(ctx, i.InstanceIds)).map(toStateChange) }),
 
-  RebootInstances: async (sim, ctx, i) => {
-    await sim.rebootInstances(ctx, i.InstanceIds);
+  RebootInstances: async (services, ctx, i) => {
+    await services.instances.reboot(ctx, i.InstanceIds);
     return {};
   },
 
-  AttachVolume: async (sim, ctx, i) => toAttachment(await sim.attachVolume(ctx, { volumeId: i.VolumeId, instanceId: i.InstanceId, device: i.Device })),
+  AttachVolume: async (services, ctx, i) => toAttachment(await services.volumes.attach(ctx, { volumeId: i.VolumeId, instanceId: i.InstanceId, device: i.Device })),
 
-  DetachVolume: async (sim, ctx, i) =>
-    toAttachment(await sim.detachVolume(ctx, { volumeId: i.VolumeId, instanceId: i.InstanceId, device: i.Device, force: i.Force })),
+  DetachVolume: async (services, ctx, i) =>
+    toAttachment(await services.volumes.detach(ctx, { volumeId: i.VolumeId, instanceId: i.InstanceId, device: i.Device, force: i.Force })),
 } satisfies ActionTable;

@@ -1,9 +1,9 @@
 /** Simulator views → the EC2 output shapes the XML encoder renders. */
-import type { ProductCode as ProductCodeMeta, Tag as TagMeta } from '../../../catalog/records.js';
+import type { ProductCode as ProductCodeMeta, Tag as TagMeta } from '../../../service/state/resource-records.js';
 import type {
   AttachmentView, InstanceStateChangeView, InstanceStatusView, InstanceView, ModificationView, ReservationView, SnapshotView, TierStatusView, VolumeView,
-} from '../../../catalog/views.js';
-import { reachability } from '../../../catalog/filter-tables.js';
+} from '../../../service/state/views.js';
+import { reachability } from '../../../service/state/filter-tables.js';
 import type {
   Instance, InstanceStateChange, InstanceStatus, InstanceStatusSummary, InstanceType, ProductCode, Reservation, Snapshot, SnapshotInfo,
   SnapshotTierStatus, Tag, Volume, VolumeAttachment, VolumeModification,

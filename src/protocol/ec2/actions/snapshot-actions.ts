@@ -5,35 +5,35 @@ import { toProductCodes, toSnapshot, toSnapshotInfo, toTags, toTierStatus } from
 const permissions = (list: Array<{ UserId?: string; Group?: string }> | undefined) => list?.map((p) => ({ userId: p.UserId, group: p.Group }));
 
 export const SNAPSHOT_ACTIONS = {
-  CreateSnapshot: async (sim, ctx, i) =>
-    toSnapshot(await sim.createSnapshot(ctx, {
+  CreateSnapshot: async (services, ctx, i) =>
+    toSnapshot(await services.snapshots.create(ctx, {
       volumeId: i.VolumeId, description: i.Description, tagSpecifications: i.TagSpecifications, outpostArn: i.OutpostArn,
     })),
 
   // Crash-consistent snapshots of an instance's volumes, frozen together.
-  CreateSnapshots: async (sim, ctx, i) => ({
-    Snapshots: (await sim.createSnapshots(ctx, {
+  CreateSnapshots: async (services, ctx, i) => ({
+    Snapshots: (await services.snapshots.createSet(ctx, {
       instanceId: i.InstanceSpecification.InstanceId, excludeBootVolume: i.InstanceSpecification.ExcludeBootVolume,
       excludeDataVolumeIds: i.InstanceSpecification.ExcludeDataVolumeIds, description: i.Description,
       tagSpecifications: i.TagSpecifications, copyTagsFromSource: i.CopyTagsFromSource, outpostArn: i.OutpostArn,
     })).map(toSnapshotInfo),
   }),
 
-  DescribeSnapshots: (sim, ctx, i) => {
-    const p = sim.describeSnapshots(ctx, {
+  DescribeSnapshots: (services, ctx, i) => {
+    const p = services.snapshots.describe(ctx, {
       snapshotIds: i.SnapshotIds, ownerIds: i.OwnerIds, restorableByUserIds: i.RestorableByUserIds, filters: i.Filters, ...page(i),
     });
     return { Snapshots: p.items.map(toSnapshot), NextToken: p.nextToken };
   },
 
-  DeleteSnapshot: async (sim, ctx, i) => {
-    await sim.deleteSnapshot(ctx, i.SnapshotId);
+  DeleteSnapshot: async (services, ctx, i) => {
+    await services.snapshots.delete(ctx, i.SnapshotId);
     return {};
   },
 
   // PresignedUrl (which both SDKs add by themselves) is not needed: the source region's state is here.
-  CopySnapshot: async (sim, ctx, i) => {
-    const copy = await sim.copySnapshot(ctx, {
+  CopySnapshot: async (services, ctx, i) => {
+    const copy = await services.snapshots.copy(ctx, {
       sourceSnapshotId: i.SourceSnapshotId, sourceRegion: i.SourceRegion, destinationRegion: i.DestinationRegion,
       description: i.Description, encrypted: i.Encrypted, kmsKeyId: i.KmsKeyId, tagSpecifications: i.TagSpecifications,
       completionDurationMinutes: i.CompletionDurationMinutes, destinationOutpostArn: i.DestinationOutpostArn,
@@ -41,8 +41,8 @@ export const SNAPSHOT_ACTIONS = {
     return { SnapshotId: copy.snapshotId, Tags: toTags(copy.tags) };
   },
 
-  ModifySnapshotAttribute: async (sim, ctx, i) => {
-    await sim.modifySnapshotAttribute(ctx, {
+  ModifySnapshotAttribute: async (services, ctx, i) => {
+    await services.snapshots.modifyAttribute(ctx, {
       snapshotId: i.SnapshotId, attribute: i.Attribute, operationType: i.OperationType, userIds: i.UserIds, groupNames: i.GroupNames,
       createVolumePermission: i.CreateVolumePermission && {
         add: permissions(i.CreateVolumePermission.Add), remove: permissions(i.CreateVolumePermission.Remove),
@@ -51,8 +51,8 @@ export const SNAPSHOT_ACTIONS = {
     return {};
   },
 
-  DescribeSnapshotAttribute: (sim, ctx, i) => {
-    const a = sim.describeSnapshotAttribute(ctx, { snapshotId: i.SnapshotId, attribute: i.Attribute });
+  DescribeSnapshotAttribute: (services, ctx, i) => {
+    const a = services.snapshots.describeAttribute(ctx, { snapshotId: i.SnapshotId, attribute: i.Attribute });
     return {
       SnapshotId: a.snapshotId,
       CreateVolumePermissions: a.createVolumePermissions?.map((p) => ({ UserId: p.userId, Group: p.group })),
@@ -60,23 +60,23 @@ export const SNAPSHOT_ACTIONS = {
     };
   },
 
-  ResetSnapshotAttribute: async (sim, ctx, i) => {
-    await sim.resetSnapshotAttribute(ctx, { snapshotId: i.SnapshotId, attribute: i.Attribute });
+  ResetSnapshotAttribute: async (services, ctx, i) => {
+    await services.snapshots.resetAttribute(ctx, { snapshotId: i.SnapshotId, attribute: i.Attribute });
     return {};
   },
 
-  ModifySnapshotTier: async (sim, ctx, i) => {
-    const r = await sim.modifySnapshotTier(ctx, { snapshotId: i.SnapshotId, storageTier: i.StorageTier });
+  ModifySnapshotTier: async (services, ctx, i) => {
+    const r = await services.snapshots.modifyTier(ctx, { snapshotId: i.SnapshotId, storageTier: i.StorageTier });
     return { SnapshotId: r.snapshotId, TieringStartTime: r.tieringStartTime };
   },
 
-  RestoreSnapshotTier: async (sim, ctx, i) => {
-    const r = await sim.restoreSnapshotTier(ctx, { snapshotId: i.SnapshotId, temporaryRestoreDays: i.TemporaryRestoreDays, permanentRestore: i.PermanentRestore });
+  RestoreSnapshotTier: async (services, ctx, i) => {
+    const r = await services.snapshots.restoreTier(ctx, { snapshotId: i.SnapshotId, temporaryRestoreDays: i.TemporaryRestoreDays, permanentRestore: i.PermanentRestore });
     return { SnapshotId: r.snapshotId, RestoreStartTime: r.restoreStartTime, RestoreDuration: r.restoreDuration, IsPermanentRestore: r.isPermanentRestore };
   },
 
-  DescribeSnapshotTierStatus: (sim, ctx, i) => {
-    const p = sim.describeSnapshotTierStatus(ctx, { filters: i.Filters, ...page(i) });
+  DescribeSnapshotTierStatus: (services, ctx, i) => {
+    const p = services.snapshots.describeTierStatus(ctx, { filters: i.Filters, ...page(i) });
     return { SnapshotTierStatuses: p.items.map(toTierStatus), NextToken: p.nextToken };
   },
 } satisfies ActionTable;
