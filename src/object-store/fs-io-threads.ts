@@ -14,9 +14,11 @@
  * SHA-256 if asked, so that checking a downloaded block costs the event loop nothing.
  *
  * A put stays atomic and crash-safe exactly as in fs-store.ts: only the rename publishes it.
+ * The threads run fs-io-worker.ts.
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
+import type { FsIoJob, FsIoReply } from './fs-io-messages.js';
 
 export interface WriteJob {
   /** Temp file to create (must not exist). */
@@ -42,112 +44,23 @@ export class FsIoError extends Error {
   }
 }
 
-// CommonJS, run with `eval`: the same in tests (TypeScript sources) and in the build.
-const WORKER_SOURCE = `
-const { parentPort } = require('node:worker_threads');
-const crypto = require('node:crypto');
-const fs = require('node:fs');
-const path = require('node:path');
-const madeDirs = new Set(); // may go stale when a delete prunes a directory: rename then fails with ENOENT, and it is made again
-const absent = (code) => code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR';
-function syncDir(dir) {
-  const fd = fs.openSync(dir, 'r');
-  try { fs.fsyncSync(fd); } finally { fs.closeSync(fd); }
-}
-let scratch = new Uint8Array(0); // this thread's buffer for file slices, grown as needed
-function readSlice(job) {
-  if (scratch.length < job.length) scratch = new Uint8Array(job.length);
-  const bytes = scratch.subarray(0, job.length);
-  for (let done = 0; done < job.length; ) {
-    const n = fs.readSync(job.fd, bytes, done, job.length - done, job.offset + done);
-    if (n === 0) throw Object.assign(new Error('short read: the source file ends before the slice'), { code: 'EIO' });
-    done += n;
-  }
-  return bytes;
-}
-function write(job) {
-  if (job.ifAbsent) {
-    try {
-      if (fs.statSync(job.target).isFile()) return false;
-    } catch (err) {
-      if (!absent(err.code)) throw err;
-    }
-  }
-  const body = job.buffer ? new Uint8Array(job.buffer, job.offset, job.length) : readSlice(job);
-  const fd = fs.openSync(job.temp, 'wx');
-  try {
-    for (let done = 0; done < body.length; ) done += fs.writeSync(fd, body, done, body.length - done, done);
-    if (job.durable) fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-  const dir = path.dirname(job.target);
-  for (let attempt = 1; ; attempt++) {
-    if (!madeDirs.has(dir)) {
-      fs.mkdirSync(dir, { recursive: true });
-      madeDirs.add(dir);
-    }
-    try {
-      fs.renameSync(job.temp, job.target);
-      break;
-    } catch (err) {
-      madeDirs.delete(dir);
-      if (err.code !== 'ENOENT' || attempt >= 5) throw err;
-    }
-  }
-  // Directories made by mkdir -p are only durable once their parents are synced too.
-  if (job.durable) for (let d = dir; ; d = path.dirname(d)) {
-    syncDir(d);
-    if (d === job.root || !d.startsWith(job.root + path.sep)) break;
-  }
-  return true;
-}
-function read(job) {
-  const fd = fs.openSync(job.path, 'r');
-  try {
-    const size = fs.fstatSync(fd).size;
-    const start = job.offset ?? 0;
-    const length = Math.max(0, Math.min(job.length ?? size, size - start));
-    const bytes = new Uint8Array(new ArrayBuffer(length));
-    let done = 0;
-    while (done < length) {
-      const n = fs.readSync(fd, bytes, done, length - done, start + done);
-      if (n === 0) break; // truncated underneath us
-      done += n;
-    }
-    const sha256 = job.sha256 ? crypto.createHash('sha256').update(bytes.subarray(0, done)).digest('hex') : undefined;
-    return { buffer: bytes.buffer, length: done, sha256 };
-  } finally {
-    fs.closeSync(fd);
-  }
-}
-parentPort.on('message', (job) => {
-  try {
-    if (job.op === 'read') {
-      const { buffer, length, sha256 } = read(job);
-      parentPort.postMessage({ id: job.id, buffer, length, sha256 }, [buffer]);
-    } else {
-      parentPort.postMessage({ id: job.id, stored: write(job) });
-    }
-  } catch (err) {
-    if (job.op === 'write') try { fs.rmSync(job.temp, { force: true }); } catch {}
-    parentPort.postMessage({ id: job.id, error: { message: String(err && err.message), code: err && err.code } });
-  }
-});
-`;
+/**
+ * The worker's file: its TypeScript source under tests (run through tsx's loader), the compiled
+ * JavaScript in the build.
+ */
+const FROM_SOURCE = import.meta.url.endsWith('.ts');
+const WORKER_URL = new URL(FROM_SOURCE ? './fs-io-worker.ts' : './fs-io-worker.js', import.meta.url);
 
-interface Reply {
-  id: number;
-  stored?: boolean;
-  buffer?: ArrayBuffer;
-  length?: number;
-  sha256?: string;
-  error?: { message: string; code?: string };
+function startWorker(): Worker {
+  // No inherited node flags: the parent's loaders (vitest's, tsx's) do not reach a thread.
+  if (!FROM_SOURCE) return new Worker(WORKER_URL, { execArgv: [] });
+  const boot = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(WORKER_URL.href)}); })`;
+  return new Worker(boot, { eval: true, execArgv: [] });
 }
 
 interface Slot {
   worker: Worker;
-  pending: Map<number, { resolve(reply: Reply): void; reject(err: unknown): void }>;
+  pending: Map<number, { resolve(reply: FsIoReply): void; reject(err: unknown): void }>;
 }
 
 export class FsIoThreads {
@@ -165,10 +78,10 @@ export class FsIoThreads {
   /** Resolves with whether the object was stored (false: `ifAbsent` and it was there). */
   async write(job: WriteJob): Promise<boolean> {
     const { body } = job;
-    let bytes: Record<string, unknown>;
+    let bytes: { buffer: SharedArrayBuffer; offset: number; length: number } | { fd: number; offset: number; length: number };
     if (body instanceof Uint8Array) {
       const shared = body.buffer instanceof SharedArrayBuffer ? body : copyToShared(body);
-      bytes = { buffer: shared.buffer, offset: shared.byteOffset, length: shared.byteLength };
+      bytes = { buffer: shared.buffer as SharedArrayBuffer, offset: shared.byteOffset, length: shared.byteLength };
     } else {
       bytes = { fd: body.fd, offset: body.offset, length: body.length };
     }
@@ -197,12 +110,12 @@ export class FsIoThreads {
     await Promise.all(slots.map((s) => s.worker.terminate()));
   }
 
-  #send(message: Record<string, unknown>): Promise<Reply> {
+  #send(message: DistributiveOmit<FsIoJob, 'id'>): Promise<FsIoReply> {
     if (this.#closed) return Promise.reject(new Error('the fs store threads are stopped'));
     const id = ++this.#nextId;
     const slot = this.#slot(id % this.#slots.length);
     this.#inflight++;
-    return new Promise<Reply>((resolve, reject) => {
+    return new Promise<FsIoReply>((resolve, reject) => {
       // Referenced while it holds a job: the process must not exit under an awaited put.
       if (slot.pending.size === 0) slot.worker.ref();
       slot.pending.set(id, { resolve, reject });
@@ -221,11 +134,9 @@ export class FsIoThreads {
   #slot(index: number): Slot {
     const existing = this.#slots[index];
     if (existing) return existing;
-    // No inherited node flags: `--input-type=module` would make the source ESM, and loaders
-    // such as tsx have nothing to do here.
-    const worker = new Worker(WORKER_SOURCE, { eval: true, execArgv: [] });
+    const worker = startWorker();
     const slot: Slot = { worker, pending: new Map() };
-    worker.on('message', (reply: Reply) => {
+    worker.on('message', (reply: FsIoReply) => {
       const waiter = slot.pending.get(reply.id);
       if (!waiter) return;
       slot.pending.delete(reply.id);
@@ -246,6 +157,8 @@ export class FsIoThreads {
     return slot;
   }
 }
+
+type DistributiveOmit<T, K extends keyof T> = T extends unknown ? Omit<T, K> : never;
 
 function copyToShared(body: Uint8Array): Uint8Array {
   const shared = new Uint8Array(new SharedArrayBuffer(body.byteLength));

@@ -4,7 +4,7 @@
  * buildApp() never listens (fastify's testing pattern): the CLI calls listen(), tests use port 0.
  */
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
-import type { AccessKey } from '../protocol/ec2/index.js';
+import type { AccessKey } from '../protocol/sigv4/index.js';
 import type { Simulator } from '../simulator.js';
 import { adminPlugin } from './admin-plugin.js';
 import { Authenticator, type AuthMode } from './auth.js';

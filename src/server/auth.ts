@@ -9,7 +9,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { DEFAULT_REGION, isRegionName } from '../service/state/zones.js';
-import { Ec2ProtocolError, readCredentialScope, verifySigV4, type AccessKey, type SignedRequest } from '../protocol/ec2/index.js';
+import { AuthError, readCredentialScope, verifySigV4, type AccessKey, type SignedRequest } from '../protocol/sigv4/index.js';
 
 export type AuthMode = 'none' | 'sigv4';
 
@@ -61,7 +61,7 @@ export class Authenticator {
     return this.opts.mode;
   }
 
-  /** Throws Ec2ProtocolError (AuthFailure, SignatureDoesNotMatch, …). */
+  /** Throws AuthError (AuthFailure, SignatureDoesNotMatch, …). */
   authenticate(request: SignedRequest, options: { allowUnsignedPayload?: boolean } = {}): Caller {
     if (this.opts.mode === 'none') {
       const region = readCredentialScope(request.headers, request.query)?.region ?? DEFAULT_REGION;
@@ -75,7 +75,7 @@ export class Authenticator {
 
 function checkScopeRegion(region: string): string {
   if (!isRegionName(region)) {
-    throw new Ec2ProtocolError('AuthFailure', `Credential should be scoped to a valid region, not '${region}' (e.g. us-east-1).`);
+    throw new AuthError('AuthFailure', `Credential should be scoped to a valid region, not '${region}' (e.g. us-east-1).`);
   }
   return region;
 }

@@ -1,10 +1,19 @@
 /**
- * Data-plane errors are JSON `{ "code", "message" }`. The code is the simulator's own (stable,
- * documented); this table gives each one its HTTP status, and like the EC2 error map it covers
- * every code or does not compile.
+ * The data plane's error table. Its errors are JSON `{ "code", "message" }`: the code is the
+ * simulator's own (stable, documented), or SigV4's under `--auth sigv4`; this table gives each
+ * core and service code its HTTP status, and like the EC2 error map it covers every code or does
+ * not compile. It knows nothing of EC2's codes.
  */
-import type { MappedErrorCode } from '../protocol/ec2/error-map.js';
-import { isEc2ProtocolError } from '../protocol/ec2/index.js';
+import type { CoreErrorCode } from '../core/errors.js';
+import { isAuthError } from '../protocol/sigv4/index.js';
+import type { CatalogErrorCode } from '../service/service-errors.js';
+
+type MappedErrorCode = CoreErrorCode | CatalogErrorCode;
+
+/** Codes the data plane raises itself, beside the core's and the service's. */
+export const DATA_PLANE_OWN_CODES = ['PAYLOAD_TOO_LARGE', 'INVALID_SIGNATURE', 'NOT_FOUND', 'INTERNAL_ERROR'] as const;
+
+export type DataPlaneCode = MappedErrorCode | (typeof DATA_PLANE_OWN_CODES)[number];
 
 export const DATA_PLANE_STATUS: Record<MappedErrorCode, number> = {
   VOLUME_NOT_FOUND: 404,
@@ -58,7 +67,7 @@ export interface DataPlaneError {
 export class DataPlaneRequestError extends Error {
   constructor(
     readonly status: number,
-    readonly code: string,
+    readonly code: DataPlaneCode,
     message: string,
   ) {
     super(message);
@@ -67,7 +76,7 @@ export class DataPlaneRequestError extends Error {
 
 export function toDataPlaneError(err: unknown): DataPlaneError {
   if (err instanceof DataPlaneRequestError) return { status: err.status, body: { code: err.code, message: err.message }, internal: false };
-  if (isEc2ProtocolError(err)) return { status: err.httpStatus, body: { code: err.code, message: err.message }, internal: false };
+  if (isAuthError(err)) return { status: err.httpStatus, body: { code: err.code, message: err.message }, internal: false };
   const code = (err as { code?: unknown } | null)?.code;
   if (typeof code === 'string' && Object.hasOwn(DATA_PLANE_STATUS, code) && err instanceof Error) {
     const status = DATA_PLANE_STATUS[code as MappedErrorCode];

@@ -9,7 +9,7 @@ import { CatalogError, dryRunOperation } from '../service/service-errors.js';
 import { EC2_HANDLERS, type Handler } from '../protocol/ec2/actions/index.js';
 import { toEc2Error } from '../protocol/ec2/error-map.js';
 import {
-  decodeEc2Request, EC2_XML_CONTENT_TYPE, encodeError, encodeResponse, type Ec2Action, type Ec2Input, type Ec2Output,
+  decodeEc2Request, Ec2ProtocolError, EC2_XML_CONTENT_TYPE, encodeError, encodeResponse, type Ec2Action, type Ec2Input, type Ec2Output,
 } from '../protocol/ec2/index.js';
 import type { CallerContext, Services, Simulator } from '../simulator.js';
 import type { Authenticator } from './auth.js';
@@ -29,17 +29,9 @@ export async function ec2Plugin(app: FastifyInstance, opts: Ec2PluginOptions): P
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: opts.bodyLimit }, (_req, body, done) => done(null, body));
 
   app.setErrorHandler((err: Error & { code?: string; statusCode?: number }, request, reply) => {
-    if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-      const size = request.headers['content-length'];
-      const message = `The request body${size ? ` (${size} bytes)` : ''} exceeds the limit of ${opts.bodyLimit} bytes.`;
-      return sendError(reply, newRequestId(reply), 'RequestEntityTooLarge', message, 413);
-    }
-    // Anything else fastify raises before our handler: a bad Content-Length (4xx), a broken stream.
-    if (err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500) {
-      return sendError(reply, newRequestId(reply), 'InvalidRequest', err.message, err.statusCode);
-    }
-    request.log.error({ err }, 'EC2 request failed before its handler');
-    return sendError(reply, newRequestId(reply), 'InternalError', 'An internal error has occurred', 500);
+    const e = toEc2Error(transportError(err, request.headers['content-length'], opts.bodyLimit));
+    if (e.internal) request.log.error({ err }, 'EC2 request failed before its handler');
+    return sendError(reply, newRequestId(reply), e.code, e.message, e.httpStatus);
   });
 
   const handle = async (request: FastifyRequest, reply: FastifyReply) => {
@@ -73,6 +65,16 @@ async function run<A extends Ec2Action>(services: Services, ctx: CallerContext, 
   // Mutations stop before changing anything; read-only actions end here.
   if (ctx.dryRun === true) throw dryRunOperation();
   return encodeResponse(action, output, requestId);
+}
+
+/** What fastify raises before our handler, as the EC2 protocol's own errors (anything else is a 500). */
+function transportError(err: Error & { code?: string; statusCode?: number }, size: string | undefined, bodyLimit: number): unknown {
+  if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+    return new Ec2ProtocolError('RequestEntityTooLarge', `The request body${size ? ` (${size} bytes)` : ''} exceeds the limit of ${bodyLimit} bytes.`);
+  }
+  // A bad Content-Length, a broken stream: the client's fault, with fastify's status.
+  if (err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500) return new Ec2ProtocolError('InvalidRequest', err.message, err.statusCode);
+  return err;
 }
 
 function newRequestId(reply: FastifyReply): string {

@@ -1,5 +1,5 @@
 /**
- * Errors of the EC2 resource layer (catalog and simulator services). Like the core's, each has a
+ * Errors of the service layer (its state and its resource services). Like the core's, each has a
  * stable `code`; only protocol/ec2/error-map.ts turns them into EC2 codes and HTTP statuses, and
  * the data plane into its JSON codes.
  */
@@ -8,8 +8,6 @@ export const CATALOG_ERROR_CODES = [
   'SNAPSHOT_ID_MALFORMED',
   'INSTANCE_ID_MALFORMED',
   'RESOURCE_ID_INVALID',
-  'VOLUME_NOT_FOUND',
-  'SNAPSHOT_NOT_FOUND',
   'INSTANCE_NOT_FOUND',
   'ATTACHMENT_NOT_FOUND',
   'MISSING_PARAMETER',
@@ -52,8 +50,8 @@ export function isCatalogError(err: unknown, code?: CatalogErrorCode): err is Ca
 export const invalidValue = (message: string) => new CatalogError('INVALID_PARAMETER_VALUE', message);
 export const missingParameter = (name: string) =>
   new CatalogError('MISSING_PARAMETER', `The request must contain the parameter ${name}`);
-export const volumeNotFound = (id: string) => new CatalogError('VOLUME_NOT_FOUND', `The volume '${id}' does not exist.`);
-export const snapshotNotFound = (id: string) => new CatalogError('SNAPSHOT_NOT_FOUND', `The snapshot '${id}' does not exist.`);
+/** A resource the caller cannot see is missing, in the words the core uses for one it does not hold. */
+export { snapshotNotFound, volumeNotFound } from '../core/errors.js';
 export function instanceNotFound(ids: readonly string[]): CatalogError {
   const list = ids.map((id) => `'${id}'`).join(', ');
   return new CatalogError('INSTANCE_NOT_FOUND', ids.length === 1 ? `The instance ID ${list} does not exist` : `The instance IDs ${list} do not exist`);

@@ -5,9 +5,9 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
-  decodeEc2Request, EC2_ACTIONS, encodeError, encodeResponse, verifySigV4,
-  type Ec2Action, type Ec2Output,
+  decodeEc2Request, EC2_ACTIONS, encodeError, encodeResponse, type Ec2Action, type Ec2Output,
 } from '../../src/protocol/ec2/index.js';
+import { verifySigV4 } from '../../src/protocol/sigv4/index.js';
 import { BOTO_ACCESS_KEY, BOTO_SECRET_KEY, botocoreUnavailable, runBotocore, type BotoCall, type BotoResult } from './helpers/botocore.js';
 import { INPUTS, OUTPUTS, withoutEmpty } from './helpers/cases.js';
 

@@ -8,9 +8,9 @@
 import { describe, expect, it } from 'vitest';
 import { EC2ServiceException } from '@aws-sdk/client-ec2';
 import {
-  decodeEc2Request, EC2_ACTIONS, encodeError, encodeResponse, verifySigV4,
-  type Ec2Action, type Ec2Output,
+  decodeEc2Request, EC2_ACTIONS, encodeError, encodeResponse, type Ec2Action, type Ec2Output,
 } from '../../src/protocol/ec2/index.js';
+import { verifySigV4 } from '../../src/protocol/sigv4/index.js';
 import { INPUTS, OUTPUTS, withoutEmpty } from './helpers/cases.js';
 import { capturingClient, sendAction, SDK_ACCESS_KEY, SDK_SECRET_KEY, type CapturedRequest } from './helpers/sdk-capture.js';
 

@@ -13,9 +13,9 @@ import { promisify } from 'node:util';
 import { EC2Client, DescribeSnapshotsCommand, CreateVolumeCommand, DeleteVolumeCommand } from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  decodeEc2Request, EC2_XML_CONTENT_TYPE, Ec2ProtocolError, encodeError, encodeResponse, verifySigV4,
-  type Ec2Output, type Ec2Request, type VerifiedCaller,
+  decodeEc2Request, EC2_XML_CONTENT_TYPE, Ec2ProtocolError, encodeError, encodeResponse, type Ec2Output, type Ec2Request,
 } from '../../src/protocol/ec2/index.js';
+import { AuthError, verifySigV4, type VerifiedCaller } from '../../src/protocol/sigv4/index.js';
 
 const run = promisify(execFile);
 const awsCli = (process.env.PATH ?? '').split(delimiter).map((d) => join(d, 'aws')).find((p) => {
@@ -77,7 +77,7 @@ describe('AWS CLI and JS v3 over a socket', () => {
           const { status, xml } = answer(request);
           send(status, xml(rid));
         } catch (e) {
-          if (e instanceof Ec2ProtocolError) send(e.httpStatus, encodeError(e.code, e.message, rid));
+          if (e instanceof Ec2ProtocolError || e instanceof AuthError) send(e.httpStatus, encodeError(e.code, e.message, rid));
           else send(500, encodeError('InternalError', 'An internal error has occurred', rid));
         }
       });

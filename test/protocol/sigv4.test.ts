@@ -7,7 +7,7 @@ import { createHash, createHmac } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { readCredentialScope, verifySigV4, type SignedRequest } from '../../src/protocol/ec2/index.js';
+import { readCredentialScope, verifySigV4, type SignedRequest } from '../../src/protocol/sigv4/index.js';
 import { BOTO_ACCESS_KEY, BOTO_SECRET_KEY, botocoreUnavailable, runBotocore, type BotoResult } from './helpers/botocore.js';
 
 interface Fixture {

@@ -1,5 +1,5 @@
 /**
- * The one table from the simulator's error codes (storage core and catalog) to EC2 error codes
+ * The one table from the simulator's error codes (storage core and service) to EC2 error codes
  * and HTTP statuses. It is a Record over every code, so adding a code anywhere below without
  * mapping it here does not compile. Statuses follow contract §2.5: client errors 400, DryRun 412,
  * UnauthorizedOperation 403, temporary conditions 503 (both SDKs retry them), bugs 500.
@@ -7,6 +7,7 @@
 import { CATALOG_ERROR_CODES, type CatalogErrorCode } from '../../service/service-errors.js';
 import { CORE_ERROR_CODES, type CoreErrorCode } from '../../core/errors.js';
 import { ObjectStoreBaseError, type ObjectStoreErrorCode } from '../../object-store/errors.js';
+import { isAuthError } from '../sigv4/auth-errors.js';
 import { Ec2ProtocolError } from './protocol-errors.js';
 
 export interface Ec2ErrorTarget {
@@ -86,7 +87,10 @@ export const INTERNAL_ERROR_MESSAGE = 'An internal error has occurred';
 
 /** Any error thrown while serving an EC2 request → the code, message and status to answer with. */
 export function toEc2Error(err: unknown): Ec2ErrorReply {
-  if (err instanceof Ec2ProtocolError) return { code: err.code, message: err.message, httpStatus: err.httpStatus, internal: false };
+  if (err instanceof Ec2ProtocolError || isAuthError(err)) {
+    const internal = err.httpStatus === 500;
+    return { code: err.code, message: internal ? INTERNAL_ERROR_MESSAGE : err.message, httpStatus: err.httpStatus, internal };
+  }
   const code = (err as { code?: unknown } | null)?.code;
   if (typeof code === 'string' && MAPPED.has(code) && err instanceof Error) {
     const target = EC2_ERROR_MAP[code as MappedErrorCode];

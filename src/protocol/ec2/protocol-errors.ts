@@ -1,6 +1,7 @@
 /**
- * Errors the EC2 Query codec and SigV4 verifier raise themselves, before any handler runs.
- * Errors of the simulator's core are mapped to EC2 codes elsewhere (error-map.ts).
+ * Errors the EC2 Query protocol raises itself: the codec's, and the transport's before any
+ * handler runs. Errors of the core and the service are mapped to EC2 codes in error-map.ts, and
+ * SigV4's codes are its own (protocol/sigv4/auth-errors.ts), passed on as they are.
  */
 
 /** Every code this layer can produce, with its HTTP status. */
@@ -11,13 +12,11 @@ export const PROTOCOL_ERROR_STATUS = {
   InvalidParameterValue: 400,
   MissingParameter: 400,
   MalformedQueryString: 400,
-  // Auth. Only AuthFailure=401 is confirmed by real-EC2 traffic (contract §2.5); the others
-  // use the statuses AWS's other Query services (STS, IAM) send for the same codes.
-  MissingAuthenticationToken: 403,
-  IncompleteSignature: 400,
-  AuthFailure: 401,
-  SignatureDoesNotMatch: 403,
-  RequestExpired: 400,
+  // The transport: a body over the limit, or a request fastify refused before the handler
+  // (a bad Content-Length, a broken chunk: its own 4xx status is kept).
+  RequestEntityTooLarge: 413,
+  InvalidRequest: 400,
+  InternalError: 500,
 } as const;
 
 export type ProtocolErrorCode = keyof typeof PROTOCOL_ERROR_STATUS;
@@ -26,9 +25,9 @@ export class Ec2ProtocolError extends Error {
   override readonly name = 'Ec2ProtocolError';
   readonly httpStatus: number;
 
-  constructor(readonly code: ProtocolErrorCode, message: string) {
+  constructor(readonly code: ProtocolErrorCode, message: string, httpStatus?: number) {
     super(message);
-    this.httpStatus = PROTOCOL_ERROR_STATUS[code];
+    this.httpStatus = httpStatus ?? PROTOCOL_ERROR_STATUS[code];
   }
 }
 

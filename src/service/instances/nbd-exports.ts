@@ -6,6 +6,7 @@
  * a stop…) make written bytes reach the volume and its snapshots.
  */
 import { deviceKey } from '../state/attachment-records.js';
+import { isCoreError } from '../../core/errors.js';
 import { isCatalogError } from '../service-errors.js';
 import { takesGuestIo, instanceStateAt } from '../state/instance-states.js';
 import { SharedDevice } from '../../guest/shared-device.js';
@@ -37,7 +38,7 @@ export function openExport(s: ServiceState, name: string): BlockDevice | undefin
       `${disk.device} of ${disk.instanceId} (${disk.volumeId}) behind its page cache`,
     );
   } catch (err) {
-    if (isCatalogError(err, 'VOLUME_NOT_FOUND') || isCatalogError(err, 'VOLUME_ID_MALFORMED') || isCatalogError(err, 'INSTANCE_NOT_FOUND')
+    if (isCoreError(err, 'VOLUME_NOT_FOUND') || isCatalogError(err, 'VOLUME_ID_MALFORMED') || isCatalogError(err, 'INSTANCE_NOT_FOUND')
       || isCatalogError(err, 'INSTANCE_ID_MALFORMED') || isCatalogError(err, 'ATTACHMENT_NOT_FOUND')) return undefined;
     throw err;
   }

@@ -2,8 +2,8 @@
  * Reading the SigV4 parameters a request carries, from the `Authorization` header or from a
  * presigned query string (`X-Amz-Credential=…`), without checking the signature.
  */
-import { parseFormPairs } from './form-urlencoded.js';
-import { Ec2ProtocolError } from './protocol-errors.js';
+import { parseFormPairs } from '../ec2/form-urlencoded.js';
+import { AuthError } from './auth-errors.js';
 
 /** Node's `IncomingHttpHeaders` fits; names may be in any case. */
 export type HeaderMap = Readonly<Record<string, string | readonly string[] | undefined>>;
@@ -56,7 +56,7 @@ function fromHeader(authorization: string, amzDate: string | undefined): AuthPar
   const space = trimmed.indexOf(' ');
   const algorithm = space < 0 ? trimmed : trimmed.slice(0, space);
   if (algorithm !== ALGORITHM) {
-    throw new Ec2ProtocolError('IncompleteSignature', `Unsupported Authorization type '${algorithm}': only ${ALGORITHM} (SigV4) is accepted.`);
+    throw new AuthError('IncompleteSignature', `Unsupported Authorization type '${algorithm}': only ${ALGORITHM} (SigV4) is accepted.`);
   }
   const fields = new Map<string, string>();
   for (const part of trimmed.slice(space + 1).split(',')) {
@@ -66,7 +66,7 @@ function fromHeader(authorization: string, amzDate: string | undefined): AuthPar
   const missing = ['Credential', 'SignedHeaders', 'Signature'].filter((k) => !fields.get(k));
   if (missing.length > 0) {
     const msg = missing.map((k) => `Authorization header requires '${k}' parameter.`).join(' ');
-    throw new Ec2ProtocolError('IncompleteSignature', `${msg} Authorization=${authorization}`);
+    throw new AuthError('IncompleteSignature', `${msg} Authorization=${authorization}`);
   }
   return build(fields.get('Credential')!, fields.get('SignedHeaders')!, fields.get('Signature')!, amzDate, undefined, false);
 }
@@ -74,12 +74,12 @@ function fromHeader(authorization: string, amzDate: string | undefined): AuthPar
 function fromQuery(q: Map<string, string>): AuthParams {
   const algorithm = q.get('X-Amz-Algorithm');
   if (algorithm !== ALGORITHM) {
-    throw new Ec2ProtocolError('IncompleteSignature', `X-Amz-Algorithm must be ${ALGORITHM}, got '${algorithm ?? ''}'.`);
+    throw new AuthError('IncompleteSignature', `X-Amz-Algorithm must be ${ALGORITHM}, got '${algorithm ?? ''}'.`);
   }
   const required = ['X-Amz-Credential', 'X-Amz-SignedHeaders', 'X-Amz-Signature', 'X-Amz-Date'];
   const missing = required.filter((k) => !q.get(k));
   if (missing.length > 0) {
-    throw new Ec2ProtocolError('IncompleteSignature', `A presigned request requires the query parameters ${missing.join(', ')}.`);
+    throw new AuthError('IncompleteSignature', `A presigned request requires the query parameters ${missing.join(', ')}.`);
   }
   return build(q.get('X-Amz-Credential')!, q.get('X-Amz-SignedHeaders')!, q.get('X-Amz-Signature')!,
     q.get('X-Amz-Date'), q.get('X-Amz-Expires'), true);
@@ -92,15 +92,15 @@ function build(
   const parts = credential.split('/');
   const [accessKeyId, date, region, service, terminator] = parts;
   if (parts.length !== 5 || !accessKeyId || !/^\d{8}$/.test(date ?? '') || !region || !service || terminator !== 'aws4_request') {
-    throw new Ec2ProtocolError('IncompleteSignature',
+    throw new AuthError('IncompleteSignature',
       `Credential '${credential}' is malformed: expected <access key id>/<yyyymmdd>/<region>/<service>/aws4_request.`);
   }
   if (!/^[0-9a-f]{64}$/.test(signature)) {
-    throw new Ec2ProtocolError('IncompleteSignature', 'Signature must be 64 lower-case hexadecimal characters.');
+    throw new AuthError('IncompleteSignature', 'Signature must be 64 lower-case hexadecimal characters.');
   }
   const names = signedHeaders.split(';');
   if (names.some((n) => n === '' || n !== n.toLowerCase())) {
-    throw new Ec2ProtocolError('IncompleteSignature', `SignedHeaders '${signedHeaders}' must be a ';'-separated list of lower-case header names.`);
+    throw new AuthError('IncompleteSignature', `SignedHeaders '${signedHeaders}' must be a ';'-separated list of lower-case header names.`);
   }
   return { scope: { accessKeyId, date: date!, region, service }, signedHeaders: names, signature, amzDate, expires, presigned };
 }

@@ -8,11 +8,11 @@
  * Both header auth and presigned query auth (`X-Amz-Signature=…`) are accepted.
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
-import { parseFormPairs } from './form-urlencoded.js';
-import { Ec2ProtocolError } from './protocol-errors.js';
-import { lowerCaseHeaders, readAuthParams, type AuthParams, type HeaderMap } from './sigv4-auth-params.js';
+import { parseFormPairs } from '../ec2/form-urlencoded.js';
+import { AuthError } from './auth-errors.js';
+import { lowerCaseHeaders, readAuthParams, type AuthParams, type HeaderMap } from './auth-params.js';
 
-export { readCredentialScope, type CredentialScope, type HeaderMap } from './sigv4-auth-params.js';
+export { readCredentialScope, type CredentialScope, type HeaderMap } from './auth-params.js';
 
 export interface SignedRequest {
   method: string;
@@ -51,21 +51,21 @@ export interface VerifyOptions {
 const FIFTEEN_MINUTES = 15 * 60 * 1000;
 const UNSIGNED_PAYLOAD = 'UNSIGNED-PAYLOAD';
 
-/** Verifies a request's SigV4 signature; throws Ec2ProtocolError, else says who signed it. */
+/** Verifies a request's SigV4 signature; throws AuthError, else says who signed it. */
 export function verifySigV4(request: SignedRequest, lookup: AccessKeyLookup, now: Date, options: VerifyOptions = {}): VerifiedCaller {
   const headers = lowerCaseHeaders(request.headers);
   const auth = readAuthParams(headers, request.query);
   if (auth === undefined) {
-    throw new Ec2ProtocolError('MissingAuthenticationToken', 'Request is missing Authentication Token');
+    throw new AuthError('MissingAuthenticationToken', 'Request is missing Authentication Token');
   }
   const signedAt = parseAmzDate(auth.amzDate);
   if (auth.scope.date !== auth.amzDate!.slice(0, 8)) {
-    throw new Ec2ProtocolError('SignatureDoesNotMatch',
+    throw new AuthError('SignatureDoesNotMatch',
       `Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '${auth.scope.date}' != '${auth.amzDate!.slice(0, 8)}'.`);
   }
   const key = lookup(auth.scope.accessKeyId);
   if (key === undefined) {
-    throw new Ec2ProtocolError('AuthFailure', 'AWS was not able to validate the provided access credentials');
+    throw new AuthError('AuthFailure', 'AWS was not able to validate the provided access credentials');
   }
   checkTime(auth, signedAt, now, options.maxSkewMs ?? FIFTEEN_MINUTES);
 
@@ -75,7 +75,7 @@ export function verifySigV4(request: SignedRequest, lookup: AccessKeyLookup, now
   const expected = createHmac('sha256', signingKey(key.secretAccessKey, auth)).update(stringToSign, 'utf8').digest();
   // Both are 32 bytes (the parser insists on 64 hex characters), as timingSafeEqual requires.
   if (!timingSafeEqual(expected, Buffer.from(auth.signature, 'hex'))) {
-    throw new Ec2ProtocolError('SignatureDoesNotMatch',
+    throw new AuthError('SignatureDoesNotMatch',
       'The request signature that Amazon has does not match the signature that you provided. Check your AWS Secret Access Key and signing method.');
   }
   const token = auth.presigned ? queryValue(request.query, 'X-Amz-Security-Token') : headers.get('x-amz-security-token');
@@ -88,7 +88,7 @@ export function verifySigV4(request: SignedRequest, lookup: AccessKeyLookup, now
 function parseAmzDate(amzDate: string | undefined): Date {
   const m = amzDate === undefined ? null : /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(amzDate);
   if (m === null) {
-    throw new Ec2ProtocolError('IncompleteSignature',
+    throw new AuthError('IncompleteSignature',
       amzDate === undefined ? 'Authorization requires an X-Amz-Date header.' : `X-Amz-Date '${amzDate}' is not of the form yyyymmddThhmmssZ.`);
   }
   const [, y, mo, d, h, mi, s] = m.map(Number) as number[];
@@ -100,16 +100,16 @@ function checkTime(auth: AuthParams, signedAt: Date, now: Date, maxSkewMs: numbe
   if (auth.presigned) {
     const expires = Number(auth.expires ?? '900');
     if (!Number.isInteger(expires) || expires < 1 || expires > 604800) {
-      throw new Ec2ProtocolError('IncompleteSignature', `X-Amz-Expires must be between 1 and 604800 seconds, got '${auth.expires}'.`);
+      throw new AuthError('IncompleteSignature', `X-Amz-Expires must be between 1 and 604800 seconds, got '${auth.expires}'.`);
     }
     if (now.getTime() > signedAt.getTime() + expires * 1000) {
-      throw new Ec2ProtocolError('RequestExpired', `Request has expired: signed at ${auth.amzDate} for ${expires} seconds, now is ${stamp(now)}.`);
+      throw new AuthError('RequestExpired', `Request has expired: signed at ${auth.amzDate} for ${expires} seconds, now is ${stamp(now)}.`);
     }
   }
   // A presigned URL may be used until it expires, but never signed in the future.
   const early = signedAt.getTime() - now.getTime() > maxSkewMs;
   if (early || (!auth.presigned && now.getTime() - signedAt.getTime() > maxSkewMs)) {
-    throw new Ec2ProtocolError('RequestExpired',
+    throw new AuthError('RequestExpired',
       `Request has expired: X-Amz-Date ${auth.amzDate} is more than ${maxSkewMs / 60000} minutes from the server time ${stamp(now)}.`);
   }
 }
@@ -119,7 +119,7 @@ function canonicalRequest(request: SignedRequest, headers: Map<string, string>, 
   for (const name of auth.signedHeaders) {
     const value = headers.get(name);
     if (value === undefined) {
-      throw new Ec2ProtocolError('SignatureDoesNotMatch', `The header '${name}' is listed in SignedHeaders but is not present.`);
+      throw new AuthError('SignatureDoesNotMatch', `The header '${name}' is listed in SignedHeaders but is not present.`);
     }
     lines.push(`${name}:${value.replace(/\s+/g, ' ').trim()}`);
   }
@@ -131,7 +131,7 @@ function payloadHash(body: SignedRequest['body'], declared: string | undefined, 
   if (declared === UNSIGNED_PAYLOAD && allowUnsigned) return UNSIGNED_PAYLOAD;
   const actual = createHash('sha256').update(body).digest('hex');
   if (declared !== undefined && declared !== actual) {
-    throw new Ec2ProtocolError('SignatureDoesNotMatch', "The provided 'x-amz-content-sha256' header does not match what was computed.");
+    throw new AuthError('SignatureDoesNotMatch', "The provided 'x-amz-content-sha256' header does not match what was computed.");
   }
   return actual;
 }

@@ -1,0 +1,33 @@
+/** The messages between the fs store and its I/O threads (fs-io-threads.ts, fs-io-worker.ts). */
+
+/** A put: the bytes in a SharedArrayBuffer, or a slice of an open file the thread reads itself. */
+export type FsWriteJob = {
+  op: 'write';
+  id: number;
+  temp: string;
+  target: string;
+  root: string;
+  ifAbsent: boolean;
+  durable: boolean;
+} & ({ buffer: SharedArrayBuffer; offset: number; length: number } | { fd: number; offset: number; length: number });
+
+export interface FsReadJob {
+  op: 'read';
+  id: number;
+  path: string;
+  offset?: number;
+  length?: number;
+  /** Hash what was read, in the thread. */
+  sha256?: boolean;
+}
+
+export type FsIoJob = FsWriteJob | FsReadJob;
+
+export interface FsIoReply {
+  id: number;
+  stored?: boolean;
+  buffer?: ArrayBuffer;
+  length?: number;
+  sha256?: string;
+  error?: { message: string; code?: string };
+}
