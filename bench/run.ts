@@ -27,6 +27,8 @@ if (process.env.EBS_SIM_BENCH_SUITE) {
   (await runner()).print();
 } else {
   let failed = false;
+  const { BENCH_DIR } = await import('./support.js');
+  console.log(`benchmark files under ${BENCH_DIR} (EBS_SIM_BENCH_DIR sets it)`);
   for (const name of names) {
     console.log(`\n### benchmark suite: ${name}`);
     const r = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url)], {

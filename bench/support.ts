@@ -4,16 +4,24 @@
  * same-run baseline. Machines are shared and noisy: compare ratios, not absolute times.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Bench, Task } from 'tinybench';
 
 export const MiB = 1024 * 1024;
 export const BLOCK = 512 * 1024;
 
+/**
+ * Where benchmarks keep their files: EBS_SIM_BENCH_DIR, or `.bench-out/` in the repository. Not
+ * /tmp: on these machines it is an ext4 without a journal where file creation is slow, and our
+ * test runs churn it (see docs/design-notes.md).
+ */
+export const BENCH_DIR = process.env.EBS_SIM_BENCH_DIR ?? fileURLToPath(new URL('../.bench-out', import.meta.url));
+
 export function tempDir(label: string): { dir: string; remove(): void } {
-  const dir = mkdtempSync(join(process.env.EBS_SIM_BENCH_DIR ?? tmpdir(), `ebs-sim-bench-${label}-`));
+  mkdirSync(BENCH_DIR, { recursive: true });
+  const dir = mkdtempSync(join(BENCH_DIR, `ebs-sim-bench-${label}-`));
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
