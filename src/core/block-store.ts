@@ -6,7 +6,7 @@ import { ClassicLevel } from 'classic-level';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { knownVersion, readRange, LIVE, type KnownVersion, type ReadView } from './block-reader.js';
-import { BlockWriter, deltaAppend, fitsAsDelta, type WriterContext } from './block-writer.js';
+import { BlockWriter, FastAppends, type WriterContext } from './block-writer.js';
 import { loadChunkHasher, type ChunkHasher } from './chunk-id.js';
 import { RefcountChunkStore } from './chunk-store.js';
 import type { ChunkBytes } from './chunk-bytes.js';
@@ -28,15 +28,14 @@ import {
   visibleBlocks,
   type SnapshotBlock,
 } from './snapshot-ops.js';
+import { volumeExtents, type Extent } from './extents.js';
+import { checkRange, checkVolumeGeometry, DEFAULT_BLOCK_SIZE, MAX_VOLUME_SIZE } from './geometry.js';
 import { allocatedBlocks } from './version-map.js';
 import { purgeVolume } from './volume-purge.js';
 import { WriteTx } from './write-tx.js';
 
-export const GiB = 1024 ** 3;
-export const TiB = 1024 ** 4;
-export const MIN_VOLUME_SIZE = GiB;
-export const MAX_VOLUME_SIZE = 64 * TiB;
-export const DEFAULT_BLOCK_SIZE = 512 * 1024;
+export { DEFAULT_BLOCK_SIZE, GiB, MAX_VOLUME_SIZE, MIN_VOLUME_SIZE, TiB } from './geometry.js';
+export type { Extent } from './extents.js';
 
 /** Where restored volumes load blocks they have not hydrated yet (the object store, in practice). */
 export interface BackingSource {
@@ -83,12 +82,6 @@ export interface SnapshotBlockReader {
   version(index: number, birth: number): KnownVersion;
 }
 
-/** A run of bytes that either holds data or is a hole (reads as zeros, nothing stored). */
-export interface Extent {
-  offset: number;
-  length: number;
-  hole: boolean;
-}
 
 export interface CreateVolumeInput {
   id?: string;
@@ -118,9 +111,8 @@ export class BlockStore {
   /** What the write path works with; built once (small writes must not allocate it each time). */
   private readonly writer: WriterContext;
   private sweepTimer: NodeJS.Timeout | undefined;
-  /** Fast writes whose batch is in flight, per volume and block. */
-  private readonly inflight = new Map<string, Promise<void>>();
-  private failure: unknown;
+  /** Small writes committed without the lock (group commit). */
+  private readonly fast: FastAppends;
   private closed = false;
   /** Background stores of blocks that reads fetched from a restored volume's snapshot. */
   private readHydrations = 0;
@@ -145,6 +137,7 @@ export class BlockStore {
       maxDeltas: opts.maxDeltas ?? 32,
       maxDeltaFraction: opts.maxDeltaFraction ?? 0.25,
     };
+    this.fast = new FastAppends(this.writer, opts.sync ?? false);
   }
 
   /**
@@ -262,43 +255,13 @@ export class BlockStore {
     if (data.length === 0) return;
     const fast = await this.lock.run(async () => {
       this.checkHealthy();
-      const quick = this.tryDeltaAppend(this.getVolume(id), offset, data);
+      const quick = this.fast.tryAppend(this.getVolume(id), offset, data);
       if (quick) return quick;
       await this.drain();
       await this.writeSlow(id, offset, data);
       return undefined;
     });
     await fast?.committed;
-  }
-
-  /**
-   * The common small write: a delta appended to a block's newest version, which no snapshot
-   * sees, whose head is cached and which has no commit in flight. Its batch is submitted
-   * without holding the lock, so that concurrent small writes reach LevelDB together and
-   * share its log writes (group commit). Everything else drains these commits first.
-   */
-  private tryDeltaAppend(vol: VolumeRecord, offset: number, data: Buffer): { committed: Promise<void> } | undefined {
-    const blk = Math.floor(offset / vol.blockSize);
-    const at = offset - blk * vol.blockSize;
-    const logical = Math.min(vol.blockSize, vol.size - blk * vol.blockSize);
-    if (at + data.length > vol.blockSize || (at === 0 && data.length >= logical)) return undefined;
-    const key = `${vol.id}\0${blk}`;
-    const head = this.heads.get(vol.id, blk);
-    if (!head || head.birth <= vol.lastSnapGen || this.inflight.has(key) || !fitsAsDelta(this.writer, vol, head, data.length)) {
-      return undefined;
-    }
-    const append = deltaAppend(vol.id, blk, head, { offset: at, data });
-    this.heads.set(vol.id, blk, append.head);
-    const committed = this.db
-      .batch(append.ops, { sync: this.opts.sync ?? false })
-      .catch((err: unknown) => {
-        // The cache already moved on: nothing written after this can be trusted to be whole.
-        this.failure ??= err;
-        throw new CoreError('STORE_FAILED', `a write failed, the store accepts no more: ${String(err)}`, { cause: err });
-      })
-      .finally(() => this.inflight.delete(key));
-    this.inflight.set(key, committed.catch(() => undefined));
-    return { committed };
   }
 
   private async writeSlow(id: string, offset: number, data: Buffer): Promise<void> {
@@ -374,36 +337,13 @@ export class BlockStore {
 
   /**
    * Which parts of [offset, offset + length) hold data and which are holes that read as zeros
-   * (nothing stored). A restored volume's unwritten blocks count as data: they may hold the
-   * backing snapshot's bytes.
+   * (nothing stored). A restored volume's unwritten blocks count as data while it still loads
+   * from its snapshot: they may hold the snapshot's bytes.
    */
   async allocation(id: string, offset: number, length: number): Promise<Extent[]> {
     const vol = this.getVolume(id);
     checkRange(vol, offset, length);
-    if (length === 0) return [];
-    const B = vol.blockSize;
-    const first = Math.floor(offset / B);
-    const last = Math.floor((offset + length - 1) / B);
-    // A restored volume's unwritten blocks may hold the backing snapshot's bytes: all data.
-    if (loadsFromBacking(vol.backing)) return [{ offset, length, hole: false }];
-    const allocated = [...(await allocatedBlocks(this.db, id, first, last))].sort((a, b) => a - b);
-    const extents: Extent[] = [];
-    const add = (from: number, to: number, hole: boolean) => {
-      from = Math.max(from, offset);
-      to = Math.min(to, offset + length);
-      if (to <= from) return;
-      const prev = extents[extents.length - 1];
-      if (prev && prev.hole === hole && prev.offset + prev.length === from) prev.length += to - from;
-      else extents.push({ offset: from, length: to - from, hole });
-    };
-    let at = offset;
-    for (const blk of allocated) {
-      add(at, blk * B, true);
-      add(blk * B, (blk + 1) * B, false);
-      at = (blk + 1) * B;
-    }
-    add(at, offset + length, true);
-    return extents;
+    return volumeExtents(this.db, vol, offset, length);
   }
 
   /** Makes everything acknowledged before it durable against a machine crash. */
@@ -609,12 +549,12 @@ export class BlockStore {
     });
   }
 
-  private async drain(): Promise<void> {
-    while (this.inflight.size > 0) await Promise.all(this.inflight.values());
+  private drain(): Promise<void> {
+    return this.fast.drain();
   }
 
   private checkHealthy(): void {
-    if (this.failure) throw new CoreError('STORE_FAILED', `an earlier write failed, the store accepts no more: ${String(this.failure)}`);
+    if (this.fast.failure) throw new CoreError('STORE_FAILED', `an earlier write failed, the store accepts no more: ${String(this.fast.failure)}`);
   }
 
   private async commit(tx: WriteTx): Promise<void> {
@@ -678,23 +618,5 @@ async function openLevel(db: ClassicLevel<Buffer, Buffer>, dir: string): Promise
       throw new CoreError('STORE_LOCKED', `the data directory ${dir} is in use by another process (another ebs-sim?)`, { cause: err });
     }
     throw err;
-  }
-}
-
-function checkVolumeGeometry(size: number, blockSize: number): void {
-  if (!Number.isSafeInteger(size) || size < MIN_VOLUME_SIZE || size > MAX_VOLUME_SIZE) {
-    throw invalidArgument(`volume size must be an integer number of bytes from 1 GiB to 64 TiB, got ${size}`);
-  }
-  if (!Number.isInteger(blockSize) || blockSize < 4096 || blockSize > 16 * 1024 * 1024 || (blockSize & (blockSize - 1)) !== 0) {
-    throw invalidArgument(`block size must be a power of two from 4 KiB to 16 MiB, got ${blockSize}`);
-  }
-}
-
-function checkRange(vol: { id: string; size: number }, offset: number, length: number): void {
-  if (!Number.isSafeInteger(offset) || offset < 0 || !Number.isSafeInteger(length) || length < 0) {
-    throw new CoreError('OFFSET_OUT_OF_RANGE', `offset and length must be non-negative integers (got ${offset}, ${length})`);
-  }
-  if (offset + length > vol.size) {
-    throw new CoreError('OFFSET_OUT_OF_RANGE', `range [${offset}, ${offset + length}) is beyond the end of ${vol.id} (${vol.size} bytes)`);
   }
 }
