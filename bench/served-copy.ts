@@ -78,9 +78,16 @@ export async function servedCopy(report: Report, source: BlockSource, settle: ()
 
       // Through the server: written untimed, then snapshotted and polled until completed.
       const volumeId = (await ec2.send(new CreateVolumeCommand({ AvailabilityZone: 'us-east-1a', Size: 1 }))).VolumeId!;
+      // The source reuses its few buffers: each block is copied into a ring of its own, larger
+      // than what the upload holds in flight, so that no 1 GiB of copies piles up for the GC.
+      const ring = Array.from({ length: 128 }, () => Buffer.allocUnsafe(BLOCK));
       const body = Readable.from((function* () {
-        for (let i = 0; i < BLOCKS; i++) yield Buffer.from(source.block(salt + i)); // the source reuses its buffers
-      })());
+        for (let i = 0; i < BLOCKS; i++) {
+          const b = ring[i % ring.length]!;
+          source.block(salt + i).copy(b);
+          yield b;
+        }
+      })(), { highWaterMark: 4 });
       const put = await fetch(`${server.endpoint}/data/volumes/${volumeId}?offset=0`, {
         method: 'PUT', body: Readable.toWeb(body) as ReadableStream, duplex: 'half', headers: { 'content-length': String(GiB) },
       } as RequestInit);
