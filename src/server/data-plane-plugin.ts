@@ -39,7 +39,7 @@ export async function dataPlanePlugin(app: FastifyInstance, opts: DataPlaneOptio
     try {
       const who = caller(request, true);
       const id = request.params.volumeId;
-      const offset = integerParam(request.query, 'offset', 0);
+      const offset = integerParam(request.query, 'offset'); // required: a write at an offset nobody gave is a bug
       const { sizeBytes } = sim.services.volumes.forIo(who, id);
       const { body, release } = await checkedBody(request, (length) => checkTransfer(id, sizeBytes, offset, length, maxTransferBytes));
       const written = await writePieces(body, offset, (at, piece) => sim.services.volumes.write(who, id, at, piece)).finally(release);

@@ -54,7 +54,7 @@ export async function guestPlanePlugin(app: FastifyInstance, opts: GuestPlaneOpt
       const who = caller(request, true);
       const { instanceId, device } = request.params;
       const name = `/dev/${device} of ${instanceId}`;
-      const offset = integerParam(request.query, 'offset', 0);
+      const offset = integerParam(request.query, 'offset'); // required: a write at an offset nobody gave is a bug
       const { sizeBytes } = sim.services.guests.deviceForIo(who, instanceId, device);
       const { body, release } = await checkedBody(request, (length) => checkTransfer(name, sizeBytes, offset, length, maxTransferBytes));
       const written = await writePieces(body, offset, (at, piece) => sim.services.guests.write(who, instanceId, device, at, piece)).finally(release);

@@ -77,6 +77,15 @@ describe('data plane', () => {
     }
   });
 
+  it('refuses a PUT whose offset is absent or empty, and writes nothing', async () => {
+    const v = await volume();
+    for (const q of ['', '?offset=', '?length=4']) {
+      const res = await fetch(`${s.endpoint}/data/volumes/${v}${q}`, { method: 'PUT', body: Buffer.from('data') });
+      expect([res.status, ((await res.json()) as { code: string }).code], q).toEqual([400, 'MISSING_PARAMETER']);
+    }
+    expect((await getBytes(s.endpoint, v, 0, 4)).equals(Buffer.alloc(4))).toBe(true);
+  });
+
   it('answers a read that fails with its own code, not a 500 about the payload', async () => {
     const v = await volume();
     // The core failing the read (a restored volume whose snapshot the store lost, say).
