@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { BlockStore } from '../core/block-store.js';
-import { CoreError, invalidArgument, isCoreError, snapshotNotFound } from '../core/errors.js';
+import { CoreError, invalidArgument, snapshotNotFound } from '../core/errors.js';
 import { newSnapshotId, newVolumeId } from '../core/ids.js';
 import { Mutex } from '../core/mutex.js';
 import type { RecordPut } from '../core/record-store.js';
@@ -19,7 +19,8 @@ import type { CopyStatus } from './copy-status.js';
 import { HYDRATION_NAMESPACE, manifestBackingSource, runHydration, type HydrationStatus } from './hydration.js';
 import { runManifestCopy } from './manifest-copy-job.js';
 import { DEFAULT_RETRY, type RetryPolicy } from './retry.js';
-import { doneNamespace, runSnapshotCopy } from './snapshot-copy-job.js';
+import { runSnapshotCopy } from './snapshot-copy-job.js';
+import { deleteSnapshotData } from './snapshot-deletion.js';
 
 export const COPY_NAMESPACE = 'copy';
 
@@ -359,24 +360,7 @@ export class CopyEngine {
       // EC2) until every volume restored from it holds all its blocks, and no snapshot frozen
       // from one before then remains.
       if (dependents || this.restoring.has(snapshotId) || (await this.store.readsFromSnapshot(snapshotId))) return;
-      // Blocks first (ignoring this manifest), then the manifest, then the local records: a
-      // crash in between leaves the delete request in place, and the next open finishes it.
-      const candidates = new Set<string>();
-      for (const sha of (await this.repo.getManifest(snapshotId))?.blocks.values() ?? []) candidates.add(sha);
-      const done: RecordPut[] = [];
-      for await (const [index, sha] of this.store.records.list<string>(doneNamespace(snapshotId))) {
-        if (sha) candidates.add(sha);
-        done.push({ namespace: doneNamespace(snapshotId), id: index, value: null });
-      }
-      await this.repo.collect(candidates, snapshotId);
-      await this.repo.deleteManifest(snapshotId);
-      const records = [...done, { namespace: COPY_NAMESPACE, id: snapshotId, value: null }];
-      const local = await this.store.getSnapshot(snapshotId).then(
-        () => true,
-        (e: unknown) => (isCoreError(e, 'SNAPSHOT_NOT_FOUND') ? false : Promise.reject(e)),
-      );
-      if (local) await this.store.deleteSnapshot(snapshotId, records);
-      else await this.store.records.write(records);
+      await deleteSnapshotData(this.store, this.repo, snapshotId, { namespace: COPY_NAMESPACE, id: snapshotId, value: null });
       this.statuses.delete(snapshotId);
       this.events.emit('deleted', snapshotId);
       // Its parent, or the source of its volume's restore, may have waited for it.
