@@ -54,6 +54,17 @@ describe('EC2 errors through @aws-sdk/client-ec2', () => {
     expect([e.name, e.message]).toEqual(['InvalidSnapshot.NotFound', "The snapshot 'snap-0123456789abcdef0' does not exist."]);
   });
 
+  it('refuses a tag that XML cannot carry (a NUL in its key), instead of dropping the character', async () => {
+    const v = await newVolume();
+    for (const tag of [{ Key: 'a\u0000b', Value: 'v' }, { Key: 'k', Value: 'bell\u0007' }]) {
+      const e = await ec2Error(ec2.send(new CreateTagsCommand({ Resources: [v], Tags: [tag] })));
+      expect([e.name, e.message]).toEqual(['InvalidParameterValue', expect.stringMatching(/control character/)]);
+    }
+    await ec2.send(new CreateTagsCommand({ Resources: [v], Tags: [{ Key: 'tab\there', Value: 'line\nbreak é😀' }] }));
+    const tags = (await ec2.send(new DescribeVolumesCommand({ VolumeIds: [v] }))).Volumes![0]!.Tags;
+    expect(tags).toEqual([{ Key: 'tab\there', Value: 'line\nbreak é😀' }]);
+  });
+
   it('DryRunOperation is 412 and changes nothing', async () => {
     const v = await newVolume();
     let e = await ec2Error(ec2.send(new DeleteVolumeCommand({ VolumeId: v, DryRun: true })));

@@ -17,6 +17,9 @@ export interface TagSpecificationInput {
   Tags?: TagInput[];
 }
 
+/** Characters XML 1.0 cannot carry (C0 controls but tab, LF, CR; U+FFFE, U+FFFF; lone surrogates). */
+const NOT_IN_XML = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/u;
+
 function checkTag(t: TagInput): Tag {
   const key = t.Key;
   if (key === undefined || key === '') throw invalidValue('Tag keys must be 1 to 128 characters long (Tag.N.Key is missing or empty).');
@@ -24,6 +27,10 @@ function checkTag(t: TagInput): Tag {
   if (key.toLowerCase().startsWith('aws:')) throw invalidValue(`Tag keys starting with 'aws:' are reserved for AWS use: '${key}'.`);
   const value = t.Value ?? '';
   if ([...value].length > 256) throw invalidValue(`The value of tag '${key}' is longer than 256 characters.`);
+  // Every answer that lists the tag is XML: one it cannot hold would be dropped or mangled there.
+  if (NOT_IN_XML.test(key) || NOT_IN_XML.test(value)) {
+    throw invalidValue(`Tag ${JSON.stringify(key)} holds a character a tag cannot hold (a control character such as NUL, or an unpaired surrogate).`);
+  }
   return { key, value };
 }
 
