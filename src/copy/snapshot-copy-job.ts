@@ -195,7 +195,12 @@ async function keepStoredOnly(
   signal: AbortSignal,
 ): Promise<void> {
   const byDigest = new Map<string, number[]>();
-  for (const [index, sha] of done) if (sha !== '') byDigest.set(sha, [...(byDigest.get(sha) ?? []), index]);
+  for (const [index, sha] of done) {
+    if (sha === '') continue;
+    const indices = byDigest.get(sha);
+    if (indices) indices.push(index);
+    else byDigest.set(sha, [index]);
+  }
   const digests = [...byDigest.keys()];
   const worker = async () => {
     for (let sha = digests.pop(); sha !== undefined; sha = digests.pop()) {

@@ -376,6 +376,7 @@ export class BlockStore {
    * from that snapshot, which may then be deleted (a clone flattened, as Ceph says).
    */
   async markHydrated(id: string, records?: RecordPut[]): Promise<void> {
+    if (!records?.length && !loadsFromBacking(this.volumes.get(id)?.backing)) return; // nothing to write
     await this.exclusive(async () => {
       const current = this.volumes.get(id);
       const tx = new WriteTx();
@@ -389,8 +390,8 @@ export class BlockStore {
 
   /**
    * True while a live volume restored from `snapshotId`, or a snapshot frozen from one before
-   * its hydration ended, may still read blocks from it. Costs the volumes restored from it and
-   * their snapshots, nothing more.
+   * its hydration ended, may still read blocks from it. Costs a pass over the volume records in
+   * memory, then reads only the snapshots of the volumes restored from it.
    */
   async readsFromSnapshot(snapshotId: string): Promise<boolean> {
     for (const vol of this.volumes.values()) {

@@ -44,9 +44,8 @@ export abstract class BaseObjectStore implements ObjectStore {
     await this._put(key, body);
     return true;
   }
-  /** By default the slice is read here, then put conditionally. */
+  /** By default the slice is read here, then put conditionally (one check, in _putIfAbsent). */
   protected async _putIfAbsentFromFile(key: string, source: FileSlice): Promise<boolean> {
-    if ((await this._head(key)) !== undefined) return false;
     const body = Buffer.allocUnsafe(source.length);
     const { bytesRead } = await readSlice(source.fd, body, 0, source.length, source.offset);
     if (bytesRead !== source.length) throw new Error(`file slice ended at ${bytesRead} of ${source.length} bytes`);

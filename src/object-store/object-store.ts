@@ -89,9 +89,9 @@ export interface ObjectStore {
   putIfAbsent(key: string, body: Buffer): Promise<boolean>;
 
   /**
-   * putIfAbsent with the bytes of a file slice (read only if the object is absent). Where
-   * `supports.filePuts`, they go from file to file without passing through JavaScript memory;
-   * elsewhere the slice is read, then put. Counted as putIfAbsent.
+   * putIfAbsent with the bytes of a file slice. Where `supports.filePuts`, they go from file to
+   * file without passing through JavaScript memory, and are not even read when the object is
+   * there; elsewhere the slice is read, then put conditionally. Counted as putIfAbsent.
    */
   putIfAbsentFromFile(key: string, source: FileSlice): Promise<boolean>;
 

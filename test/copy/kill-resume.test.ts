@@ -45,16 +45,45 @@ async function checkComplete(engine: CopyEngine, objects: FsStore, snapshotId: s
   expect((await engine.readSnapshot(snapshotId, 0, expected.length)).equals(expected)).toBe(true);
 }
 
-it(`resumes a copy killed mid-way without re-uploading (seed ${seed})`, { timeout: 120_000 }, async () => {
+interface Resumed {
+  snapshotId: string;
+  killedAt: number;
+  store: BlockStore;
+  engine: CopyEngine;
+  objects: FsStore;
+}
+
+/**
+ * Kills a copy at 30%, lets `meanwhile` act on its object store (the server down), then reopens
+ * the core and the engine on the same data and runs `check`.
+ */
+async function resumeAfterKill(meanwhile: (objects: FsStore) => Promise<void>, check: (r: Resumed) => Promise<void>): Promise<void> {
   const data = tempDir();
   const objectsDir = tempDir();
   try {
     const { snapshotId, killedAt } = await killMidCopy(data.dir, objectsDir.dir);
     const objects = await FsStore.open({ root: objectsDir.dir });
-    const uploadedBefore = new Set(await blockKeys(objects));
+    await meanwhile(objects);
     const store = await BlockStore.open(data.dir);
     const engine = await CopyEngine.open({ store, objects });
     try {
+      await check({ snapshotId, killedAt, store, engine, objects });
+    } finally {
+      await engine.close();
+      await store.close();
+      await objects.close();
+    }
+  } finally {
+    data.remove();
+    objectsDir.remove();
+  }
+}
+
+it(`resumes a copy killed mid-way without re-uploading (seed ${seed})`, { timeout: 120_000 }, async () => {
+  let uploadedBefore = new Set<string>();
+  await resumeAfterKill(
+    async (objects) => void (uploadedBefore = new Set(await blockKeys(objects))),
+    async ({ snapshotId, killedAt, store, engine, objects }) => {
       const resumedAt = engine.status(snapshotId)!;
       expect(resumedAt.state).toBe('pending');
       expect(resumedAt.progress).toBeGreaterThanOrEqual(killedAt); // persisted, never back
@@ -67,40 +96,24 @@ it(`resumes a copy killed mid-way without re-uploading (seed ${seed})`, { timeou
       const report = await store.fsck();
       expect(report.missingChunks).toEqual([]);
       expect(report.ok).toBe(true);
-    } finally {
-      await engine.close();
-      await store.close();
-    }
-  } finally {
-    data.remove();
-    objectsDir.remove();
-  }
+    },
+  );
 });
 
 it(`uploads again what the store lost while the copy was down (seed ${seed})`, { timeout: 120_000 }, async () => {
-  const data = tempDir();
-  const objectsDir = tempDir();
-  try {
-    const { snapshotId, killedAt } = await killMidCopy(data.dir, objectsDir.dir);
-    const objects = await FsStore.open({ root: objectsDir.dir });
-    // The store comes back empty (a bucket recreated), as the checkpoint still says 30%.
-    const lost = await blockKeys(objects);
-    expect(lost.length).toBeGreaterThan(0);
-    for (const key of lost) await objects.delete(key);
-    const store = await BlockStore.open(data.dir);
-    const engine = await CopyEngine.open({ store, objects });
-    try {
+  await resumeAfterKill(
+    async (objects) => {
+      // The store comes back empty (a bucket recreated), as the checkpoint still says 30%.
+      const lost = await blockKeys(objects);
+      expect(lost.length).toBeGreaterThan(0);
+      for (const key of lost) await objects.delete(key);
+    },
+    async ({ snapshotId, killedAt, engine, objects }) => {
       expect(engine.status(snapshotId)!.progress).toBeGreaterThanOrEqual(killedAt); // still never back
       const done = await engine.settled(snapshotId);
       expect(done).toMatchObject({ state: 'completed', progress: 100, blocksDone: KILL_TEST_BLOCKS });
       expect(objects.stats().puts).toBe(KILL_TEST_BLOCKS + 1); // every block, then the manifest
       await checkComplete(engine, objects, snapshotId);
-    } finally {
-      await engine.close();
-      await store.close();
-    }
-  } finally {
-    data.remove();
-    objectsDir.remove();
-  }
+    },
+  );
 });
