@@ -6,7 +6,7 @@
 import { rm } from 'node:fs/promises';
 import { BlockStore } from './core/block-store.js';
 import { CopyEngine } from './copy/copy-engine.js';
-import type { ExportResolver } from './nbd/block-device.js';
+import type { ExportResolver, NbdClient } from './nbd/block-device.js';
 import { openObjectStore, parseObjectStoreSpec, ThrottleStore, wipeObjectStore } from './object-store/index.js';
 import type { ServiceState } from './service/context.js';
 import { nbdExports } from './service/instances/index.js';
@@ -80,8 +80,9 @@ export class Simulator {
   }
 
   /** What the NBD listener exports; it follows a reset. */
-  nbdResolver(): ExportResolver {
-    return nbdExports(() => this.live().state);
+  /** NBD's exports; with `accountOf`, each client sees only its account's (see nbdExports). */
+  nbdResolver(accountOf?: (client: NbdClient) => string | undefined): ExportResolver {
+    return nbdExports(() => this.live().state, accountOf);
   }
 
   /** Stops background work and closes everything, in dependency order. Idempotent. */

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-/** The `ebs-sim` command: `serve` and `fsck`. */
+/** The `ebs-sim` command: `serve`, `fsck` and `nbd-psk`. */
 import { CoreError } from '../core/errors.js';
 import { fsck, FSCK_HELP, parseFsckArgs } from './fsck.js';
 import { parseServeArgs, SERVE_HELP } from './serve-args.js';
@@ -45,8 +45,17 @@ async function main(argv: string[]): Promise<number> {
       }
       return fsck(opts);
     }
+    case 'nbd-psk': {
+      const { nbdPsk, NBD_PSK_HELP, parseNbdPskArgs } = await import('./nbd-psk.js');
+      const opts = parseNbdPskArgs(rest);
+      if (opts === 'help') {
+        process.stdout.write(NBD_PSK_HELP);
+        return 0;
+      }
+      return nbdPsk(opts);
+    }
     default:
-      throw new UsageError(`unknown command '${command}'. Commands: serve, fsck (ebs-sim --help).`);
+      throw new UsageError(`unknown command '${command}'. Commands: serve, fsck, nbd-psk (ebs-sim --help).`);
   }
 }
 

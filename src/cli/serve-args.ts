@@ -43,8 +43,11 @@ Options:
   --nbd-port <n>            Also serve NBD on this port of --host (10809 is NBD's own; 0 picks
                             a free one). Export names: a volume id (write-through), or
                             <instance-id>/<device> (e.g. i-0abc.../sdf: through that instance's
-                            page cache, so only FLUSH/FUA make writes reach the volume). NBD has
-                            no authentication: every account's volumes are exported.
+                            page cache, so only FLUSH/FUA make writes reach the volume).
+                            Under --auth none NBD is open: anyone who reaches the port can list,
+                            read and write every account's volumes. Under --auth sigv4 it needs
+                            TLS-PSK (NBD STARTTLS), one identity per access key, and each client
+                            sees only its account's exports: \`ebs-sim nbd-psk --help\`.
   --dirty-expire <s>        How long guest writes may sit dirty in an instance's simulated page
                             cache before writeback (default ${DEFAULT_DIRTY_EXPIRE_SECONDS}, like Linux; 0: write-through).
   --sync                    fsync every acknowledged write and API change: survives a machine

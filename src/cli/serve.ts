@@ -1,5 +1,7 @@
 /** `ebs-sim serve`: opens the simulator, listens (HTTP, and NBD if asked), prints the URLs, stops cleanly on SIGINT/SIGTERM. */
-import { startNbdServer, type NbdServer } from '../nbd/server.js';
+import { startNbdServer, type NbdServer, type NbdServerOptions } from '../nbd/server.js';
+import type { AccessKey } from '../protocol/sigv4/index.js';
+import { derivePskKey } from '../nbd/tls-psk.js';
 import { parseObjectStoreSpec } from '../object-store/open-object-store.js';
 import { buildApp } from '../server/app.js';
 import { loadCredentialsFile } from '../server/auth.js';
@@ -60,7 +62,7 @@ export async function serve(config: ServeConfig): Promise<void> {
   }
   if (config.nbdPort !== undefined) {
     try {
-      nbd = await startNbdServer({ host: config.host, port: config.nbdPort, resolver: sim.nbdResolver() });
+      nbd = await startNbdServer({ host: config.host, port: config.nbdPort, ...nbdAccess(config.auth === 'sigv4' ? credentials : undefined, sim) });
     } catch (err) {
       await app.close();
       await sim.close();
@@ -72,9 +74,22 @@ export async function serve(config: ServeConfig): Promise<void> {
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   process.stdout.write(
     `ebs-sim listening on http://${host}:${port}\n` +
-      (nbd ? `  nbd           nbd://${host}:${nbd.port}/<vol-id> or nbd://${host}:${nbd.port}/<instance-id>/<device>\n` : '') +
+      (nbd ? `  nbd           nbd://${host}:${nbd.port}/<vol-id> or nbd://${host}:${nbd.port}/<instance-id>/<device>${config.auth === 'sigv4' ? ' (TLS-PSK: ebs-sim nbd-psk)' : ' (open: no authentication)'}\n` : '') +
       `  data dir      ${config.dataDir}\n  object store  ${config.objectStore}\n` +
       `  auth          ${config.auth}${config.auth === 'none' ? ` (account ${config.accountId})` : ''}\n` +
       `  page cache    dirty pages written back after ${config.dirtyExpireSeconds} s${config.dirtyExpireSeconds === 0 ? ' (write-through)' : ''}\n`,
   );
+}
+
+/**
+ * With credentials (--auth sigv4), NBD takes TLS-PSK only: the PSK identity is an access key id,
+ * its key derived from the secret, and the client sees its account's exports and nothing else.
+ */
+function nbdAccess(credentials: ReadonlyMap<string, AccessKey> | undefined, sim: Simulator): Pick<NbdServerOptions, 'resolver' | 'tls'> {
+  if (!credentials) return { resolver: sim.nbdResolver() };
+  const keys = new Map([...credentials].map(([id, k]) => [id, derivePskKey(k.secretAccessKey)]));
+  return {
+    tls: { pskKey: (identity) => keys.get(identity) },
+    resolver: sim.nbdResolver((client) => (client.pskIdentity === undefined ? undefined : credentials.get(client.pskIdentity)?.accountId)),
+  };
 }

@@ -61,7 +61,16 @@ export interface BlockDevice {
  * every device it returns gets exactly one `close()` call.
  */
 export interface ExportResolver {
-  /** undefined: no such export (NBD_REP_ERR_UNKNOWN, or a closed connection for EXPORT_NAME). */
-  open(name: string): Promise<BlockDevice | undefined>;
-  list(): Promise<Array<{ name: string; description?: string }>>;
+  /**
+   * undefined: no such export (NBD_REP_ERR_UNKNOWN, or a closed connection for EXPORT_NAME).
+   * An export the client may not see must also be undefined, never a different refusal.
+   */
+  open(name: string, client: NbdClient): Promise<BlockDevice | undefined>;
+  list(client: NbdClient): Promise<Array<{ name: string; description?: string }>>;
+}
+
+/** Who is on the other end, as far as the handshake proved it. */
+export interface NbdClient {
+  /** The TLS-PSK identity whose key the client proved it holds; undefined without TLS. */
+  pskIdentity?: string;
 }

@@ -3,6 +3,7 @@ import type { ExportResolver } from './block-device.js';
 import { closeQuietly, negotiate, type Session } from './handshake.js';
 import { errorMessage, type NbdLog } from './log.js';
 import { ConnectionClosedError, SocketReader } from './socket-reader.js';
+import type { NbdTlsOptions } from './tls-psk.js';
 import { transmit } from './transmission.js';
 
 /** Per-connection memory bounds. Defaults: about 65 MiB worst case per connection. */
@@ -36,30 +37,40 @@ export interface NbdConnection {
  */
 export function serveConnection(
   socket: Socket,
-  deps: { resolver: ExportResolver; log: NbdLog; limits: NbdLimits },
+  deps: { resolver: ExportResolver; log: NbdLog; limits: NbdLimits; tls?: NbdTlsOptions },
 ): NbdConnection {
   const { log, limits } = deps;
   socket.setNoDelay(true);
-  const reader = new SocketReader(socket, limits.readAheadBytes);
   const stopping = new ConnectionClosedError('server is shutting down');
   const peer = `${socket.remoteAddress}:${socket.remotePort}`;
+  // STARTTLS swaps the socket and reader in here; everything below goes through it.
+  const channel = {
+    socket,
+    reader: new SocketReader(socket, limits.readAheadBytes),
+    resolver: deps.resolver,
+    log,
+    ...(deps.tls ? { tls: deps.tls } : {}),
+  };
+  let stopped = false;
 
   const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
 
   const run = async () => {
     let session: Session | undefined;
     try {
-      session = await negotiate({ socket, reader, resolver: deps.resolver, log });
+      session = await negotiate(channel);
+      if (stopped) throw stopping; // shutdown() came during the TLS handshake
       if (session) {
-        log('info', 'nbd session started', { peer, export: session.name, flags: session.flags });
-        await transmit({ socket, reader, log, ...limits }, session);
+        log('info', 'nbd session started', { peer, export: session.name, flags: session.flags, identity: session.client.pskIdentity });
+        await transmit({ socket: channel.socket, reader: channel.reader, log, ...limits }, session);
       }
-      endGracefully(socket);
+      endGracefully(channel.socket);
     } catch (err) {
-      if (err === stopping) endGracefully(socket);
+      if (err === stopping) endGracefully(channel.socket);
       else {
         const level = err instanceof ConnectionClosedError ? 'debug' : 'warn';
         log(level, 'nbd connection ended', { peer, error: errorMessage(err) });
+        channel.socket.destroy();
         socket.destroy();
       }
     } finally {
@@ -75,8 +86,14 @@ export function serveConnection(
 
   return {
     done,
-    shutdown: () => reader.abort(stopping),
-    destroy: () => socket.destroy(),
+    shutdown: () => {
+      stopped = true;
+      channel.reader.abort(stopping);
+    },
+    destroy: () => {
+      channel.socket.destroy();
+      socket.destroy();
+    },
   };
 }
 

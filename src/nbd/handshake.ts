@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import type { BlockDevice, ExportResolver } from './block-device.js';
+import type { BlockDevice, ExportResolver, NbdClient } from './block-device.js';
 import { blockSizeInfo, exportInfo, transmissionFlags } from './export-info.js';
 import { errorMessage, ProtocolError, type NbdLog } from './log.js';
 import { listContexts, parseMetaContextRequest, selectContexts } from './meta-context.js';
@@ -16,7 +16,8 @@ import {
   OPTION_HEADER_BYTES,
   Reply,
 } from './protocol.js';
-import type { SocketReader } from './socket-reader.js';
+import { SocketReader } from './socket-reader.js';
+import { acceptTls, type NbdTlsOptions } from './tls-psk.js';
 import { encodeString, optionReply } from './wire.js';
 
 /** What the handshake agreed on; the transmission phase runs on it. */
@@ -27,13 +28,17 @@ export interface Session {
   structured: boolean;
   /** base:allocation was selected for this export: BLOCK_STATUS is allowed. */
   baseAllocation: boolean;
+  client: NbdClient;
 }
 
 export interface HandshakeContext {
+  /** Replaced by the TLS socket (and its reader) after STARTTLS: use these, not copies. */
   socket: Socket;
   reader: SocketReader;
   resolver: ExportResolver;
   log: NbdLog;
+  /** Set: TLS is required before anything but STARTTLS and ABORT. */
+  tls?: NbdTlsOptions;
 }
 
 /** Option data we are willing to buffer; real options are a few hundred bytes. */
@@ -84,6 +89,8 @@ class OptionHaggling {
   private meta: { exportName: string; baseAllocation: boolean } | undefined;
   /** Device opened by INFO or a meta-context option, kept for a following GO on the same name. */
   private cached: { name: string; device: BlockDevice } | undefined;
+  private readonly client: NbdClient = {};
+  private secure = false;
 
   constructor(
     private readonly ctx: HandshakeContext,
@@ -92,6 +99,14 @@ class OptionHaggling {
 
   async handle(option: number, data: Buffer): Promise<Outcome> {
     try {
+      if (option === Option.STARTTLS) return await this.startTls(data);
+      if (this.ctx.tls && !this.secure && option !== Option.ABORT) {
+        // The spec: without TLS, a TLS-only server ends the session on EXPORT_NAME (it has no
+        // error reply) and answers every other option ERR_TLS_REQD.
+        if (option === Option.EXPORT_NAME) throw new ProtocolError('NBD_OPT_EXPORT_NAME before STARTTLS: TLS is required');
+        this.error(option, Reply.ERR_TLS_REQD, 'TLS is required: this server takes TLS-PSK (see ebs-sim nbd-psk)');
+        return 'continue';
+      }
       switch (option) {
         case Option.EXPORT_NAME:
           return await this.exportName(data);
@@ -123,6 +138,28 @@ class OptionHaggling {
       this.error(option, Reply.ERR_INVALID, err.message);
       return 'continue';
     }
+  }
+
+  private async startTls(data: Buffer): Promise<Outcome> {
+    const tls = this.ctx.tls;
+    if (!tls) this.error(Option.STARTTLS, Reply.ERR_UNSUP, 'this server does not offer TLS (it runs without --auth sigv4)');
+    else if (this.secure) this.error(Option.STARTTLS, Reply.ERR_INVALID, 'TLS is already on');
+    else if (data.length !== 0) this.error(Option.STARTTLS, Reply.ERR_INVALID, 'no data expected');
+    else {
+      // Options answered before TLS may have opened a device; nothing crosses into TLS.
+      await this.closeUnused();
+      this.structured = false;
+      this.meta = undefined;
+      this.reply(Option.STARTTLS, Reply.ACK);
+      this.ctx.reader.release();
+      const { socket, identity } = await acceptTls(this.ctx.socket, tls);
+      this.ctx.socket = socket;
+      this.ctx.reader = new SocketReader(socket, this.ctx.reader.readAhead);
+      this.client.pskIdentity = identity;
+      this.secure = true;
+      this.ctx.log('debug', 'nbd tls on', { identity });
+    }
+    return 'continue';
   }
 
   /** Closes a device opened during negotiation that transmission did not take over. */
@@ -183,7 +220,7 @@ class OptionHaggling {
     }
     let exports: Array<{ name: string; description?: string }>;
     try {
-      exports = await this.ctx.resolver.list();
+      exports = await this.ctx.resolver.list(this.client);
     } catch (err) {
       this.ctx.log('warn', 'nbd export list failed', { error: errorMessage(err) });
       this.error(Option.LIST, Reply.ERR_POLICY, `cannot list exports: ${errorMessage(err)}`);
@@ -229,7 +266,7 @@ class OptionHaggling {
   private enter(name: string, device: BlockDevice, flags: number): Session {
     if (this.cached?.device === device) this.cached = undefined; // ownership moves to the session
     const baseAllocation = this.meta?.exportName === name && this.meta.baseAllocation;
-    return { name, device, flags, structured: this.structured, baseAllocation };
+    return { name, device, flags, structured: this.structured, baseAllocation, client: this.client };
   }
 
   /** The device for `name` (reusing one opened earlier in this handshake), or why not. */
@@ -238,7 +275,7 @@ class OptionHaggling {
     await this.closeUnused();
     let device: BlockDevice | undefined;
     try {
-      device = await this.ctx.resolver.open(name);
+      device = await this.ctx.resolver.open(name, this.client);
     } catch (err) {
       this.ctx.log('warn', 'nbd export open failed', { name, error: errorMessage(err) });
       return `export '${name}' is not available: ${errorMessage(err)}`;

@@ -4,3 +4,5 @@ export { startNbdServer, type NbdServer, type NbdServerOptions } from './server.
 export { DEFAULT_LIMITS, type NbdLimits } from './connection.js';
 export { ERRNO_BY_CODE, errnoFor } from './errno-map.js';
 export type { NbdLog, NbdLogLevel } from './log.js';
+export type { NbdClient } from './block-device.js';
+export { derivePskKey, pskFileLine, type NbdTlsOptions } from './tls-psk.js';

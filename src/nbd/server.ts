@@ -2,13 +2,16 @@ import { createServer, type AddressInfo } from 'node:net';
 import type { ExportResolver } from './block-device.js';
 import { DEFAULT_LIMITS, serveConnection, type NbdConnection, type NbdLimits } from './connection.js';
 import { errorMessage, guardLog, silentLog, type NbdLog } from './log.js';
+import type { NbdTlsOptions } from './tls-psk.js';
 
 export interface NbdServerOptions {
-  /** Interface to bind; default 127.0.0.1 (NBD has no authentication). */
+  /** Interface to bind; default 127.0.0.1 (without `tls`, anyone who reaches the port gets every export). */
   host?: string;
   /** TCP port; 0 picks a free one (see the returned `port`). NBD's IANA port is 10809. */
   port?: number;
   resolver: ExportResolver;
+  /** Require TLS-PSK (NBD STARTTLS) before any export is listed or opened. */
+  tls?: NbdTlsOptions;
   log?: NbdLog;
   limits?: Partial<NbdLimits>;
   /** How long close() lets connections finish in-flight requests before dropping them. */
@@ -37,7 +40,7 @@ export async function startNbdServer(opts: NbdServerOptions): Promise<NbdServer>
       socket.destroy();
       return;
     }
-    const conn = serveConnection(socket, { resolver: opts.resolver, log, limits });
+    const conn = serveConnection(socket, { resolver: opts.resolver, log, limits, ...(opts.tls ? { tls: opts.tls } : {}) });
     connections.add(conn);
     void conn.done.then(() => connections.delete(conn));
   });

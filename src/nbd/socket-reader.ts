@@ -27,12 +27,31 @@ export class SocketReader {
 
   constructor(
     private readonly socket: Socket,
-    private readonly readAhead = 1 << 20,
+    readonly readAhead = 1 << 20,
   ) {
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    socket.on('end', () => this.end(new ConnectionClosedError('peer closed the connection')));
-    socket.on('close', () => this.end(new ConnectionClosedError('connection closed')));
-    socket.on('error', (err) => this.end(new ConnectionClosedError(`socket error: ${err.message}`, { cause: err })));
+    socket.on('data', this.listeners.data);
+    socket.on('end', this.listeners.end);
+    socket.on('close', this.listeners.close);
+    socket.on('error', this.listeners.error);
+  }
+
+  private readonly listeners = {
+    data: (chunk: Buffer) => this.onData(chunk),
+    end: () => this.end(new ConnectionClosedError('peer closed the connection')),
+    close: () => this.end(new ConnectionClosedError('connection closed')),
+    error: (err: Error) => this.end(new ConnectionClosedError(`socket error: ${err.message}`, { cause: err })),
+  };
+
+  /**
+   * Stops reading this socket so another reader (TLS) can take it over. Bytes already taken
+   * from it would be lost to the new reader, so there must be none.
+   */
+  release(): void {
+    if (this.buffered > 0 || this.waiter) throw new Error('SocketReader: released with bytes buffered or a read pending');
+    this.socket.off('data', this.listeners.data);
+    this.socket.off('end', this.listeners.end);
+    this.socket.off('close', this.listeners.close);
+    this.socket.off('error', this.listeners.error);
   }
 
   /** Resolves with exactly `n` bytes, or rejects if the connection ends first. One read at a time. */

@@ -121,18 +121,18 @@ describe('an instance export follows its attachment', () => {
       const v = (await sim.services.volumes.create(ctx, { availabilityZone: 'us-east-1a', sizeGiB: 1 })).volumeId;
       await sim.services.volumes.attach(ctx, { volumeId: v, instanceId: id, device: '/dev/sdf' });
       const resolver = sim.nbdResolver();
-      expect(await resolver.open('i-0123456789abcdef0/sdf')).toBeUndefined();
-      const dev = (await resolver.open(`${id}/sdf`))!;
+      expect(await resolver.open('i-0123456789abcdef0/sdf', {})).toBeUndefined();
+      const dev = (await resolver.open(`${id}/sdf`, {}))!;
       await dev.write(0, Buffer.from('kept'), { fua: false });
       expect(sim.services.guests.describe({}, id).devices.find((d) => d.name === 'sdf')!.dirtyBytes).toBe(4096);
       await dev.close?.(); // a connection closing leaves the shared cache alone
       expect(sim.services.guests.describe({}, id).dirtyBytes).toBe(4096);
-      const again = (await resolver.open(`${id}/sdf`))!;
+      const again = (await resolver.open(`${id}/sdf`, {}))!;
       await sim.services.volumes.detach(ctx, { volumeId: v });
       expect((await sim.services.volumes.read({}, v, 0, 4)).toString()).toBe('kept');
       await expect(again.write(0, Buffer.from('late'), { fua: false })).rejects.toMatchObject({ code: 'ATTACHMENT_NOT_FOUND' });
-      expect(await resolver.open(`${id}/sdf`)).toBeUndefined();
-      const list = await resolver.list();
+      expect(await resolver.open(`${id}/sdf`, {})).toBeUndefined();
+      const list = await resolver.list({});
       expect(list.map((e) => e.name)).toContain(v);
       expect(list.map((e) => e.name)).not.toContain(`${id}/sdf`);
     } finally {

@@ -3,7 +3,8 @@
  * does it, through the page caches of its attached volumes (the data plane's /data/instances and
  * NBD's instance exports).
  */
-import type { ExportResolver } from '../../nbd/block-device.js';
+import type { ExportResolver, NbdClient } from '../../nbd/block-device.js';
+import type { DataCaller } from '../volumes/volume-io.js';
 import { bindTo } from '../bind.js';
 import type { ServiceState } from '../context.js';
 import {
@@ -42,11 +43,26 @@ export function guestService(s: ServiceState) {
   };
 }
 
-/** NBD exports (no authentication: every account's): volumes write-through, instance devices through their page caches. */
-export function nbdExports(s: () => ServiceState): ExportResolver {
+/**
+ * NBD exports: volumes write-through, instance devices through their page caches. Without
+ * `accountOf` every account's (NBD without authentication); with it, only the account the client
+ * proved it is, and nothing for a client it names no account for.
+ */
+export function nbdExports(s: () => ServiceState, accountOf?: (client: NbdClient) => string | undefined): ExportResolver {
+  const callerOf = (client: NbdClient): DataCaller | undefined => {
+    if (!accountOf) return {};
+    const accountId = accountOf(client);
+    return accountId === undefined ? undefined : { accountId };
+  };
   return {
-    open: async (name) => openExport(s(), name),
-    list: async () => listExports(s()),
+    open: async (name, client) => {
+      const caller = callerOf(client);
+      return caller ? openExport(s(), caller, name) : undefined;
+    },
+    list: async (client) => {
+      const caller = callerOf(client);
+      return caller ? listExports(s(), caller) : [];
+    },
   };
 }
 

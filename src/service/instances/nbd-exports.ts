@@ -14,21 +14,21 @@ import { VolumeDevice } from '../../guest/volume-device.js';
 import type { BlockDevice } from '../../nbd/block-device.js';
 import { liveDevices } from '../volumes/attachments.js';
 import type { ServiceState } from '../context.js';
-import { ioVolume } from '../volumes/volume-io.js';
+import { ioVolume, type DataCaller } from '../volumes/volume-io.js';
 import { checkStillCurrent, guestDisk } from './guest-io.js';
 
 const GUEST_EXPORT = /^(i-[0-9a-f]+)\/([a-z0-9]+)$/;
 
 /** The device for an export name; undefined when nothing has that name. Other refusals throw, with a reason the client shows. */
-export function openExport(s: ServiceState, name: string): BlockDevice | undefined {
+export function openExport(s: ServiceState, caller: DataCaller, name: string): BlockDevice | undefined {
   try {
     if (name.startsWith('vol-')) {
-      ioVolume(s, {}, name);
+      ioVolume(s, caller, name);
       return new VolumeDevice(s.store, name);
     }
     const m = GUEST_EXPORT.exec(name);
     if (!m) return undefined;
-    const disk = guestDisk(s, {}, m[1]!, m[2]!);
+    const disk = guestDisk(s, caller, m[1]!, m[2]!);
     return new SharedDevice(
       disk.cache,
       (op) => {
@@ -44,14 +44,16 @@ export function openExport(s: ServiceState, name: string): BlockDevice | undefin
   }
 }
 
-/** Every volume that takes I/O, and every device of every instance that is up. */
-export function listExports(s: ServiceState): Array<{ name: string; description: string }> {
+/** Every volume that takes I/O, and every device of every instance that is up (only the caller's, when it has an account). */
+export function listExports(s: ServiceState, caller: DataCaller): Array<{ name: string; description: string }> {
   const out: Array<{ name: string; description: string }> = [];
+  const mine = (accountId: string) => caller.accountId === undefined || accountId === caller.accountId;
   for (const v of s.catalog.allVolumes()) {
+    if (!mine(v.accountId)) continue;
     if (v.state === 'available' || v.state === 'in-use') out.push({ name: v.id, description: `volume ${v.id} (${v.sizeGiB} GiB, write-through)` });
   }
   for (const i of s.catalog.allInstances()) {
-    if (!takesGuestIo(instanceStateAt(i))) continue;
+    if (!mine(i.accountId) || !takesGuestIo(instanceStateAt(i))) continue;
     for (const d of liveDevices(s, i.id)) {
       out.push({ name: `${i.id}/${deviceKey(d.device)}`, description: `${d.device} of ${i.id} (${d.volume.id}) behind its page cache` });
     }
