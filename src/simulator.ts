@@ -6,6 +6,7 @@
 import { rm } from 'node:fs/promises';
 import { BlockStore } from './core/block-store.js';
 import { CopyEngine } from './copy/copy-engine.js';
+import type { RetryPolicy } from './copy/retry.js';
 import type { ExportResolver, NbdClient } from './nbd/block-device.js';
 import { openObjectStore, parseObjectStoreSpec, ThrottleStore, wipeObjectStore } from './object-store/index.js';
 import type { ServiceState } from './service/context.js';
@@ -29,6 +30,10 @@ export interface SimulatorOptions extends ServiceOptions {
   sync?: boolean;
   /** Blocks in flight per snapshot copy. */
   copyConcurrency?: number;
+  /** How long a failing object-store call is retried before its copy fails (copy/retry.ts). */
+  storeRetryBudgetSeconds?: number;
+  /** One object-store call that has not answered in this long is retried. */
+  storeTimeoutSeconds?: number;
 }
 
 interface Parts {
@@ -120,7 +125,11 @@ async function openParts(options: SimulatorOptions): Promise<Parts> {
     const spec = parseObjectStoreSpec(options.objectStore);
     if (options.sync && spec.kind === 'fs') spec.options.durable = true;
     objects = new ThrottleStore(await openObjectStore(spec), { bytesPerSecond: options.copyRate });
-    const engine = await CopyEngine.open({ store, objects, ...(options.copyConcurrency ? { concurrency: options.copyConcurrency } : {}) });
+    const retry: Partial<RetryPolicy> = {
+      ...(options.storeRetryBudgetSeconds !== undefined ? { budgetMs: options.storeRetryBudgetSeconds * 1000 } : {}),
+      ...(options.storeTimeoutSeconds !== undefined ? { attemptTimeoutMs: options.storeTimeoutSeconds * 1000 } : {}),
+    };
+    const engine = await CopyEngine.open({ store, objects, retry, ...(options.copyConcurrency ? { concurrency: options.copyConcurrency } : {}) });
     const state = await openServiceState(store, engine, options);
     return { store, objects, engine, state, services: openServices(state) };
   } catch (err) {

@@ -37,6 +37,12 @@ Options:
                                 "secretAccessKey": "secret1", "accountId": "111122223333"}]}
   --copy-rate <bytes/s>     Upload bandwidth of the snapshot copier, e.g. 50MB, 20MiB, 1048576
                             (default: unlimited). Slow it down to watch snapshots progress.
+  --store-retry-budget <s>  How long a failing object-store call is retried, with backoff, before
+                            the snapshot copy goes to error (default 300). Meanwhile the snapshot
+                            stays pending and DescribeSnapshots shows the last error as its
+                            StateMessage.
+  --store-timeout <s>       One object-store call that has not answered after this long counts
+                            as failed and is retried (default 60).
   --snapshot-interval <s>   Minimum seconds between two snapshots of one volume; a faster
                             CreateSnapshot fails with SnapshotCreationPerVolumeRateExceeded
                             (default 0: off).
@@ -77,6 +83,8 @@ export interface ServeConfig {
   auth: AuthMode;
   credentialsFile?: string;
   copyRate?: number;
+  storeRetryBudgetSeconds?: number;
+  storeTimeoutSeconds?: number;
   snapshotIntervalSeconds: number;
   /** undefined: no NBD listener. */
   nbdPort?: number;
@@ -101,6 +109,8 @@ export function parseServeArgs(args: string[]): ServeConfig | 'help' {
       credentials: { type: 'string' },
       'copy-rate': { type: 'string' },
       'snapshot-interval': { type: 'string' },
+      'store-retry-budget': { type: 'string' },
+      'store-timeout': { type: 'string' },
       'nbd-port': { type: 'string' },
       'dirty-expire': { type: 'string' },
       sync: { type: 'boolean' },
@@ -132,6 +142,8 @@ export function parseServeArgs(args: string[]): ServeConfig | 'help' {
   if (!Number.isFinite(dirtyExpire) || dirtyExpire < 0 || values['dirty-expire']?.trim() === '') {
     throw new UsageError(`--dirty-expire must be a number of seconds (0 for write-through), got '${values['dirty-expire']}'`);
   }
+  const retryBudget = positiveSeconds('--store-retry-budget', values['store-retry-budget']);
+  const storeTimeout = positiveSeconds('--store-timeout', values['store-timeout']);
   const objectStore = values['object-store'] ?? DEFAULT_OBJECT_STORE;
   return {
     host: values.host ?? '127.0.0.1',
@@ -145,6 +157,8 @@ export function parseServeArgs(args: string[]): ServeConfig | 'help' {
     snapshotIntervalSeconds: interval,
     ...(nbdPort !== undefined ? { nbdPort } : {}),
     dirtyExpireSeconds: dirtyExpire,
+    ...(retryBudget !== undefined ? { storeRetryBudgetSeconds: retryBudget } : {}),
+    ...(storeTimeout !== undefined ? { storeTimeoutSeconds: storeTimeout } : {}),
     sync: values.sync === true,
     allowReset: values['allow-reset'] === true,
   };
@@ -156,4 +170,11 @@ function tcpPort(flag: string, raw: string): number {
     throw new UsageError(`${flag} must be a TCP port number from 0 to 65535, got '${raw}'`);
   }
   return port;
+}
+
+function positiveSeconds(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n <= 0) throw new UsageError(`${flag} must be a positive number of seconds, got '${value}'`);
+  return n;
 }

@@ -28,6 +28,8 @@ export async function serve(config: ServeConfig): Promise<void> {
     snapshotIntervalSeconds: config.snapshotIntervalSeconds,
     dirtyExpireSeconds: config.dirtyExpireSeconds,
     ...(config.copyRate !== undefined ? { copyRate: config.copyRate } : {}),
+    ...(config.storeRetryBudgetSeconds !== undefined ? { storeRetryBudgetSeconds: config.storeRetryBudgetSeconds } : {}),
+    ...(config.storeTimeoutSeconds !== undefined ? { storeTimeoutSeconds: config.storeTimeoutSeconds } : {}),
   });
   const app = await buildApp(sim, {
     auth: config.auth,

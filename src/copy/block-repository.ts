@@ -10,7 +10,7 @@
  */
 import type { FileSlice, ObjectStore } from '../object-store/object-store.js';
 import { blockKey, decodeManifest, encodeManifest, MANIFEST_PREFIX, manifestKey, type Manifest } from './manifest.js';
-import { withRetry, type RetryPolicy } from './retry.js';
+import { withRetry, type RetryHooks, type RetryPolicy } from './retry.js';
 
 const MANIFEST_CACHE = 256;
 
@@ -31,11 +31,22 @@ export class BlockRepository {
   private readonly downloads = new Map<string, { joiners: Joiner[]; signal: AbortSignal | undefined }>();
   /** Blocks of manifests written while a collection runs: referenced even if listed too late. */
   private referencedLate: Set<string> | undefined;
+  /** Who hears of retries, by the signal of the job whose calls they are. */
+  private readonly watchers = new WeakMap<AbortSignal, RetryHooks>();
 
   constructor(
     readonly objects: ObjectStore,
-    private readonly retry: RetryPolicy,
+    readonly retry: RetryPolicy,
   ) {}
+
+  /** Calls made with `signal` report their failed attempts (and recoveries) to `hooks`. */
+  watchRetries(signal: AbortSignal, hooks: RetryHooks): void {
+    this.watchers.set(signal, hooks);
+  }
+
+  private retried<T>(what: string, signal: AbortSignal | undefined, fn: () => Promise<T>): Promise<T> {
+    return withRetry(what, this.retry, signal, fn, (signal && this.watchers.get(signal)) || {});
+  }
 
   /**
    * Makes sure a block is stored and pins it: one conditional upload (no separate existence
@@ -60,7 +71,7 @@ export class BlockRepository {
     this.pin(sha);
     await this.deleting.get(sha);
     const key = blockKey(sha);
-    return withRetry(`upload of ${key}`, this.retry, signal, () => putIfAbsent(key));
+    return this.retried(`upload of ${key}`, signal, () => putIfAbsent(key));
   }
 
   /** Pins a block and returns its stored size, or undefined if it is not stored. */
@@ -68,7 +79,7 @@ export class BlockRepository {
     this.pin(sha);
     await this.deleting.get(sha);
     const key = blockKey(sha);
-    return (await withRetry(`head ${key}`, this.retry, signal, () => this.objects.head(key)))?.size;
+    return (await this.retried(`head ${key}`, signal, () => this.objects.head(key)))?.size;
   }
 
   unpin(shas: Iterable<string>): void {
@@ -112,26 +123,26 @@ export class BlockRepository {
   private async download(sha: string, signal?: AbortSignal): Promise<Buffer> {
     const key = blockKey(sha);
     const { objects } = this;
-    const { body, sha256 } = await withRetry(`download of ${key}`, this.retry, signal, () => objects.getWithSha256(key));
+    const { body, sha256 } = await this.retried(`download of ${key}`, signal, () => objects.getWithSha256(key));
     if (sha256 !== sha) throw new BlockCorruptError(`block ${key} does not match its digest`);
     return body;
   }
 
   async putManifest(m: Manifest, signal?: AbortSignal): Promise<void> {
     const key = manifestKey(m.snapshotId);
-    await withRetry(`write of ${key}`, this.retry, signal, () => this.objects.put(key, encodeManifest(m)));
+    await this.retried(`write of ${key}`, signal, () => this.objects.put(key, encodeManifest(m)));
     this.cache(m);
     if (this.referencedLate) for (const sha of m.blocks.values()) this.referencedLate.add(sha);
   }
 
   /** A snapshot's manifest, or undefined if it has none (not completed, or deleted). */
-  async getManifest(snapshotId: string): Promise<Manifest | undefined> {
+  async getManifest(snapshotId: string, signal?: AbortSignal): Promise<Manifest | undefined> {
     const cached = this.manifests.get(snapshotId);
     if (cached) return cached;
     const key = manifestKey(snapshotId);
-    const info = await withRetry(`head ${key}`, this.retry, undefined, () => this.objects.head(key));
+    const info = await this.retried(`head ${key}`, signal, () => this.objects.head(key));
     if (!info) return undefined;
-    const m = decodeManifest(await withRetry(`read of ${key}`, this.retry, undefined, () => this.objects.get(key)));
+    const m = decodeManifest(await this.retried(`read of ${key}`, signal, () => this.objects.get(key)));
     this.cache(m);
     return m;
   }
@@ -144,7 +155,7 @@ export class BlockRepository {
   async deleteManifest(snapshotId: string): Promise<void> {
     this.manifests.delete(snapshotId);
     const key = manifestKey(snapshotId);
-    await withRetry(`delete of ${key}`, this.retry, undefined, () => this.objects.delete(key));
+    await this.retried(`delete of ${key}`, undefined, () => this.objects.delete(key));
   }
 
   /**
@@ -170,13 +181,19 @@ export class BlockRepository {
         // block or has already written the manifest that references it.
         if (referenced.has(sha) || late.has(sha) || this.pins.has(sha) || this.deleting.has(sha)) continue;
         const key = blockKey(sha);
-        const done = withRetry(`delete of ${key}`, this.retry, undefined, () => this.objects.delete(key));
-        this.deleting.set(sha, done.then(() => undefined, () => undefined));
+        // A re-upload of this block waits for the delete, and for any attempt of it that timed
+        // out but may still land: otherwise a late delete could remove the new copy.
+        const abandoned = new Set<Promise<unknown>>();
+        const done = withRetry(`delete of ${key}`, this.retry, undefined, () => this.objects.delete(key), { abandoned });
+        const quiet = done.then(() => undefined, () => undefined).then(() => Promise.all(abandoned)).then(() => undefined);
+        this.deleting.set(sha, quiet);
         try {
           await done;
           deleted++;
         } finally {
-          this.deleting.delete(sha);
+          void quiet.then(() => {
+            if (this.deleting.get(sha) === quiet) this.deleting.delete(sha);
+          });
         }
       }
       return deleted;

@@ -18,7 +18,7 @@ import { BlockRepository } from './block-repository.js';
 import type { CopyStatus } from './copy-status.js';
 import { HYDRATION_NAMESPACE, manifestBackingSource, runHydration, type HydrationStatus } from './hydration.js';
 import { runManifestCopy } from './manifest-copy-job.js';
-import { DEFAULT_RETRY, type RetryPolicy } from './retry.js';
+import { DEFAULT_RETRY, formatSeconds, type RetryNotice, type RetryPolicy } from './retry.js';
 import { runSnapshotCopy } from './snapshot-copy-job.js';
 import { deleteSnapshotData } from './snapshot-deletion.js';
 
@@ -60,6 +60,8 @@ export class CopyEngine {
   private readonly hydrationConcurrency: number;
   private readonly checkpointEvery: number;
   private readonly buffers = new BlockBuffers();
+  /** Pending copies riding out store trouble: the last failed attempt, shown as their message. */
+  private readonly troubles = new Map<string, string>();
   private closing = false;
 
   private constructor(opts: CopyEngineOptions) {
@@ -135,7 +137,9 @@ export class CopyEngine {
 
   status(snapshotId: string): CopyStatus | undefined {
     const st = this.statuses.get(snapshotId);
-    return st ? { ...st } : undefined;
+    if (!st) return undefined;
+    const trouble = st.state === 'pending' ? this.troubles.get(snapshotId) : undefined;
+    return trouble === undefined ? { ...st } : { ...st, trouble };
   }
 
   /** Only the state: for checks that run over many snapshots, without copying each status. */
@@ -246,6 +250,10 @@ export class CopyEngine {
   private startJob(st: CopyStatus): void {
     const abort = new AbortController();
     const id = st.snapshotId;
+    this.repo.watchRetries(abort.signal, {
+      retrying: (n) => this.setTrouble(id, retryMessage(n)),
+      recovered: () => this.setTrouble(id, undefined),
+    });
     const save = (s: CopyStatus, records?: RecordPut[]) => this.save(s, records);
     // The job's first steps wait for the event loop's next turn: the CreateSnapshot answer
     // (the freeze is committed) goes out first. Measured idle: ~0.5 ms off that answer.
@@ -273,8 +281,20 @@ export class CopyEngine {
         if (abort.signal.aborted) return; // closing, or already failed with its group
         return this.fail(id, err instanceof Error ? err.message : String(err));
       })
-      .finally(() => this.jobs.delete(id));
+      .finally(() => {
+        this.jobs.delete(id);
+        this.troubles.delete(id);
+      });
     this.jobs.set(id, { abort, done });
+  }
+
+  /** Publishes a change of a pending copy's trouble (not persisted: a restart finds it again). */
+  private setTrouble(id: string, message: string | undefined): void {
+    if (this.troubles.get(id) === message) return;
+    if (message === undefined) this.troubles.delete(id);
+    else this.troubles.set(id, message);
+    const st = this.status(id);
+    if (st?.state === 'pending') this.events.emit('status', st);
   }
 
   private async fail(id: string, message: string): Promise<void> {
@@ -398,4 +418,10 @@ export class CopyEngine {
       startedAt,
     };
   }
+}
+
+/** What DescribeSnapshots shows while a copy waits out store trouble. */
+function retryMessage(n: RetryNotice): string {
+  const why = n.error instanceof Error ? n.error.message : String(n.error);
+  return `Retrying: ${n.what} failed (attempt ${n.attempt}, ${formatSeconds(n.elapsedMs)} into a ${formatSeconds(n.budgetMs)} retry budget): ${why}`;
 }

@@ -26,6 +26,11 @@ export interface CopyStatus {
   groupId?: string;
   /** Why it failed, when state is error. */
   message?: string;
+  /**
+   * While pending: the object-store failure its copy is retrying (status() only, never
+   * persisted). Cleared when a call succeeds again.
+   */
+  trouble?: string;
   /** DeleteSnapshot was called while pending: it is deleted once the copy settles. */
   deleteRequested?: boolean;
   startedAt: string;

@@ -6,6 +6,9 @@
 import type { BackingSource, BlockStore } from '../core/block-store.js';
 import { CoreError, isCoreError } from '../core/errors.js';
 import type { BlockRepository } from './block-repository.js';
+import { formatSeconds, type RetryNotice } from './retry.js';
+
+const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
 export const HYDRATION_NAMESPACE = 'hydration';
 
@@ -17,14 +20,29 @@ export interface HydrationStatus {
   state: 'hydrating' | 'done';
 }
 
+/**
+ * How long a read of a restored volume waits out object-store trouble before it fails with
+ * BACKING_UNAVAILABLE: a client's read must not hang for the copy engine's whole retry budget.
+ */
+export const LAZY_LOAD_BUDGET_MS = 20_000;
+
 /** Reads blocks of completed snapshots from their manifests (digests checked). */
-export function manifestBackingSource(repo: BlockRepository): BackingSource {
+export function manifestBackingSource(repo: BlockRepository, budgetMs = LAZY_LOAD_BUDGET_MS): BackingSource {
   return {
     async readBlock(snapshotId, index) {
-      const m = await repo.getManifest(snapshotId);
-      if (!m) throw new CoreError('BACKING_UNAVAILABLE', `snapshot ${snapshotId} has no manifest in the object store`);
-      const sha = m.blocks.get(index);
-      return sha === undefined ? null : repo.getBlock(sha);
+      const signal = AbortSignal.timeout(budgetMs);
+      let last: RetryNotice | undefined;
+      repo.watchRetries(signal, { retrying: (n) => (last = n) });
+      try {
+        const m = await repo.getManifest(snapshotId, signal);
+        if (!m) throw new CoreError('BACKING_UNAVAILABLE', `snapshot ${snapshotId} has no manifest in the object store`);
+        const sha = m.blocks.get(index);
+        return sha === undefined ? null : await repo.getBlock(sha, signal);
+      } catch (err) {
+        if (!signal.aborted) throw err;
+        const why = last ? `: ${last.what} failed ${last.attempt} times, last with ${errorText(last.error)}` : '';
+        throw new CoreError('BACKING_UNAVAILABLE', `the object store did not serve block ${index} of snapshot ${snapshotId} within ${formatSeconds(budgetMs)}${why}`, { cause: err });
+      }
     },
     digest(snapshotId, index) {
       return repo.cachedManifest(snapshotId)?.blocks.get(index);

@@ -36,6 +36,8 @@ export interface S3StoreOptions {
   credentials?: S3Credentials;
   /** Attempts per request including the first (SDK retry with backoff). SDK default: 3. */
   maxAttempts?: number;
+  /** How long one request may wait for the server's answer before it fails (default 60 s). */
+  requestTimeoutMs?: number;
   /** Create the bucket at open if it does not exist. */
   createBucket?: boolean;
   /** MaxKeys per ListObjectsV2 page (S3 caps it at 1000). */
@@ -69,6 +71,9 @@ export class S3Store extends BaseObjectStore {
       credentials: chooseS3Credentials(options),
     };
     if (options.maxAttempts !== undefined) config.maxAttempts = options.maxAttempts;
+    // Without these a server that stops answering holds a request (and its socket) forever;
+    // the copy engine times attempts out too, but only the SDK can close the socket.
+    config.requestHandler = { connectionTimeout: 5_000, requestTimeout: options.requestTimeoutMs ?? 60_000 };
     if (options.endpoint !== undefined) {
       config.endpoint = options.endpoint;
       // Non-AWS servers often reject or mangle the SDK's default CRC checksums (since 3.729);

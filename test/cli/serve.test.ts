@@ -13,12 +13,13 @@ describe('ebs-sim serve', () => {
   it('--help explains every flag and exits 0', async () => {
     const [r, top, fsck] = await Promise.all([runCli(['serve', '--help']), runCli(['--help']), runCli(['fsck', '--help'])]);
     expect(r.code).toBe(0);
-    for (const flag of ['--host', '--port', '--data-dir', '--object-store', '--account-id', '--auth', '--credentials', '--copy-rate', '--snapshot-interval', '--nbd-port', '--dirty-expire', '--sync', '--allow-reset', '--help']) {
+    for (const flag of ['--host', '--port', '--data-dir', '--object-store', '--account-id', '--auth', '--credentials', '--copy-rate', '--snapshot-interval', '--store-retry-budget', '--store-timeout', '--nbd-port', '--dirty-expire', '--sync', '--allow-reset', '--help']) {
       expect(r.stdout, flag).toContain(flag);
     }
     expect(r.stdout).toContain('default 7447');
     expect([top.code, top.stdout]).toEqual([0, expect.stringContaining('Commands:')]);
     expect(fsck.stdout).toContain('Exit status: 0 clean, 1 problems found');
+    expect(top.stdout).toContain('nbd-psk');
   });
 
   it('refuses bad flags with a message that says what to fix', () => {
@@ -33,6 +34,8 @@ describe('ebs-sim serve', () => {
       [['--account-id', '42'], /--account-id must be 12 digits/],
       [['--nbd-port', 'nbd'], /--nbd-port must be a TCP port number/],
       [['--dirty-expire', 'soon'], /--dirty-expire must be a number of seconds \(0 for write-through\)/],
+      [['--store-retry-budget', '0'], /--store-retry-budget must be a positive number of seconds/],
+      [['--store-timeout', 'soon'], /--store-timeout must be a positive number of seconds/],
       [['extra'], /serve takes no arguments/],
     ];
     for (const [args, message] of cases) expect(() => parseServeArgs(args), args.join(' ')).toThrow(message);
@@ -42,6 +45,7 @@ describe('ebs-sim serve', () => {
     });
     expect(parseServeArgs(['--nbd-port', '10809', '--dirty-expire', '0'])).toMatchObject({ nbdPort: 10809, dirtyExpireSeconds: 0 });
     expect(parseServeArgs([])).not.toHaveProperty('nbdPort');
+    expect(parseServeArgs(['--store-retry-budget', '600', '--store-timeout', '2.5'])).toMatchObject({ storeRetryBudgetSeconds: 600, storeTimeoutSeconds: 2.5 });
   });
 
   it('exits 2 on a usage error, with the message and no stack trace', async () => {

@@ -41,7 +41,7 @@ describe('BlockRepository.getBlock', () => {
     const { objects, block, sha } = await storeWithBlock();
     // The first attempt fails; before its retry, its caller is stopped.
     const faulty = new FaultStore(objects, [{ op: 'get', nth: 1 }]);
-    const repo = new BlockRepository(faulty, { attempts: 2, baseDelayMs: 50, maxDelayMs: 50 });
+    const repo = new BlockRepository(faulty, { ...DEFAULT_RETRY, attempts: 2, baseDelayMs: 50, maxDelayMs: 50 });
     const abort = new AbortController();
     const first = repo.getBlock(sha, abort.signal);
     const second = repo.getBlock(sha);

@@ -26,7 +26,7 @@ export async function copyEnv(objects: ObjectStore, options: Partial<CopyEngineO
   const env = { dir: tmp.dir, objects, events: [] as CopyStatus[] } as CopyEnv;
   const open = async (extra: Partial<CopyEngineOptions>) => {
     env.store = await BlockStore.open(tmp.dir, { sweepDelayMs: 0 });
-    env.engine = await CopyEngine.open({ store: env.store, objects, retry: { baseDelayMs: 5, maxDelayMs: 20 }, ...options, ...extra });
+    env.engine = await CopyEngine.open({ store: env.store, objects, retry: { attempts: 6, baseDelayMs: 5, maxDelayMs: 20 }, ...options, ...extra });
     env.engine.on('status', (s) => env.events.push(s));
   };
   await open({});

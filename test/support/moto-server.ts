@@ -36,6 +36,9 @@ async function freePort(): Promise<number> {
 export interface MotoServer {
   endpoint: string;
   stop(): Promise<void>;
+  /** SIGSTOP / SIGCONT: a store that stops answering (connections are still accepted). */
+  pause(): void;
+  resume(): void;
 }
 
 export async function startMotoServer(command: string, timeoutMs = 30_000): Promise<MotoServer> {
@@ -61,6 +64,7 @@ export async function startMotoServer(command: string, timeoutMs = 30_000): Prom
   const stop = async (): Promise<void> => {
     process.off('exit', killOnExit);
     if (!running || child.pid === undefined) return;
+    process.kill(-child.pid, 'SIGCONT'); // a paused server would not act on SIGTERM
     process.kill(-child.pid, 'SIGTERM');
     const timer = setTimeout(() => running && process.kill(-child.pid!, 'SIGKILL'), 5_000);
     await exited;
@@ -73,7 +77,7 @@ export async function startMotoServer(command: string, timeoutMs = 30_000): Prom
     try {
       const res = await fetch(`${endpoint}/`, { signal: AbortSignal.timeout(1_000) });
       await res.arrayBuffer();
-      if (res.ok) return { endpoint, stop };
+      if (res.ok) return { endpoint, stop, pause: () => process.kill(-child.pid!, 'SIGSTOP'), resume: () => process.kill(-child.pid!, 'SIGCONT') };
     } catch {
       // not listening yet
     }

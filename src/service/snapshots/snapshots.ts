@@ -59,6 +59,7 @@ export function snapshotView(s: ServiceState, snap: SnapshotMeta, callerAccountI
     volumeId: snap.volumeId,
     state: status?.state ?? 'error',
     ...(status?.message !== undefined && status.state === 'error' ? { stateMessage: status.message } : {}),
+    ...(status?.trouble !== undefined && status.state === 'pending' ? { stateMessage: status.trouble } : {}),
     ...(status ? {} : { stateMessage: 'The snapshot has no copy status (its copy was lost).' }),
     startTime: new Date(snap.startTime),
     progress: `${status?.progress ?? 0}%`,
