@@ -12,6 +12,7 @@ Amazon EBS as seen through the EC2 API, with real bytes.
 Commands:
   serve    Run the server (EC2 Query API + data plane). \`ebs-sim serve --help\` lists its options.
   fsck     Check a stopped server's storage. \`ebs-sim fsck --help\`.
+  nbd-psk  Print the TLS-PSK keys qemu needs for NBD under --auth sigv4. \`ebs-sim nbd-psk --help\`.
 
 Example:
   ebs-sim serve --port 7447
