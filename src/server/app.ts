@@ -8,6 +8,7 @@ import type { AccessKey } from '../protocol/sigv4/index.js';
 import type { Simulator } from '../simulator.js';
 import { adminPlugin } from './admin-plugin.js';
 import { Authenticator, type AuthMode } from './auth.js';
+import { clientErrorHandler } from './client-errors.js';
 import { dataPlanePlugin } from './data-plane-plugin.js';
 import { ec2Plugin } from './ec2-plugin.js';
 import { guestPlanePlugin } from './guest-plane-plugin.js';
@@ -42,6 +43,7 @@ export async function buildApp(sim: Simulator, options: AppOptions = {}): Promis
     // Each plugin sets its own limit; this one only bounds what no plugin claims.
     bodyLimit: options.ec2BodyLimit ?? DEFAULT_EC2_BODY_LIMIT,
     return503OnClosing: true,
+    clientErrorHandler,
   });
   app.setNotFoundHandler((request, reply) =>
     reply.code(404).send({ code: 'NOT_FOUND', message: `No route for ${request.method} ${request.url.split('?')[0]}. EC2 requests go to POST /.` }),

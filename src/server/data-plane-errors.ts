@@ -11,7 +11,7 @@ import type { CatalogErrorCode } from '../service/service-errors.js';
 type MappedErrorCode = CoreErrorCode | CatalogErrorCode;
 
 /** Codes the data plane raises itself, beside the core's and the service's. */
-export const DATA_PLANE_OWN_CODES = ['PAYLOAD_TOO_LARGE', 'INVALID_SIGNATURE', 'NOT_FOUND', 'INTERNAL_ERROR'] as const;
+export const DATA_PLANE_OWN_CODES = ['PAYLOAD_TOO_LARGE', 'INVALID_SIGNATURE', 'NOT_FOUND', 'BAD_REQUEST', 'INTERNAL_ERROR'] as const;
 
 export type DataPlaneCode = MappedErrorCode | (typeof DATA_PLANE_OWN_CODES)[number];
 

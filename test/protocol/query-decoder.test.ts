@@ -80,9 +80,8 @@ describe('decoding', () => {
     expect(r.input).toEqual({ VolumeId: 'vol-1' });
   });
 
-  it('returns the Version as sent, and none when absent', () => {
-    expect(decodeEc2Request('Action=DescribeRegions').version).toBeUndefined();
-    expect(decodeEc2Request('Action=DescribeRegions&Version=2014-10-01').version).toBe('2014-10-01');
+  it('returns the Version as sent', () => {
+    expect(decodeEc2Request(`Action=DescribeRegions&${V}`).version).toBe('2016-11-15');
   });
 });
 
@@ -90,6 +89,9 @@ describe('errors', () => {
   const cases: Array<[string, string, string, RegExp?]> = [
     ['MissingAction', '', `${V}&VolumeId=vol-1`],
     ['MissingAction', 'empty Action', `Action=&${V}`],
+    ['MissingParameter', 'no Version', 'Action=DescribeRegions', /must contain the parameter Version/],
+    ['MissingParameter', 'empty Version', 'Action=DescribeRegions&Version=', /must contain the parameter Version/],
+    ['NoSuchVersion', 'another Version', 'Action=DescribeRegions&Version=2014-10-01', /version \(2014-10-01\).*serves API version 2016-11-15/],
     ['InvalidAction', 'unknown action', `Action=CopyVolumes&${V}`, /CopyVolumes is not valid for this web service.*Served actions: AttachVolume, /],
     ['InvalidAction', 'prototype key', `Action=constructor&${V}`],
     ['UnknownParameter', 'top level', `Action=DeleteVolume&${V}&VolumeId=vol-1&Bogus=1`, /^The parameter Bogus is not recognized$/],

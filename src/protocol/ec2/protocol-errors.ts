@@ -12,6 +12,7 @@ export const PROTOCOL_ERROR_STATUS = {
   InvalidParameterValue: 400,
   MissingParameter: 400,
   MalformedQueryString: 400,
+  NoSuchVersion: 400,
   // The transport: a body over the limit, or a request fastify refused before the handler
   // (a bad Content-Length, a broken chunk: its own 4xx status is kept).
   RequestEntityTooLarge: 413,

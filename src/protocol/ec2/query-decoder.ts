@@ -54,6 +54,12 @@ export function decodeQuery(model: ServiceModel, params: QueryParams): DecodedQu
     const served = Object.keys(model.operations).sort().join(', ');
     throw new Ec2ProtocolError('InvalidAction', `The action ${action} is not valid for this web service. Served actions: ${served}.`);
   }
+  // Every SDK sends Version; without it (or with another) the answer's shapes would be a guess.
+  const version = flat.get('Version');
+  if (version === undefined || version === '') throw new Ec2ProtocolError('MissingParameter', 'The request must contain the parameter Version.');
+  if (version !== model.apiVersion) {
+    throw new Ec2ProtocolError('NoSuchVersion', `The requested version (${version}) of this service does not exist: ebs-sim serves API version ${model.apiVersion}.`);
+  }
   const root = buildTree(pairs.filter(([k]) => !isCommonParameter(k)));
   const inputShape: StructureShape = op.input === undefined ? { type: 'structure', members: {} } : structureOf(model, op.input);
   return { action, version: flat.get('Version'), input: decodeStructure(model, inputShape, root) };
