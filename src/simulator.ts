@@ -84,8 +84,7 @@ export class Simulator {
     this.live().objects.setRate(bytesPerSecond);
   }
 
-  /** What the NBD listener exports; it follows a reset. */
-  /** NBD's exports; with `accountOf`, each client sees only its account's (see nbdExports). */
+  /** What the NBD listener exports (it follows a reset); with `accountOf`, each client sees only its account's. */
   nbdResolver(accountOf?: (client: NbdClient) => string | undefined): ExportResolver {
     return nbdExports(() => this.live().state, accountOf);
   }
@@ -124,6 +123,8 @@ async function openParts(options: SimulatorOptions): Promise<Parts> {
     // snapshot that means its blocks and manifest, so an fs store fsyncs too.
     const spec = parseObjectStoreSpec(options.objectStore);
     if (options.sync && spec.kind === 'fs') spec.options.durable = true;
+    // The S3 client's own timeout follows the attempt timeout, so a timed-out attempt frees its socket.
+    if (options.storeTimeoutSeconds !== undefined && spec.kind === 's3') spec.options.requestTimeoutMs = options.storeTimeoutSeconds * 1000;
     objects = new ThrottleStore(await openObjectStore(spec), { bytesPerSecond: options.copyRate });
     const retry: Partial<RetryPolicy> = {
       ...(options.storeRetryBudgetSeconds !== undefined ? { budgetMs: options.storeRetryBudgetSeconds * 1000 } : {}),

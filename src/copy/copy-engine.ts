@@ -18,7 +18,7 @@ import { BlockRepository } from './block-repository.js';
 import type { CopyStatus } from './copy-status.js';
 import { HYDRATION_NAMESPACE, manifestBackingSource, runHydration, type HydrationStatus } from './hydration.js';
 import { runManifestCopy } from './manifest-copy-job.js';
-import { DEFAULT_RETRY, formatSeconds, type RetryNotice, type RetryPolicy } from './retry.js';
+import { DEFAULT_RETRY, errorText, formatSeconds, type RetryNotice, type RetryPolicy } from './retry.js';
 import { runSnapshotCopy } from './snapshot-copy-job.js';
 import { deleteSnapshotData } from './snapshot-deletion.js';
 
@@ -279,7 +279,7 @@ export class CopyEngine {
     const done = run
       .catch((err: unknown) => {
         if (abort.signal.aborted) return; // closing, or already failed with its group
-        return this.fail(id, err instanceof Error ? err.message : String(err));
+        return this.fail(id, errorText(err));
       })
       .finally(() => {
         this.jobs.delete(id);
@@ -422,6 +422,5 @@ export class CopyEngine {
 
 /** What DescribeSnapshots shows while a copy waits out store trouble. */
 function retryMessage(n: RetryNotice): string {
-  const why = n.error instanceof Error ? n.error.message : String(n.error);
-  return `Retrying: ${n.what} failed (attempt ${n.attempt}, ${formatSeconds(n.elapsedMs)} into a ${formatSeconds(n.budgetMs)} retry budget): ${why}`;
+  return `Retrying: ${n.what} failed (attempt ${n.attempt}, ${formatSeconds(n.elapsedMs)} into a ${formatSeconds(n.budgetMs)} retry budget): ${errorText(n.error)}`;
 }

@@ -6,9 +6,7 @@
 import type { BackingSource, BlockStore } from '../core/block-store.js';
 import { CoreError, isCoreError } from '../core/errors.js';
 import type { BlockRepository } from './block-repository.js';
-import { formatSeconds, type RetryNotice } from './retry.js';
-
-const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err));
+import { errorText, formatSeconds, type RetryNotice } from './retry.js';
 
 export const HYDRATION_NAMESPACE = 'hydration';
 

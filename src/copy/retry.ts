@@ -87,7 +87,7 @@ export async function withRetry<T>(
       const elapsedMs = now - firstFailure;
       const nextDelayMs = Math.min(delay, Math.max(0, policy.budgetMs - elapsedMs));
       if (attempt >= policy.attempts || elapsedMs >= policy.budgetMs) {
-        const why = err instanceof Error ? err.message : String(err);
+        const why = errorText(err);
         const over = attempt >= policy.attempts ? '' : ` over ${formatSeconds(elapsedMs)} (retry budget ${formatSeconds(policy.budgetMs)})`;
         throw new RetriesExhaustedError(`${what} failed after ${attempt} attempts${over}: ${why}`, { cause: err });
       }
@@ -96,6 +96,10 @@ export async function withRetry<T>(
       delay = Math.min(policy.maxDelayMs, delay * 2);
     }
   }
+}
+
+export function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }
 
 export function formatSeconds(ms: number): string {
