@@ -10,6 +10,7 @@ const SUITES: Record<string, string> = {
   copy: 'copy',
   ec2: 'ec2',
   nbd: 'nbd',
+  delete: 'delete',
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

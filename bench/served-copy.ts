@@ -7,47 +7,19 @@
  * Rounds alternate the three, so that a slow phase of this shared machine hits them all; each
  * round's ratios are printed, and a round below the target is named.
  */
-import { execFileSync, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
+import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { mkdir, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { CreateSnapshotCommand, CreateVolumeCommand, DescribeSnapshotsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { GiB } from '../src/core/block-store.js';
-import { spawnCli } from '../test/support/cli-server.js';
+import { serve } from './served.js';
 import { BLOCK, fmtMBs, Report, tempDir, type BlockSource } from './support.js';
 
 const ROUNDS = 3;
 const BLOCKS = GiB / BLOCK;
 const POLL_MS = 20;
-
-interface Served {
-  endpoint: string;
-  child: ChildProcess;
-  stop(): Promise<void>;
-}
-
-async function serve(dir: string): Promise<Served> {
-  const child = spawnCli(['serve', '--port', '0', '--data-dir', join(dir, 'leveldb'), '--object-store', `fs:${join(dir, 'objects')}`], { compiled: true });
-  let out = '';
-  const endpoint = await new Promise<string>((resolve, reject) => {
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /listening on (http:\/\/\S+)/.exec(out);
-      if (m) resolve(m[1]!);
-    });
-    child.once('exit', (code) => reject(new Error(`ebs-sim serve exited (${code}) before it was ready`)));
-  });
-  return {
-    endpoint,
-    child,
-    stop: async () => {
-      child.kill('SIGTERM');
-      await once(child, 'exit');
-    },
-  };
-}
 
 export async function servedCopy(report: Report, source: BlockSource, settle: () => void): Promise<void> {
   const root = tempDir('served');

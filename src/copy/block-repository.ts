@@ -159,11 +159,12 @@ export class BlockRepository {
   }
 
   /**
-   * Deletes the candidate blocks that no manifest in the store (but `ignoring`, the one being
-   * deleted) references and no running copy pinned. Returns how many were deleted.
-   * Call one collection at a time.
+   * Deletes the candidate blocks that no manifest in the store (but those of snapshots
+   * `ignoring` names, which are being deleted) references and no running copy pinned. Returns
+   * how many were deleted; `stop` ends it between two deletes. Call one collection at a time.
    */
-  async collect(candidates: Set<string>, ignoring?: string): Promise<number> {
+  async collect(candidates: Set<string>, options: { ignoring?: (snapshotId: string) => boolean; stop?: () => boolean } = {}): Promise<number> {
+    const { ignoring = () => false, stop = () => false } = options;
     if (candidates.size === 0) return 0;
     const late = (this.referencedLate = new Set());
     try {
@@ -171,12 +172,13 @@ export class BlockRepository {
       for await (const { key } of this.objects.list(MANIFEST_PREFIX)) {
         if (!key.endsWith('/manifest')) continue;
         const id = key.slice(MANIFEST_PREFIX.length, -'/manifest'.length);
-        if (id === ignoring) continue;
+        if (ignoring(id)) continue;
         const m = await this.getManifest(id);
         for (const sha of m?.blocks.values() ?? []) if (candidates.has(sha)) referenced.add(sha);
       }
       let deleted = 0;
       for (const sha of candidates) {
+        if (stop()) break;
         // Checked synchronously right before the delete starts: a copy either still pins the
         // block or has already written the manifest that references it.
         if (referenced.has(sha) || late.has(sha) || this.pins.has(sha) || this.deleting.has(sha)) continue;

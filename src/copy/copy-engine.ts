@@ -14,6 +14,7 @@ import type { RecordPut } from '../core/record-store.js';
 import type { VolumeRecord } from '../core/records.js';
 import type { ObjectStore } from '../object-store/object-store.js';
 import { BlockBuffers } from './block-buffers.js';
+import { BlockCollector, type CollectorOptions } from './block-collector.js';
 import { BlockRepository } from './block-repository.js';
 import type { CopyStatus } from './copy-status.js';
 import { HYDRATION_NAMESPACE, manifestBackingSource, runHydration, type HydrationStatus } from './hydration.js';
@@ -33,6 +34,7 @@ export interface CopyEngineOptions {
   /** Blocks between two persisted progress checkpoints. */
   checkpointEvery?: number;
   retry?: Partial<RetryPolicy>;
+  collector?: CollectorOptions;
 }
 
 interface Job {
@@ -45,6 +47,7 @@ type StopReason = 'close' | 'group';
 
 export class CopyEngine {
   readonly repo: BlockRepository;
+  private readonly collector: BlockCollector;
   private readonly store: BlockStore;
   private readonly events = new EventEmitter();
   private readonly statuses = new Map<string, CopyStatus>();
@@ -67,6 +70,7 @@ export class CopyEngine {
   private constructor(opts: CopyEngineOptions) {
     this.store = opts.store;
     this.repo = new BlockRepository(opts.objects, { ...DEFAULT_RETRY, ...opts.retry });
+    this.collector = new BlockCollector(opts.store.records, this.repo, opts.collector);
     this.concurrency = opts.concurrency ?? 8;
     this.hydrationConcurrency = opts.hydrationConcurrency ?? 8;
     this.checkpointEvery = opts.checkpointEvery ?? 32;
@@ -92,6 +96,7 @@ export class CopyEngine {
       else await store.markHydrated(h.volumeId); // a data directory from before hydrations were marked
     }
     for (const st of [...engine.statuses.values()]) if (st.deleteRequested) await engine.tryDelete(st.snapshotId);
+    await engine.collector.resume();
     return engine;
   }
 
@@ -160,8 +165,8 @@ export class CopyEngine {
   }
 
   /**
-   * Deletes a snapshot: its manifest, the blocks no other manifest references, its local data.
-   * Deferred (it resolves at once) while its copy is pending, while a pending copy builds on
+   * Deletes a snapshot: its manifest and its local data, with its blocks queued for the
+   * collector's next sweep (which keeps those another manifest references). Deferred (it resolves at once) while its copy is pending, while a pending copy builds on
    * it, or while a restored volume still loads from it.
    */
   async deleteSnapshot(snapshotId: string, options: { records?: RecordPut[] } = {}): Promise<void> {
@@ -241,7 +246,9 @@ export class CopyEngine {
     for (const job of all) job.abort.abort('close' satisfies StopReason);
     let timer: NodeJS.Timeout | undefined;
     const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)));
-    await Promise.race([Promise.all(all.map((j) => j.done)), grace]);
+    // A deletion in progress finishes its step; a sweep stops between two block deletes.
+    const deletions = this.deleteLock.run(async () => undefined);
+    await Promise.race([Promise.all([...all.map((j) => j.done), deletions, this.collector.close()]), grace]);
     clearTimeout(timer);
   }
 
@@ -380,12 +387,20 @@ export class CopyEngine {
       // EC2) until every volume restored from it holds all its blocks, and no snapshot frozen
       // from one before then remains.
       if (dependents || this.restoring.has(snapshotId) || (await this.store.readsFromSnapshot(snapshotId))) return;
-      await deleteSnapshotData(this.store, this.repo, snapshotId, { namespace: COPY_NAMESPACE, id: snapshotId, value: null });
+      await deleteSnapshotData(this.store, this.repo, this.collector, snapshotId, { namespace: COPY_NAMESPACE, id: snapshotId, value: null });
       this.statuses.delete(snapshotId);
       this.events.emit('deleted', snapshotId);
       // Its parent, or the source of its volume's restore, may have waited for it.
       queueMicrotask(() => this.retryDeferredDeletes());
     });
+  }
+
+  /**
+   * Sweeps the object store now for the blocks deleted snapshots left (sweeps otherwise run on
+   * their own, spaced out); resolves with how many blocks it deleted.
+   */
+  collectGarbage(): Promise<number> {
+    return this.collector.collectNow();
   }
 
   /** Retries the deletions that were deferred: call it once a volume or a hydration is gone. */

@@ -13,7 +13,7 @@ export interface SnapshotEngine {
   /** status(id)?.state, without copying the status. */
   state(snapshotId: string): CopyStatus['state'] | undefined;
   settled(snapshotId: string): Promise<CopyStatus>;
-  /** Deferred until the copy settles if it is still pending. */
+  /** Deferred until the copy settles if it is still pending; its blocks go at the next sweep. */
   deleteSnapshot(snapshotId: string, options?: { records?: RecordPut[] }): Promise<void>;
   /** A new snapshot sharing the source's blocks. */
   copySnapshot(sourceId: string, options?: { snapshotId?: string; records?: RecordPut[] }): Promise<CopyStatus>;

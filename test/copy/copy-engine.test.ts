@@ -163,6 +163,7 @@ describe('deleting snapshots', () => {
       const before = (await blockKeys(objects)).length;
       await engine.deleteSnapshot(ids[1]!);
       expect(engine.status(ids[1]!)).toBeUndefined();
+      expect(await engine.collectGarbage()).toBe(unique.size);
       expect((await blockKeys(objects)).length).toBe(before - unique.size);
       expect(await objects.head(manifestKey(ids[1]!))).toBeUndefined();
       for (const i of [0, 2]) {
@@ -183,6 +184,7 @@ describe('deleting snapshots', () => {
       expect(engine.status(s!.snapshotId)).toMatchObject({ state: 'pending', deleteRequested: true });
       await expect(engine.restoreVolume({ snapshotId: s!.snapshotId })).rejects.toMatchObject({ code: 'SNAPSHOT_NOT_FOUND' });
       await expect.poll(() => engine.status(s!.snapshotId), { timeout: 20_000 }).toBeUndefined();
+      await engine.collectGarbage();
       expect(await blockKeys(objects)).toEqual([]);
       await expect(store.getSnapshot(s!.snapshotId)).rejects.toMatchObject({ code: 'SNAPSHOT_NOT_FOUND' });
     });
