@@ -16,8 +16,10 @@ export interface Served {
   stop(): Promise<void>;
 }
 
-export async function serve(dir: string, extraArgs: string[] = []): Promise<Served> {
-  const child = spawnCli(['serve', '--port', '0', '--data-dir', join(dir, 'leveldb'), '--object-store', `fs:${join(dir, 'objects')}`, ...extraArgs], { compiled: true });
+/** `objectStore` replaces the fs store under `dir`; `compiled: false` runs the sources through tsx. */
+export async function serve(dir: string, extraArgs: string[] = [], opts: { compiled?: boolean; objectStore?: string } = {}): Promise<Served> {
+  const objectStore = opts.objectStore ?? `fs:${join(dir, 'objects')}`;
+  const child = spawnCli(['serve', '--port', '0', '--data-dir', join(dir, 'leveldb'), '--object-store', objectStore, ...extraArgs], { compiled: opts.compiled ?? true });
   let out = '';
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
   const endpoint = await new Promise<string>((resolve, reject) => {

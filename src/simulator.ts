@@ -8,7 +8,8 @@ import { BlockStore } from './core/block-store.js';
 import { CopyEngine } from './copy/copy-engine.js';
 import type { RetryPolicy } from './copy/retry.js';
 import type { ExportResolver, NbdClient } from './nbd/block-device.js';
-import { openObjectStore, parseObjectStoreSpec, ThrottleStore, wipeObjectStore } from './object-store/index.js';
+import { faultSpecs, injectedCounts, type FaultKind, type FaultPlan } from './object-store/fault-plan.js';
+import { FaultStore, openObjectStore, parseObjectStoreSpec, ThrottleStore, wipeObjectStore } from './object-store/index.js';
 import type { ServiceState } from './service/context.js';
 import { nbdExports } from './service/instances/index.js';
 import { closeServiceState, openServiceState, type ServiceOptions } from './service/open-service-state.js';
@@ -34,11 +35,20 @@ export interface SimulatorOptions extends ServiceOptions {
   storeRetryBudgetSeconds?: number;
   /** One object-store call that has not answered in this long is retried. */
   storeTimeoutSeconds?: number;
+  /** Puts the object store behind a fault store that setObjectStoreFaults drives (--allow-control). */
+  faultInjection?: boolean;
+}
+
+/** The object-store faults in force and what they injected so far. */
+export interface FaultReport {
+  objectStore: FaultPlan | null;
+  injected: { matched: number; failed: number; delayed: number; hung: number };
 }
 
 interface Parts {
   store: BlockStore;
   objects: ThrottleStore;
+  faults: { store: FaultStore; plan: FaultPlan | null; kinds: FaultKind[] } | undefined;
   engine: CopyEngine;
   state: ServiceState;
   services: Services;
@@ -84,6 +94,29 @@ export class Simulator {
     this.live().objects.setRate(bytesPerSecond);
   }
 
+  /**
+   * Replaces the object store's faults (undefined clears them; calls they hung go on). Needs
+   * `faultInjection`. A reset clears them too.
+   */
+  setObjectStoreFaults(plan: FaultPlan | undefined): FaultReport {
+    const faults = this.live().faults;
+    if (!faults) throw new Error('fault injection is off: start the simulator with faultInjection (--allow-control)');
+    faults.store.clearFaults();
+    faults.plan = plan ?? null;
+    faults.kinds = [];
+    for (const { kind, spec } of plan ? faultSpecs(plan) : []) {
+      faults.store.addFault(spec);
+      faults.kinds.push(kind);
+    }
+    return this.objectStoreFaults();
+  }
+
+  objectStoreFaults(): FaultReport {
+    const faults = this.live().faults;
+    if (!faults) throw new Error('fault injection is off: start the simulator with faultInjection (--allow-control)');
+    return { objectStore: faults.plan, injected: injectedCounts(faults.kinds, faults.store.counters()) };
+  }
+
   /** What the NBD listener exports (it follows a reset); with `accountOf`, each client sees only its account's. */
   nbdResolver(accountOf?: (client: NbdClient) => string | undefined): ExportResolver {
     return nbdExports(() => this.live().state, accountOf);
@@ -125,14 +158,17 @@ async function openParts(options: SimulatorOptions): Promise<Parts> {
     if (options.sync && spec.kind === 'fs') spec.options.durable = true;
     // The S3 client's own timeout follows the attempt timeout, so a timed-out attempt frees its socket.
     if (options.storeTimeoutSeconds !== undefined && spec.kind === 's3') spec.options.requestTimeoutMs = options.storeTimeoutSeconds * 1000;
-    objects = new ThrottleStore(await openObjectStore(spec), { bytesPerSecond: options.copyRate });
+    const opened = await openObjectStore(spec);
+    const faultStore = options.faultInjection ? new FaultStore(opened) : undefined;
+    objects = new ThrottleStore(faultStore ?? opened, { bytesPerSecond: options.copyRate });
+    const faults = faultStore ? { store: faultStore, plan: null, kinds: [] } : undefined;
     const retry: Partial<RetryPolicy> = {
       ...(options.storeRetryBudgetSeconds !== undefined ? { budgetMs: options.storeRetryBudgetSeconds * 1000 } : {}),
       ...(options.storeTimeoutSeconds !== undefined ? { attemptTimeoutMs: options.storeTimeoutSeconds * 1000 } : {}),
     };
     const engine = await CopyEngine.open({ store, objects, retry, ...(options.copyConcurrency ? { concurrency: options.copyConcurrency } : {}) });
     const state = await openServiceState(store, engine, options);
-    return { store, objects, engine, state, services: openServices(state) };
+    return { store, objects, faults, engine, state, services: openServices(state) };
   } catch (err) {
     await objects?.close().catch(() => undefined);
     await store.close();
@@ -143,8 +179,10 @@ async function openParts(options: SimulatorOptions): Promise<Parts> {
 /** `beforeObjectsClose` runs once no job uses the object store any more (reset wipes it there). */
 async function closeParts(parts: Parts, beforeObjectsClose?: () => Promise<void>): Promise<void> {
   await closeServiceState(parts.state);
-  // A throttled upload would hold up the engine's shutdown for as long as the throttle says.
+  // A throttled upload would hold up the engine's shutdown for as long as the throttle says,
+  // and a hung one for ever.
   parts.objects.setRate(undefined);
+  parts.faults?.store.clearFaults();
   await parts.engine.close();
   await beforeObjectsClose?.();
   await parts.objects.close();

@@ -59,6 +59,8 @@ Options:
   --sync                    fsync every acknowledged write and API change: survives a machine
                             crash, not only a process crash, at a latency cost.
   --allow-reset             Enable POST /_ebs-sim/reset, which wipes all state (for test suites).
+  --allow-control           Enable the test controls (reset too): PUT/GET/DELETE /_ebs-sim/faults
+                            make the object store fail, slow down or hang (docs/server.md).
   -h, --help                Show this help.
 
 Endpoints:
@@ -91,6 +93,7 @@ export interface ServeConfig {
   dirtyExpireSeconds: number;
   sync: boolean;
   allowReset: boolean;
+  allowControl: boolean;
 }
 
 /** Parses and checks `serve`'s flags; throws UsageError with a message that says what to fix. */
@@ -115,6 +118,7 @@ export function parseServeArgs(args: string[]): ServeConfig | 'help' {
       'dirty-expire': { type: 'string' },
       sync: { type: 'boolean' },
       'allow-reset': { type: 'boolean' },
+      'allow-control': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -161,6 +165,7 @@ export function parseServeArgs(args: string[]): ServeConfig | 'help' {
     ...(storeTimeout !== undefined ? { storeTimeoutSeconds: storeTimeout } : {}),
     sync: values.sync === true,
     allowReset: values['allow-reset'] === true,
+    allowControl: values['allow-control'] === true,
   };
 }
 

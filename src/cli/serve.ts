@@ -30,11 +30,13 @@ export async function serve(config: ServeConfig): Promise<void> {
     ...(config.copyRate !== undefined ? { copyRate: config.copyRate } : {}),
     ...(config.storeRetryBudgetSeconds !== undefined ? { storeRetryBudgetSeconds: config.storeRetryBudgetSeconds } : {}),
     ...(config.storeTimeoutSeconds !== undefined ? { storeTimeoutSeconds: config.storeTimeoutSeconds } : {}),
+    faultInjection: config.allowControl,
   });
   const app = await buildApp(sim, {
     auth: config.auth,
     defaultAccountId: config.accountId,
     allowReset: config.allowReset,
+    allowControl: config.allowControl,
     ...(credentials ? { credentials } : {}),
     logger: { level: 'warn' },
   });

@@ -3,7 +3,8 @@
  * queues its snapshot's blocks as candidates (persisted records, so a crash loses none) and
  * drops its manifest: it costs what it frees. A sweep later lists the manifests once for every
  * candidate queued since the last sweep and deletes those that no manifest references and no
- * running copy pinned. Sweeps are spaced so that they take at most a tenth of the time.
+ * running copy pinned. A sweep waits for a burst of deletions to end (up to a limit), and sweeps
+ * are spaced so that they take at most a tenth of the time.
  *
  * Why not a reference index: the store is the source of truth shared by simulators on one bucket.
  * A sweep sees every simulator's manifests there, as the per-deletion listing did; an index kept
@@ -19,6 +20,8 @@ export interface CollectorOptions {
   minIntervalMs?: number;
   /** Largest share of wall time spent sweeping: the wait after a sweep grows with its length. */
   dutyCycle?: number;
+  /** A burst of deletions pushes its sweep back (to run once it is over), but no longer than this. */
+  maxDelayMs?: number;
 }
 
 export class BlockCollector {
@@ -28,11 +31,14 @@ export class BlockCollector {
   private queuedDuringSweep: Set<string> | undefined;
   private sweeping: Promise<number> | undefined;
   private timer: NodeJS.Timeout | undefined;
+  /** When the first deletion the next sweep is for was queued. */
+  private waitingSince: number | undefined;
   private lastSweepEnd = 0;
   private lastSweepMs = 0;
   private closed = false;
   private readonly minIntervalMs: number;
   private readonly dutyCycle: number;
+  private readonly maxDelayMs: number;
 
   constructor(
     private readonly records: RecordStore,
@@ -41,6 +47,7 @@ export class BlockCollector {
   ) {
     this.minIntervalMs = options.minIntervalMs ?? 1000;
     this.dutyCycle = options.dutyCycle ?? 0.1;
+    this.maxDelayMs = options.maxDelayMs ?? 30_000;
   }
 
   /** Schedules a sweep if an earlier run left candidates queued. */
@@ -72,6 +79,7 @@ export class BlockCollector {
     while (this.sweeping) await this.sweeping;
     clearTimeout(this.timer);
     this.timer = undefined;
+    this.waitingSince = undefined;
     return this.sweep();
   }
 
@@ -83,12 +91,17 @@ export class BlockCollector {
   }
 
   private schedule(): void {
-    if (this.timer || this.closed) return;
-    const spacing = Math.max(this.minIntervalMs, (this.lastSweepMs * (1 - this.dutyCycle)) / this.dutyCycle);
-    // At least the minimum from now (deletions in a burst share a sweep), and the spacing after the last one.
-    const wait = Math.max(this.minIntervalMs, this.lastSweepEnd + spacing - performance.now());
+    if (this.closed) return;
+    const now = performance.now();
+    this.waitingSince ??= now;
+    clearTimeout(this.timer);
+    const spacing = (this.lastSweepMs * (1 - this.dutyCycle)) / this.dutyCycle;
+    // The minimum after the latest deletion (a burst shares one sweep, run once it is over),
+    // but no later than the longest delay after the first; and the spacing after the last sweep.
+    const wait = Math.max(Math.min(this.minIntervalMs, this.waitingSince + this.maxDelayMs - now), this.lastSweepEnd + spacing - now, 0);
     this.timer = setTimeout(() => {
       this.timer = undefined;
+      this.waitingSince = undefined;
       if (this.sweeping) return this.schedule();
       // A failed sweep (the store is down past the retry budget) leaves its queue for the next.
       this.sweep().catch(() => this.schedule());

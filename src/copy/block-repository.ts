@@ -147,6 +147,22 @@ export class BlockRepository {
     return m;
   }
 
+  /**
+   * A manifest for a sweep: one get (no head), and not cached, so that a sweep over every
+   * manifest does not push out those the copies and deletions are using.
+   */
+  private async readManifestForSweep(snapshotId: string): Promise<Manifest | undefined> {
+    const cached = this.manifests.get(snapshotId);
+    if (cached) return cached;
+    const key = manifestKey(snapshotId);
+    try {
+      return decodeManifest(await this.retried(`read of ${key}`, undefined, () => this.objects.get(key)));
+    } catch (err) {
+      if ((err as { code?: unknown }).code === 'OBJECT_NOT_FOUND') return undefined; // deleted since the listing
+      throw err;
+    }
+  }
+
   /** A manifest already in memory, if any (no store call). */
   cachedManifest(snapshotId: string): Manifest | undefined {
     return this.manifests.get(snapshotId);
@@ -173,7 +189,7 @@ export class BlockRepository {
         if (!key.endsWith('/manifest')) continue;
         const id = key.slice(MANIFEST_PREFIX.length, -'/manifest'.length);
         if (ignoring(id)) continue;
-        const m = await this.getManifest(id);
+        const m = await this.readManifestForSweep(id);
         for (const sha of m?.blocks.values() ?? []) if (candidates.has(sha)) referenced.add(sha);
       }
       let deleted = 0;

@@ -6,7 +6,7 @@
 import type { BackingSource, BlockStore } from '../core/block-store.js';
 import { CoreError, isCoreError } from '../core/errors.js';
 import type { BlockRepository } from './block-repository.js';
-import { errorText, formatSeconds, type RetryNotice } from './retry.js';
+import { errorText, formatSeconds, RetriesExhaustedError, type RetryNotice } from './retry.js';
 
 export const HYDRATION_NAMESPACE = 'hydration';
 
@@ -37,9 +37,11 @@ export function manifestBackingSource(repo: BlockRepository, budgetMs = LAZY_LOA
         const sha = m.blocks.get(index);
         return sha === undefined ? null : await repo.getBlock(sha, signal);
       } catch (err) {
-        if (!signal.aborted) throw err;
+        // Out of time, or the store kept failing until the retry budget ran out: unavailable.
+        if (!signal.aborted && !(err instanceof RetriesExhaustedError)) throw err;
         const why = last ? `: ${last.what} failed ${last.attempt} times, last with ${errorText(last.error)}` : '';
-        throw new CoreError('BACKING_UNAVAILABLE', `the object store did not serve block ${index} of snapshot ${snapshotId} within ${formatSeconds(budgetMs)}${why}`, { cause: err });
+        const within = signal.aborted ? ` within ${formatSeconds(budgetMs)}` : '';
+        throw new CoreError('BACKING_UNAVAILABLE', `the object store did not serve block ${index} of snapshot ${snapshotId}${within}${why}`, { cause: err });
       }
     },
     digest(snapshotId, index) {

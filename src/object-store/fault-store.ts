@@ -7,6 +7,8 @@
  *   { op: 'put', always: true }                                       every put fails
  *   { op: 'get', delayMs: 200 }                                       next get is 200 ms slower
  *   { op: 'put', keyPrefix: 'snapshots/', when: 'after' }             manifest stored, ack lost
+ *   { op: ['put', 'get'], always: true, probability: 0.1, random }    a tenth of them fail (seeded)
+ *   { op: 'get', always: true, hang: true }                           gets wait until the faults are cleared
  *
  * Each fault counts the calls it matches (op, and key prefix if given) from when it was added.
  * A failed call never reaches the inner store unless `when: 'after'`.
@@ -27,7 +29,8 @@ export interface FaultCall {
 }
 
 export interface FaultSpec {
-  op: StoreOp;
+  /** The calls it matches: one operation or several. */
+  op: StoreOp | readonly StoreOp[];
   /** First matching call affected (1-based). Default 1: the next one. */
   nth?: number;
   /** Consecutive matching calls affected. Default 1. */
@@ -44,6 +47,19 @@ export interface FaultSpec {
   error?: (call: FaultCall) => Error;
   /** 'after': the call reaches the inner store, then fails (a lost acknowledgement). */
   when?: 'before' | 'after';
+  /** Each affected call is hit with this probability (default 1), drawn from `random`. */
+  probability?: number;
+  random?: () => number;
+  /** The call waits until the faults are cleared (or replaced), then goes on to the inner store. */
+  hang?: boolean;
+}
+
+/** What one fault has done so far. */
+export interface FaultCounters {
+  spec: FaultSpec;
+  /** Calls it matched (operation and prefix), and calls it hit (failed, delayed or hung). */
+  matched: number;
+  fired: number;
 }
 
 interface Fault {
@@ -63,6 +79,8 @@ interface Firing {
 export class FaultStore extends WrappedStore {
   readonly kind = 'fault';
   #faults: Fault[] = [];
+  /** Released when the faults are cleared: hung calls wait on it. */
+  #unhang = released();
 
   constructor(inner: ObjectStore, faults: FaultSpec[] = []) {
     super(inner);
@@ -74,18 +92,27 @@ export class FaultStore extends WrappedStore {
     const times = spec.times ?? 1;
     if (!Number.isSafeInteger(first) || first < 1) throw new RangeError(`fault nth must be an integer >= 1: ${first}`);
     if (!Number.isSafeInteger(times) || times < 1) throw new RangeError(`fault times must be an integer >= 1: ${times}`);
+    const p = spec.probability ?? 1;
+    if (!(p >= 0 && p <= 1)) throw new RangeError(`fault probability must be between 0 and 1: ${p}`);
     this.#faults.push({
       spec: { ...spec },
       first,
       last: spec.always ? Infinity : first + times - 1,
-      fails: spec.fail ?? (spec.error !== undefined || spec.delayMs === undefined),
+      fails: spec.fail ?? (spec.error !== undefined || (spec.delayMs === undefined && !spec.hang)),
       matched: 0,
       fired: 0,
     });
   }
 
+  /** Removes every fault; calls hung by one go on. */
   clearFaults(): void {
     this.#faults = [];
+    this.#unhang.release();
+    this.#unhang = released();
+  }
+
+  counters(): FaultCounters[] {
+    return this.#faults.map((f) => ({ spec: { ...f.spec }, matched: f.matched, fired: f.fired }));
   }
 
   /** Faults that have not yet affected every call they were scripted for (`always`: none yet). */
@@ -142,13 +169,16 @@ export class FaultStore extends WrappedStore {
   /** Counts this call against every matching fault, sleeps for the firing ones, returns the failure if any. */
   async #trigger(op: StoreOp, key: string): Promise<Firing | undefined> {
     let delayMs = 0;
+    let hang = false;
     let firing: Firing | undefined;
     for (const fault of this.#faults) {
-      if (fault.spec.op !== op || !matchesPrefix(fault.spec.keyPrefix, op, key)) continue;
+      if (!matchesOp(fault.spec.op, op) || !matchesPrefix(fault.spec.keyPrefix, op, key)) continue;
       fault.matched++;
       if (fault.matched < fault.first || fault.matched > fault.last) continue;
+      if (fault.spec.probability !== undefined && (fault.spec.random ?? Math.random)() >= fault.spec.probability) continue;
       fault.fired++;
       delayMs += fault.spec.delayMs ?? 0;
+      hang ||= fault.spec.hang === true;
       if (fault.fails && firing === undefined) {
         const call = { op, key, call: fault.matched };
         const error = fault.spec.error?.(call) ?? new InjectedFaultError(`injected fault: ${op} #${call.call} of ${key}`);
@@ -156,8 +186,20 @@ export class FaultStore extends WrappedStore {
       }
     }
     if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
+    if (hang) await this.#unhang.promise;
     return firing;
   }
+}
+
+/** A promise and the function that resolves it. */
+function released(): { promise: Promise<void>; release: () => void } {
+  let release!: () => void;
+  const promise = new Promise<void>((resolve) => (release = resolve));
+  return { promise, release };
+}
+
+function matchesOp(ops: StoreOp | readonly StoreOp[], op: StoreOp): boolean {
+  return typeof ops === 'string' ? ops === op : ops.includes(op);
 }
 
 function matchesPrefix(keyPrefix: string | undefined, op: StoreOp, key: string): boolean {

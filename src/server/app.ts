@@ -9,6 +9,7 @@ import type { Simulator } from '../simulator.js';
 import { adminPlugin } from './admin-plugin.js';
 import { Authenticator, type AuthMode } from './auth.js';
 import { clientErrorHandler } from './client-errors.js';
+import { controlPlugin } from './control-plugin.js';
 import { dataPlanePlugin } from './data-plane-plugin.js';
 import { ec2Plugin } from './ec2-plugin.js';
 import { guestPlanePlugin } from './guest-plane-plugin.js';
@@ -26,6 +27,8 @@ export interface AppOptions {
   /** The account of every request under `--auth none`. */
   defaultAccountId?: string;
   allowReset?: boolean;
+  /** Test controls (faults); the simulator must have been opened with faultInjection. Implies allowReset. */
+  allowControl?: boolean;
   ec2BodyLimit?: number;
   /** Largest data-plane PUT body or GET length. */
   maxTransferBytes?: number;
@@ -51,6 +54,7 @@ export async function buildApp(sim: Simulator, options: AppOptions = {}): Promis
   await app.register(ec2Plugin, { sim, auth, bodyLimit: options.ec2BodyLimit ?? DEFAULT_EC2_BODY_LIMIT });
   await app.register(dataPlanePlugin, { sim, auth, maxTransferBytes: options.maxTransferBytes ?? DEFAULT_MAX_TRANSFER_BYTES });
   await app.register(guestPlanePlugin, { sim, auth, maxTransferBytes: options.maxTransferBytes ?? DEFAULT_MAX_TRANSFER_BYTES });
-  await app.register(adminPlugin, { sim, allowReset: options.allowReset === true });
+  await app.register(adminPlugin, { sim, allowReset: options.allowReset === true || options.allowControl === true });
+  if (options.allowControl) await app.register(controlPlugin, { sim });
   return app;
 }

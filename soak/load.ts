@@ -1,0 +1,106 @@
+/**
+ * The load: N concurrent clients, each repeating the cycle create volume, write 1 MiB, snapshot,
+ * write again, describe, delete the snapshot or keep it, delete the volume. Then every kept
+ * snapshot is restored and read back: it must hold the first write, byte for byte.
+ * Targets: no 5xx; p99 < 100 ms for describes and < 1 s for every other call; peak RSS < 300 MB.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  CreateSnapshotCommand, CreateVolumeCommand, DeleteSnapshotCommand, DeleteVolumeCommand, DescribeSnapshotsCommand, DescribeVolumesCommand,
+} from '@aws-sdk/client-ec2';
+import { CallLog, ec2Client, fmtMiB, fmtMs, rng, RssWatch, sha256, sleep, startServer, type Figure, type PhaseResult, type SoakContext } from './harness.js';
+
+const MiB = 2 ** 20;
+const CALLS = ['CreateVolume', 'PUT data', 'CreateSnapshot', 'DescribeSnapshots', 'DescribeVolumes', 'DeleteSnapshot', 'DeleteVolume'];
+const DESCRIBES = new Set(['DescribeSnapshots', 'DescribeVolumes']);
+
+export interface LoadOptions {
+  clients: number;
+  durationMs: number;
+}
+
+export async function runLoad(ctx: SoakContext, opts: LoadOptions): Promise<PhaseResult> {
+  const dir = join(ctx.root, 'load');
+  mkdirSync(dir, { recursive: true });
+  const server = await startServer(ctx, dir);
+  const rss = new RssWatch(server.child.pid!);
+  const ec2 = ec2Client(server.endpoint);
+  const log = new CallLog();
+  const kept: Array<{ snapshotId: string; sha: string }> = [];
+  const failures: string[] = [];
+  const r = rng(ctx.seed);
+  const put = async (volumeId: string, data: Buffer) => {
+    const res = await log.time('PUT data', () => fetch(`${server.endpoint}/data/volumes/${volumeId}?offset=0`, { method: 'PUT', body: data }));
+    if (res.status !== 200) throw new Error(`PUT ${volumeId}: ${res.status} ${await res.text()}`);
+  };
+  try {
+    const end = performance.now() + opts.durationMs;
+    let cycles = 0;
+    await Promise.all(Array.from({ length: opts.clients }, async (_, c) => {
+      while (performance.now() < end) {
+        try {
+          const volumeId = (await log.time('CreateVolume', () => ec2.send(new CreateVolumeCommand({ AvailabilityZone: 'us-east-1a', Size: 1 })))).VolumeId!;
+          const first = randomBytes(MiB);
+          await put(volumeId, first);
+          const snapshotId = (await log.time('CreateSnapshot', () => ec2.send(new CreateSnapshotCommand({ VolumeId: volumeId })))).SnapshotId!;
+          await put(volumeId, randomBytes(MiB));
+          await log.time('DescribeSnapshots', () => ec2.send(new DescribeSnapshotsCommand({ SnapshotIds: [snapshotId] })));
+          await log.time('DescribeVolumes', () => ec2.send(new DescribeVolumesCommand({ VolumeIds: [volumeId] })));
+          if (r.next() < 0.5) await log.time('DeleteSnapshot', () => ec2.send(new DeleteSnapshotCommand({ SnapshotId: snapshotId })));
+          else kept.push({ snapshotId, sha: sha256(first) });
+          await log.time('DeleteVolume', () => ec2.send(new DeleteVolumeCommand({ VolumeId: volumeId })));
+          cycles++;
+        } catch (err) {
+          if (log.errors.size === 0) failures.push(`client ${c}: ${(err as Error).message}`);
+          await sleep(100);
+        }
+      }
+    }));
+    ctx.log(`  load: ${cycles} cycles by ${opts.clients} clients; checking ${kept.length} kept snapshots`);
+    // Every kept snapshot completes and restores to its first write.
+    let checked = 0;
+    for (const k of kept) {
+      for (;;) {
+        const s = (await ec2.send(new DescribeSnapshotsCommand({ SnapshotIds: [k.snapshotId] }))).Snapshots![0]!;
+        if (s.State === 'completed') break;
+        if (s.State === 'error') {
+          failures.push(`kept snapshot ${k.snapshotId} went to error: ${s.StateMessage}`);
+          break;
+        }
+        await sleep(50);
+      }
+      const vol = (await ec2.send(new CreateVolumeCommand({ AvailabilityZone: 'us-east-1a', SnapshotId: k.snapshotId }))).VolumeId!;
+      const res = await fetch(`${server.endpoint}/data/volumes/${vol}?offset=0&length=${MiB}`);
+      const got = Buffer.from(await res.arrayBuffer());
+      if (res.status !== 200 || sha256(got) !== k.sha) failures.push(`kept snapshot ${k.snapshotId} restored to other bytes (${res.status})`);
+      else checked++;
+      await ec2.send(new DeleteVolumeCommand({ VolumeId: vol }));
+    }
+    const peak = rss.stop();
+    if (log.serverErrors() > 0) failures.push(`${log.serverErrors()} calls answered 5xx or not at all: ${[...log.errors].map(([k, n]) => `${k} x${n}`).join(', ')}`);
+    const figures: Figure[] = CALLS.map((name) => {
+      const p99 = log.quantile(name, 0.99);
+      const limit = DESCRIBES.has(name) ? 100 : 1000;
+      return {
+        phase: 'load',
+        figure: `${name} p50 / p99 (${log.count(name)} calls)`,
+        value: `${fmtMs(log.quantile(name, 0.5))} / ${fmtMs(p99)}`,
+        target: `p99 < ${limit} ms`,
+        ok: p99 < limit,
+      };
+    });
+    figures.push(
+      { phase: 'load', figure: `cycles by ${opts.clients} clients in ${Math.round(opts.durationMs / 1000)} s`, value: String(cycles) },
+      { phase: 'load', figure: 'errors (all), of which 5xx', value: `${[...log.errors.values()].reduce((a, b) => a + b, 0)}, ${log.serverErrors()}`, target: 'no 5xx', ok: log.serverErrors() === 0 },
+      { phase: 'load', figure: 'kept snapshots restored byte-exact', value: `${checked} of ${kept.length}`, target: 'all', ok: checked === kept.length },
+      { phase: 'load', figure: 'server peak RSS', value: fmtMiB(peak), target: '< 300 MB', ok: peak < 300e6 },
+    );
+    return { figures, failures };
+  } finally {
+    rss.stop();
+    ec2.destroy();
+    await server.stop();
+  }
+}

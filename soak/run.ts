@@ -1,0 +1,67 @@
+/**
+ * `npm run soak`: proves that nothing acknowledged is lost, under load, kill -9, store faults,
+ * fuzzing, and across accounts. Bounded in time (--duration, default 10 minutes), loopback only.
+ * Prints a figures table and writes it, with every failure, to a results file.
+ *
+ *   npm run soak -- --duration 10m [--seed N] [--out FILE] [--clients 50] [--kills 20]
+ */
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { BENCH_DIR } from '../bench/support.js';
+import { runSoak } from './soak.js';
+
+const USAGE = `usage: npm run soak -- [--duration 10m] [--clients 50] [--kills 20] [--seed N] [--out FILE]
+
+  --duration <t>   total time budget, e.g. 90s, 10m (default 10m); phases share it
+  --clients <n>    concurrent clients in the load phase (default 50)
+  --kills <n>      kill -9s of the server under load (default 20)
+  --seed <n>       seed of every random choice (default: from the clock; printed)
+  --out <file>     results file (default .bench-out/soak-<time>.md, beside a .json)
+Data goes under ${BENCH_DIR} (EBS_SIM_BENCH_DIR), not /tmp. Exit status 1 if anything was lost.`;
+
+function seconds(raw: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(raw);
+  if (!m) throw new Error(`--duration must look like 90s or 10m, got '${raw}'`);
+  const n = Number(m[1]);
+  return m[2] === 'm' ? n * 60 : m[2] === 'ms' ? n / 1000 : n;
+}
+
+let values;
+try {
+  ({ values } = parseArgs({
+    options: { duration: { type: 'string' }, clients: { type: 'string' }, kills: { type: 'string' }, seed: { type: 'string' }, out: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    strict: true,
+  }));
+} catch (err) {
+  console.error(`${(err as Error).message}\n${USAGE}`);
+  process.exit(2);
+}
+if (values.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
+const durationS = seconds(values.duration ?? '10m');
+const seed = values.seed === undefined ? Date.now() % 1_000_000 : Number(values.seed);
+const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+const out = resolve(values.out ?? join(BENCH_DIR, `soak-${stamp}.md`));
+const root = join(BENCH_DIR, `soak-data-${stamp}`);
+mkdirSync(root, { recursive: true });
+console.log(`soak: ${durationS} s, seed ${seed}, data under ${root}`);
+const result = await runSoak({
+  root,
+  compiled: true,
+  seed,
+  log: (line) => console.log(line),
+  durationMs: durationS * 1000,
+  ...(values.clients ? { clients: Number(values.clients) } : {}),
+  ...(values.kills ? { kills: Number(values.kills) } : {}),
+});
+console.log(`\n${result.markdown}`);
+mkdirSync(dirname(out), { recursive: true });
+writeFileSync(out, result.markdown);
+writeFileSync(out.replace(/\.md$/, '') + '.json', JSON.stringify({ seed, durationS, ...result, markdown: undefined }, null, 2));
+console.log(`results: ${out}`);
+if (result.failures.length === 0) rmSync(root, { recursive: true, force: true });
+else console.log(`data kept for inspection: ${root}`);
+process.exit(result.failures.length === 0 ? 0 : 1);

@@ -1,0 +1,37 @@
+/**
+ * Test controls, only with --allow-control: `PUT /_ebs-sim/faults` makes the object store
+ * misbehave (replacing any faults in force), `GET` shows the faults with what they injected,
+ * `DELETE` clears them. JSON in and out; errors are `{ code, message }` like the data plane's.
+ */
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { InvalidFaultPlanError, parseFaultPlan } from '../object-store/fault-plan.js';
+import type { Simulator } from '../simulator.js';
+
+export interface ControlOptions {
+  sim: Simulator;
+}
+
+const FAULTS = '/_ebs-sim/faults';
+
+export async function controlPlugin(app: FastifyInstance, opts: ControlOptions): Promise<void> {
+  const { sim } = opts;
+  const badRequest = (reply: FastifyReply, message: string) => reply.code(400).send({ code: 'BAD_REQUEST', message });
+
+  app.get(FAULTS, async () => sim.objectStoreFaults());
+  app.delete(FAULTS, async () => sim.setObjectStoreFaults(undefined));
+  app.put(FAULTS, async (request, reply) => {
+    const body = request.body;
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+      return badRequest(reply, 'The body must be a JSON object: {"objectStore": {"failNext": 5, ...}}.');
+    }
+    const unknown = Object.keys(body).filter((k) => k !== 'objectStore');
+    if (unknown.length > 0) return badRequest(reply, `Unknown field ${unknown[0]}: faults are given under "objectStore".`);
+    const objectStore = (body as { objectStore?: unknown }).objectStore;
+    try {
+      return sim.setObjectStoreFaults(objectStore === undefined ? undefined : parseFaultPlan(objectStore));
+    } catch (err) {
+      if (err instanceof InvalidFaultPlanError) return badRequest(reply, err.message);
+      throw err;
+    }
+  });
+}
