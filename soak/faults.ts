@@ -9,6 +9,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { CreateSnapshotCommand, CreateVolumeCommand, DeleteVolumeCommand, DescribeSnapshotsCommand, type EC2Client, type Snapshot } from '@aws-sdk/client-ec2';
 import { findOnPath, startMotoServer } from '../test/support/moto-server.js';
+import type { Rng } from '../test/support/random.js';
 import { ec2Client, rng, sha256, sleep, startServer, type Figure, type PhaseResult, type SoakContext } from './harness.js';
 
 const DATA = 4 * 512 * 1024;
@@ -32,7 +33,7 @@ async function settle(ec2: EC2Client, id: string, timeoutMs = 120_000): Promise<
 
 /** Writes fresh data, snapshots it while `during` runs, and checks how it ends. */
 async function snapshotThrough(
-  ec2: EC2Client, endpoint: string, r: ReturnType<typeof rng>, name: string, expect: Case['expect'], during: (snapshotId: string) => Promise<void>,
+  ec2: EC2Client, endpoint: string, r: Rng, name: string, expect: Case['expect'], during: (snapshotId: string) => Promise<void>,
 ): Promise<Case> {
   const volumeId = (await ec2.send(new CreateVolumeCommand({ AvailabilityZone: 'us-east-1a', Size: 1 }))).VolumeId!;
   const data = randomBytes(DATA);
@@ -75,22 +76,21 @@ export async function runFaults(ctx: SoakContext): Promise<PhaseResult> {
       if (res.status !== 200) throw new Error(`${method} faults: ${res.status} ${await res.text()}`);
     };
     try {
-      const through = (name: string, expect: Case['expect'], plan: object, during: (id: string) => Promise<void> = async () => undefined) =>
-        snapshotThrough(ec2, server.endpoint, r, name, expect, async (id) => {
-          await during(id);
-        }).finally(() => faults('DELETE'));
+      // The faults are set before each snapshot, and cleared after it settled.
+      const through = (name: string, expect: Case['expect'], during: (id: string) => Promise<void> = async () => undefined) =>
+        snapshotThrough(ec2, server.endpoint, r, name, expect, during).finally(() => faults('DELETE'));
       await faults('PUT', { operations: ['put'], errorRate: 0.3, seed: ctx.seed });
-      cases.push(await through('fault store: 30% of puts fail', 'completed', {}));
+      cases.push(await through('fault store: 30% of puts fail', 'completed'));
       await faults('PUT', { latencyMs: 150 });
-      cases.push(await through('fault store: 150 ms on every call', 'completed', {}));
+      cases.push(await through('fault store: 150 ms on every call', 'completed'));
       await faults('PUT', { hang: true });
-      cases.push(await through('fault store: every call hangs for 2 s, then cleared', 'completed', {}, async () => {
+      cases.push(await through('fault store: every call hangs for 2 s, then cleared', 'completed', async () => {
         await sleep(2_000);
         await faults('DELETE');
       }));
       await faults('PUT', { operations: ['put'], errorRate: 1 });
-      cases.push(await through('fault store: outage (every put fails) past the 3 s budget', 'error', {}));
-      cases.push(await through('fault store: cleared, a fresh snapshot', 'completed', {}));
+      cases.push(await through('fault store: outage (every put fails) past the 3 s budget', 'error'));
+      cases.push(await through('fault store: cleared, a fresh snapshot', 'completed'));
     } finally {
       ec2.destroy();
       await server.stop();
@@ -122,10 +122,9 @@ export async function runFaults(ctx: SoakContext): Promise<PhaseResult> {
       await server.stop();
       await store.stop();
     }
-  } else {
-    cases.push({ name: 'moto_server', expect: 'completed', ok: false, detail: 'moto_server is not installed: pip install "moto[server]"' });
   }
 
   const figures: Figure[] = cases.map((c) => ({ phase: 'store faults', figure: c.name, value: c.detail, target: c.expect, ok: c.ok }));
+  if (!moto) figures.push({ phase: 'store faults', figure: 'moto_server cases', value: 'SKIPPED: moto_server is not installed (pip install "moto[server]")' });
   return { figures, failures: cases.filter((c) => !c.ok).map((c) => `${c.name}: expected ${c.expect}, got ${c.detail}`) };
 }

@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { serve, type Served } from '../bench/served.js';
+import { Rng } from '../test/support/random.js';
 
 export interface SoakContext {
   /** Where the phases keep their servers' data (not /tmp: see bench/support.ts). */
@@ -111,30 +112,8 @@ export class RssWatch {
   }
 }
 
-/** A seeded generator (mulberry32), so a failing run can be repeated with its seed. */
-export function rng(seed: number): { next(): number; int(lo: number, hi: number): number; pick<T>(xs: readonly T[]): T; bytes(n: number): Buffer } {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const int = (lo: number, hi: number) => lo + Math.floor(next() * (hi - lo + 1));
-  return {
-    next,
-    int,
-    pick: (xs) => xs[int(0, xs.length - 1)]!,
-    bytes: (n) => {
-      const b = Buffer.allocUnsafe(n);
-      let i = 0;
-      for (; i + 4 <= n; i += 4) b.writeUInt32LE((next() * 2 ** 32) >>> 0, i);
-      for (; i < n; i++) b[i] = (next() * 256) >>> 0;
-      return b;
-    },
-  };
-}
+/** Seeded choices (the tests' mulberry32), so a failing run can be repeated with its seed. */
+export const rng = (seed: number) => new Rng(seed);
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { CreateSnapshotCommand, CreateVolumeCommand, DescribeSnapshotsCommand, DescribeVolumesCommand, type EC2Client } from '@aws-sdk/client-ec2';
 import { runCli } from '../test/support/cli-server.js';
+import { findOnPath } from '../test/support/moto-server.js';
 import { send, signRequest, type Key } from '../test/support/signed-fetch.js';
 import { ec2Client, startServer, type PhaseResult, type SoakContext } from './harness.js';
 
@@ -26,6 +27,7 @@ export async function runIsolation(ctx: SoakContext): Promise<PhaseResult> {
   const bob = ec2Client(server.endpoint, B);
   const checks: Array<{ surface: string; what: string; ok: boolean; detail: string }> = [];
   const check = (surface: string, what: string, ok: boolean, detail = '') => checks.push({ surface, what, ok, detail });
+  let skipped: string | undefined;
   const refused = async (p: Promise<unknown>) => p.then(() => 'allowed', (e: { Code?: string; name?: string }) => e.Code ?? e.name ?? 'error');
   const data = (key: Key, method: string, path: string, body?: Buffer) =>
     signRequest(key, { method, url: `${server.endpoint}${path}`, headers: {}, ...(body ? { body } : {}) }, { unsignedPayload: body !== undefined }).then(send);
@@ -66,7 +68,9 @@ export async function runIsolation(ctx: SoakContext): Promise<PhaseResult> {
         promisify(execFile)('qemu-img', ['info', '--object', `tls-creds-psk,id=tls0,endpoint=client,dir=${keys},username=${key.accessKeyId}`, '--image-opts',
           `driver=nbd,host=127.0.0.1,port=${nbdPort},export=${name},tls-creds=tls0`], { timeout: 20_000 }).then(() => 'opened', (e: Error) => e.message));
     };
-    if (nbdPort) {
+    if (!findOnPath('qemu-img')) {
+      skipped = 'SKIPPED: qemu-img is not installed (apt-get install qemu-utils)';
+    } else if (nbdPort) {
       const own = await qemu(A, vol);
       check('NBD', 'A opens its own export over TLS-PSK (control)', own === 'opened', own.slice(0, 120));
       const other = await qemu(B, vol);
@@ -85,6 +89,7 @@ export async function runIsolation(ctx: SoakContext): Promise<PhaseResult> {
   return {
     figures: ['EC2', 'data plane', 'NBD'].map((surface) => {
       const mine = checks.filter((c) => c.surface === surface);
+      if (surface === 'NBD' && skipped) return { phase: 'isolation (sigv4)', figure: surface, value: skipped };
       return { phase: 'isolation (sigv4)', figure: surface, value: `${mine.filter((c) => c.ok).length} of ${mine.length} checks hold`, target: 'all', ok: mine.every((c) => c.ok) };
     }),
     failures: checks.filter((c) => !c.ok).map((c) => `${c.surface}: ${c.what} (${c.detail})`),

@@ -24,7 +24,7 @@ export interface LoadOptions {
 export async function runLoad(ctx: SoakContext, opts: LoadOptions): Promise<PhaseResult> {
   const dir = join(ctx.root, 'load');
   mkdirSync(dir, { recursive: true });
-  const server = await startServer(ctx, dir);
+  const server = await startServer(ctx, dir, ['--allow-control']); // for GET /_ebs-sim/stats
   const rss = new RssWatch(server.child.pid!);
   const ec2 = ec2Client(server.endpoint);
   const log = new CallLog();
@@ -58,6 +58,7 @@ export async function runLoad(ctx: SoakContext, opts: LoadOptions): Promise<Phas
         }
       }
     }));
+    const stats = (await (await fetch(`${server.endpoint}/_ebs-sim/stats`)).json()) as ServerStats;
     ctx.log(`  load: ${cycles} cycles by ${opts.clients} clients; checking ${kept.length} kept snapshots`);
     // Every kept snapshot completes and restores to its first write.
     let checked = 0;
@@ -96,6 +97,7 @@ export async function runLoad(ctx: SoakContext, opts: LoadOptions): Promise<Phas
       { phase: 'load', figure: 'errors (all), of which 5xx', value: `${[...log.errors.values()].reduce((a, b) => a + b, 0)}, ${log.serverErrors()}`, target: 'no 5xx', ok: log.serverErrors() === 0 },
       { phase: 'load', figure: 'kept snapshots restored byte-exact', value: `${checked} of ${kept.length}`, target: 'all', ok: checked === kept.length },
       { phase: 'load', figure: 'server peak RSS', value: fmtMiB(peak), target: '< 300 MB', ok: peak < 300e6 },
+      ...whereTimeGoes(stats),
     );
     return { figures, failures };
   } finally {
@@ -103,4 +105,37 @@ export async function runLoad(ctx: SoakContext, opts: LoadOptions): Promise<Phas
     ec2.destroy();
     await server.stop();
   }
+}
+
+interface LockTimes {
+  waited: { count: number; p50Ms: number; p99Ms: number; totalMs: number };
+  held: { count: number; p50Ms: number; p99Ms: number; totalMs: number };
+}
+
+interface ServerStats {
+  locks: Record<string, LockTimes>;
+  process: { uptimeSeconds: number; cpuUserSeconds: number; cpuSystemSeconds: number; eventLoopUtilization: number; eventLoopDelayMs: { p50: number; p99: number; max: number } };
+}
+
+/** The wall-clock split: CPU and event loop against wall time, and what each lock cost its callers. */
+function whereTimeGoes(stats: ServerStats): Figure[] {
+  const p = stats.process;
+  const cpu = (p.cpuUserSeconds + p.cpuSystemSeconds) / p.uptimeSeconds;
+  const out: Figure[] = [
+    { phase: 'load: where time goes', figure: 'server CPU (all threads) / wall time since start', value: `${(cpu * 100).toFixed(0)}% of one core (2 cores here)` },
+    { phase: 'load: where time goes', figure: 'server event-loop utilization', value: `${(p.eventLoopUtilization * 100).toFixed(0)}%` },
+    {
+      phase: 'load: where time goes',
+      figure: 'server event-loop delay p50 / p99 / max (stalls every call waits out)',
+      value: `${fmtMs(p.eventLoopDelayMs.p50)} / ${fmtMs(p.eventLoopDelayMs.p99)} / ${fmtMs(p.eventLoopDelayMs.max)}`,
+    },
+  ];
+  for (const [name, t] of Object.entries(stats.locks)) {
+    out.push({
+      phase: 'load: where time goes',
+      figure: `${name} lock: waited p50 / p99, held p50 / p99 (${t.held.count} runs)`,
+      value: `${fmtMs(t.waited.p50Ms)} / ${fmtMs(t.waited.p99Ms)}, ${fmtMs(t.held.p50Ms)} / ${fmtMs(t.held.p99Ms)}`,
+    });
+  }
+  return out;
 }

@@ -11,13 +11,15 @@ import { parseArgs } from 'node:util';
 import { BENCH_DIR } from '../bench/support.js';
 import { runSoak } from './soak.js';
 
-const USAGE = `usage: npm run soak -- [--duration 10m] [--clients 50] [--kills 20] [--seed N] [--out FILE]
+const PHASES = ['load', 'kills', 'store faults', 'fuzz', 'isolation'];
+const USAGE = `usage: npm run soak -- [--duration 10m] [--clients 50] [--kills 20] [--seed N] [--out FILE] [--phases load,kills,...]
 
   --duration <t>   total time budget, e.g. 90s, 10m (default 10m); phases share it
   --clients <n>    concurrent clients in the load phase (default 50)
   --kills <n>      kill -9s of the server under load (default 20)
   --seed <n>       seed of every random choice (default: from the clock; printed)
   --out <file>     results file (default .bench-out/soak-<time>.md, beside a .json)
+  --phases <list>  run only some of: ${PHASES.join(', ')} (each keeps its share of --duration)
 Data goes under ${BENCH_DIR} (EBS_SIM_BENCH_DIR), not /tmp. Exit status 1 if anything was lost.`;
 
 function seconds(raw: string): number {
@@ -30,7 +32,7 @@ function seconds(raw: string): number {
 let values;
 try {
   ({ values } = parseArgs({
-    options: { duration: { type: 'string' }, clients: { type: 'string' }, kills: { type: 'string' }, seed: { type: 'string' }, out: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    options: { duration: { type: 'string' }, clients: { type: 'string' }, kills: { type: 'string' }, seed: { type: 'string' }, out: { type: 'string' }, phases: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
     strict: true,
   }));
 } catch (err) {
@@ -42,6 +44,12 @@ if (values.help) {
   process.exit(0);
 }
 const durationS = seconds(values.duration ?? '10m');
+const phases = values.phases?.split(',').map((p) => p.trim());
+const unknownPhase = phases?.find((p) => !PHASES.includes(p));
+if (unknownPhase !== undefined) {
+  console.error(`unknown phase '${unknownPhase}'; known: ${PHASES.join(', ')}\n${USAGE}`);
+  process.exit(2);
+}
 const seed = values.seed === undefined ? Date.now() % 1_000_000 : Number(values.seed);
 const stamp = new Date().toISOString().replace(/[:.]/g, '-');
 const out = resolve(values.out ?? join(BENCH_DIR, `soak-${stamp}.md`));
@@ -56,6 +64,7 @@ const result = await runSoak({
   durationMs: durationS * 1000,
   ...(values.clients ? { clients: Number(values.clients) } : {}),
   ...(values.kills ? { kills: Number(values.kills) } : {}),
+  ...(phases ? { phases } : {}),
 });
 console.log(`\n${result.markdown}`);
 mkdirSync(dirname(out), { recursive: true });

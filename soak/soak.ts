@@ -10,6 +10,8 @@ export interface SoakOptions extends SoakContext {
   durationMs: number;
   clients?: number;
   kills?: number;
+  /** Only these phases (default: all). */
+  phases?: string[];
 }
 
 export interface SoakResult {
@@ -22,7 +24,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
   const short = opts.durationMs < 5 * 60_000;
   const phases: Array<[string, () => Promise<PhaseResult>]> = [
     ['load', () => runLoad(opts, { clients: opts.clients ?? (short ? 10 : 50), durationMs: opts.durationMs * 0.35 })],
-    ['kill -9', () => runKills(opts, { kills: opts.kills ?? (short ? 3 : 20), clients: short ? 4 : 10, durationMs: opts.durationMs * 0.3 })],
+    ['kills', () => runKills(opts, { kills: opts.kills ?? (short ? 3 : 20), clients: short ? 4 : 10, durationMs: opts.durationMs * 0.3 })],
     ['store faults', () => runFaults(opts)],
     ['fuzz', () => runFuzz(opts, { requests: short ? 300 : 3000 })],
     ['isolation', () => runIsolation(opts)],
@@ -30,6 +32,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
   const figures: Figure[] = [];
   const failures: string[] = [];
   for (const [name, run] of phases) {
+    if (opts.phases && !opts.phases.includes(name)) continue;
     const t = performance.now();
     opts.log(`phase: ${name}`);
     try {

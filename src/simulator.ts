@@ -5,6 +5,7 @@
  */
 import { rm } from 'node:fs/promises';
 import { BlockStore } from './core/block-store.js';
+import type { HistogramSummary } from './core/histogram.js';
 import { CopyEngine } from './copy/copy-engine.js';
 import type { RetryPolicy } from './copy/retry.js';
 import type { ExportResolver, NbdClient } from './nbd/block-device.js';
@@ -18,6 +19,8 @@ import { openServices, type Services } from './service/services.js';
 import type { Catalog } from './service/state/catalog.js';
 
 export type { CallerContext, DataCaller, Services } from './service/services.js';
+/** For the control endpoint: a fault plan from its JSON. */
+export { InvalidFaultPlanError, parseFaultPlan, type FaultPlan } from './object-store/fault-plan.js';
 export type { GuestFlushReport, GuestView } from './service/instances/guest-io.js';
 
 export interface SimulatorOptions extends ServiceOptions {
@@ -115,6 +118,19 @@ export class Simulator {
     const faults = this.live().faults;
     if (!faults) throw new Error('fault injection is off: start the simulator with faultInjection (--allow-control)');
     return { objectStore: faults.plan, injected: injectedCounts(faults.kinds, faults.store.counters()) };
+  }
+
+  /**
+   * How long calls waited for each lock and held it, since the last open: the service's lock
+   * (catalog mutations), the core's (LevelDB mutations), the copy engine's two.
+   */
+  lockTimes(): Record<string, { waited: HistogramSummary; held: HistogramSummary }> {
+    const { state, store, engine } = this.live();
+    return {
+      service: { waited: state.lock.waited.summary(), held: state.lock.held.summary() },
+      core: store.lockTimes(),
+      ...engine.lockTimes(),
+    };
   }
 
   /** What the NBD listener exports (it follows a reset); with `accountOf`, each client sees only its account's. */

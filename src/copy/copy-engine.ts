@@ -9,6 +9,7 @@ import { EventEmitter } from 'node:events';
 import type { BlockStore } from '../core/block-store.js';
 import { CoreError, invalidArgument, snapshotNotFound } from '../core/errors.js';
 import { newSnapshotId, newVolumeId } from '../core/ids.js';
+import type { HistogramSummary } from '../core/histogram.js';
 import { Mutex } from '../core/mutex.js';
 import type { RecordPut } from '../core/record-store.js';
 import type { VolumeRecord } from '../core/records.js';
@@ -166,13 +167,24 @@ export class CopyEngine {
 
   /**
    * Deletes a snapshot: its manifest and its local data, with its blocks queued for the
-   * collector's next sweep (which keeps those another manifest references). Deferred (it resolves at once) while its copy is pending, while a pending copy builds on
-   * it, or while a restored volume still loads from it.
+   * collector's next sweep (which keeps those another manifest references). Deferred (it
+   * resolves at once) while its copy is pending, while a pending copy builds on it, or while a
+   * restored volume still loads from it.
    */
   async deleteSnapshot(snapshotId: string, options: { records?: RecordPut[] } = {}): Promise<void> {
+    await (await this.requestDeletion(snapshotId, options)).deleted;
+  }
+
+  /**
+   * deleteSnapshot in two steps: resolves once the request is persisted (with `records`, in one
+   * batch; from then on the snapshot is gone for every caller and a restart finishes the job),
+   * with `deleted` for the deletion itself, so that a caller holding a lock need not wait for
+   * the object store.
+   */
+  async requestDeletion(snapshotId: string, options: { records?: RecordPut[] } = {}): Promise<{ deleted: Promise<void> }> {
     const st = this.live(snapshotId);
     await this.save({ ...st, deleteRequested: true }, options.records);
-    await this.tryDelete(snapshotId);
+    return { deleted: this.tryDelete(snapshotId) };
   }
 
   /** Creates a volume from a completed snapshot in O(1): blocks load on first read and in the background. */
@@ -393,6 +405,12 @@ export class CopyEngine {
       // Its parent, or the source of its volume's restore, may have waited for it.
       queueMicrotask(() => this.retryDeferredDeletes());
     });
+  }
+
+  /** How long status saves and deletions waited for their locks and held them. */
+  lockTimes(): Record<'statusSaves' | 'deletions', { waited: HistogramSummary; held: HistogramSummary }> {
+    const times = (m: Mutex) => ({ waited: m.waited.summary(), held: m.held.summary() });
+    return { statusSaves: times(this.saveLock), deletions: times(this.deleteLock) };
   }
 
   /**

@@ -29,6 +29,7 @@ export async function deleteSnapshotData(
   }
   await collector.queue(snapshotId, candidates);
   await repo.deleteManifest(snapshotId);
+  collector.dropped(snapshotId);
   const records = [...done, statusRecord];
   const local = await store.getSnapshot(snapshotId).then(
     () => true,
@@ -36,5 +37,4 @@ export async function deleteSnapshotData(
   );
   if (local) await store.deleteSnapshot(snapshotId, records);
   else await store.records.write(records);
-  collector.dropped(snapshotId);
 }

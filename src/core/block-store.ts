@@ -17,6 +17,7 @@ import { runFsck, type FsckReport } from './fsck.js';
 import { HeadCache } from './head-cache.js';
 import { newSnapshotId, newVolumeId } from './ids.js';
 import * as keys from './keys.js';
+import type { HistogramSummary } from './histogram.js';
 import { Mutex } from './mutex.js';
 import { RecordStore, type RecordPut } from './record-store.js';
 import { decodeJson, encodeJson, loadsFromBacking, type BackingRef, type SnapshotRecord, type VolumeRecord } from './records.js';
@@ -465,6 +466,11 @@ export class BlockStore {
       if (volumeId === undefined || snap.volumeId === volumeId) out.push(snap);
     }
     return out;
+  }
+
+  /** How long mutations waited for the core's lock and held it, since the store opened. */
+  lockTimes(): { waited: HistogramSummary; held: HistogramSummary } {
+    return { waited: this.lock.waited.summary(), held: this.lock.held.summary() };
   }
 
   /** Frees only what no other snapshot, and not the live volume, still sees. */

@@ -1,11 +1,13 @@
 /**
  * Test controls, only with --allow-control: `PUT /_ebs-sim/faults` makes the object store
  * misbehave (replacing any faults in force), `GET` shows the faults with what they injected,
- * `DELETE` clears them. JSON in and out; errors are `{ code, message }` like the data plane's.
+ * `DELETE` clears them. `GET /_ebs-sim/stats` shows where time goes: how long calls waited for
+ * each lock and held it, and the process's CPU time and event-loop utilization since it started.
+ * JSON in and out; errors are `{ code, message }` like the data plane's.
  */
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { InvalidFaultPlanError, parseFaultPlan } from '../object-store/fault-plan.js';
-import type { Simulator } from '../simulator.js';
+import { InvalidFaultPlanError, parseFaultPlan, type Simulator } from '../simulator.js';
 
 export interface ControlOptions {
   sim: Simulator;
@@ -17,6 +19,24 @@ export async function controlPlugin(app: FastifyInstance, opts: ControlOptions):
   const { sim } = opts;
   const badRequest = (reply: FastifyReply, message: string) => reply.code(400).send({ code: 'BAD_REQUEST', message });
 
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  loopDelay.enable();
+  app.addHook('onClose', async () => loopDelay.disable());
+  app.get('/_ebs-sim/stats', async () => {
+    const cpu = process.cpuUsage();
+    return {
+      locks: sim.lockTimes(),
+      process: {
+        uptimeSeconds: process.uptime(),
+        cpuUserSeconds: cpu.user / 1e6,
+        cpuSystemSeconds: cpu.system / 1e6,
+        eventLoopUtilization: performance.eventLoopUtilization().utilization,
+        // How late timers fire: the event loop's stalls, which every call waits out.
+        eventLoopDelayMs: { p50: loopDelay.percentile(50) / 1e6, p99: loopDelay.percentile(99) / 1e6, max: loopDelay.max / 1e6 },
+        rssBytes: process.memoryUsage.rss(),
+      },
+    };
+  });
   app.get(FAULTS, async () => sim.objectStoreFaults());
   app.delete(FAULTS, async () => sim.setObjectStoreFaults(undefined));
   app.put(FAULTS, async (request, reply) => {

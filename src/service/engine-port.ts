@@ -15,6 +15,8 @@ export interface SnapshotEngine {
   settled(snapshotId: string): Promise<CopyStatus>;
   /** Deferred until the copy settles if it is still pending; its blocks go at the next sweep. */
   deleteSnapshot(snapshotId: string, options?: { records?: RecordPut[] }): Promise<void>;
+  /** deleteSnapshot, resolved once the request is persisted; `deleted` settles with the deletion. */
+  requestDeletion(snapshotId: string, options?: { records?: RecordPut[] }): Promise<{ deleted: Promise<void> }>;
   /** A new snapshot sharing the source's blocks. */
   copySnapshot(sourceId: string, options?: { snapshotId?: string; records?: RecordPut[] }): Promise<CopyStatus>;
   /** O(1): the volume loads lazily and hydrates in the background. */

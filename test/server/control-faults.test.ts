@@ -58,9 +58,10 @@ describe('PUT/GET/DELETE /_ebs-sim/faults', () => {
     const ok = await settledSnapshot((await ec2.send(new CreateSnapshotCommand({ VolumeId: volumeId }))).SnapshotId!);
     expect(ok).toMatchObject({ State: 'completed', Progress: '100%' });
 
-    // Restored: its reads load from the store. While gets fail, a read is a clean 503.
-    const restored = (await ec2.send(new CreateVolumeCommand({ AvailabilityZone: 'us-east-1a', SnapshotId: ok.SnapshotId! }))).VolumeId!;
+    // Restored while gets fail (so that its background loading cannot fetch the blocks first):
+    // its reads load from the store, and a read is a clean 503.
     await faults('PUT', { objectStore: { operations: ['get'], errorRate: 1 } });
+    const restored = (await ec2.send(new CreateVolumeCommand({ AvailabilityZone: 'us-east-1a', SnapshotId: ok.SnapshotId! }))).VolumeId!;
     const res = await fetch(`${s.endpoint}/data/volumes/${restored}?offset=0&length=${data.length}`);
     const body = await res.json();
     expect({ status: res.status, body }).toMatchObject({ status: 503, body: { code: 'BACKING_UNAVAILABLE' } });

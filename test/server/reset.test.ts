@@ -29,3 +29,21 @@ it('wipes volumes, snapshots and uploaded objects, then serves again', async () 
   expect((await fetch(`${s.endpoint}/_ebs-sim/health`)).status).toBe(200);
   expect((await ec2.send(new CreateVolumeCommand({ AvailabilityZone: 'us-east-1a', Size: 1 }))).VolumeId).toMatch(/^vol-/);
 });
+
+it("answers at moto's /moto-api/reset too, whatever the body and content type (no 415)", async () => {
+  const ec2 = s.client();
+  const cases: Array<[string, RequestInit]> = [
+    ['/moto-api/reset', { method: 'POST' }],
+    // What Python's urllib sends for data=b"": an empty form.
+    ['/moto-api/reset', { method: 'POST', body: '', headers: { 'content-type': 'application/x-www-form-urlencoded' } }],
+    ['/_ebs-sim/reset', { method: 'POST', body: '', headers: { 'content-type': 'application/x-www-form-urlencoded' } }],
+    ['/_ebs-sim/reset', { method: 'POST', body: '{"anything": 1}', headers: { 'content-type': 'application/json' } }],
+    ['/moto-api/reset', { method: 'POST', body: Buffer.from([0, 1, 2]), headers: { 'content-type': 'application/octet-stream' } }],
+  ];
+  for (const [path, init] of cases) {
+    await ec2.send(new CreateVolumeCommand({ AvailabilityZone: 'us-east-1a', Size: 1 }));
+    const res = await fetch(`${s.endpoint}${path}`, init);
+    expect([path, res.status, await res.json()]).toEqual([path, 200, { status: 'reset' }]);
+    expect((await ec2.send(new DescribeVolumesCommand({}))).Volumes).toEqual([]);
+  }
+});

@@ -205,17 +205,22 @@ function* filterIterable<T>(items: Iterable<T>, keep: (t: T) => boolean): Genera
 export async function deleteSnapshot(s: ServiceState, ctx: CallerContext, snapshotId: string): Promise<void> {
   ownedSnapshot(s.catalog.getSnapshot(checkSnapshotId(snapshotId)), ctx, snapshotId);
   checkDryRun(ctx);
-  await s.lock.run(async () => {
+  // The request is persisted under the lock (with the catalog record's removal, in one batch);
+  // the deletion's object-store calls run after it, holding up no other call.
+  const deletion = await s.lock.run(async () => {
     const snap = ownedSnapshot(s.catalog.getSnapshot(snapshotId), ctx, snapshotId);
     const records = [s.catalog.snapshotDeletion(snap.id)];
-    try {
-      await s.engine.deleteSnapshot(snap.id, { records });
-    } catch (err) {
+    const requested = await s.engine.requestDeletion(snap.id, { records }).catch(async (err: unknown) => {
       if (!isCoreError(err, 'SNAPSHOT_NOT_FOUND')) throw err;
       await s.store.records.write(records); // a catalog record whose copy was lost
-    }
+      return undefined;
+    });
     s.catalog.removeSnapshot(snap.id);
+    return { deleted: requested?.deleted }; // wrapped: returning the promise itself would hold the lock until it settles
   });
+  // The snapshot is gone for every caller now. A deletion the store makes fail is finished at the
+  // next open (the request is persisted): the caller is not told of an error it cannot act on.
+  await deletion.deleted?.catch(() => undefined);
 }
 
 export async function copySnapshot(s: ServiceState, ctx: CallerContext, input: CopySnapshotInput): Promise<{ snapshotId: string; tags: Tag[] }> {
