@@ -58,9 +58,11 @@ Options:
                             cache before writeback (default ${DEFAULT_DIRTY_EXPIRE_SECONDS}, like Linux; 0: write-through).
   --sync                    fsync every acknowledged write and API change: survives a machine
                             crash, not only a process crash, at a latency cost.
-  --allow-reset             Enable POST /_ebs-sim/reset, which wipes all state (for test suites).
+  --allow-reset             Enable POST /_ebs-sim/reset (also POST /moto-api/reset, as moto's
+                            server mode has it), which wipes all state (for test suites).
   --allow-control           Enable the test controls (reset too): PUT/GET/DELETE /_ebs-sim/faults
-                            make the object store fail, slow down or hang (docs/server.md).
+                            make the object store fail, slow down or hang; GET /_ebs-sim/stats
+                            shows lock waits, CPU and event-loop delay (docs/server.md).
   -h, --help                Show this help.
 
 Endpoints:

@@ -139,12 +139,20 @@ export class BlockRepository {
   async getManifest(snapshotId: string, signal?: AbortSignal): Promise<Manifest | undefined> {
     const cached = this.manifests.get(snapshotId);
     if (cached) return cached;
-    const key = manifestKey(snapshotId);
-    const info = await this.retried(`head ${key}`, signal, () => this.objects.head(key));
-    if (!info) return undefined;
-    const m = decodeManifest(await this.retried(`read of ${key}`, signal, () => this.objects.get(key)));
-    this.cache(m);
+    const m = await this.readManifest(snapshotId, signal);
+    if (m) this.cache(m);
     return m;
+  }
+
+  /** One get (no head first: a missing manifest is the rare case). */
+  private async readManifest(snapshotId: string, signal?: AbortSignal): Promise<Manifest | undefined> {
+    const key = manifestKey(snapshotId);
+    try {
+      return decodeManifest(await this.retried(`read of ${key}`, signal, () => this.objects.get(key)));
+    } catch (err) {
+      if ((err as { code?: unknown }).code === 'OBJECT_NOT_FOUND') return undefined;
+      throw err;
+    }
   }
 
   /**
@@ -152,15 +160,7 @@ export class BlockRepository {
    * manifest does not push out those the copies and deletions are using.
    */
   private async readManifestForSweep(snapshotId: string): Promise<Manifest | undefined> {
-    const cached = this.manifests.get(snapshotId);
-    if (cached) return cached;
-    const key = manifestKey(snapshotId);
-    try {
-      return decodeManifest(await this.retried(`read of ${key}`, undefined, () => this.objects.get(key)));
-    } catch (err) {
-      if ((err as { code?: unknown }).code === 'OBJECT_NOT_FOUND') return undefined; // deleted since the listing
-      throw err;
-    }
+    return this.manifests.get(snapshotId) ?? (await this.readManifest(snapshotId)); // undefined: deleted since the listing
   }
 
   /** A manifest already in memory, if any (no store call). */

@@ -13,7 +13,7 @@ describe('ebs-sim serve', () => {
   it('--help explains every flag and exits 0', async () => {
     const [r, top, fsck] = await Promise.all([runCli(['serve', '--help']), runCli(['--help']), runCli(['fsck', '--help'])]);
     expect(r.code).toBe(0);
-    for (const flag of ['--host', '--port', '--data-dir', '--object-store', '--account-id', '--auth', '--credentials', '--copy-rate', '--snapshot-interval', '--store-retry-budget', '--store-timeout', '--nbd-port', '--dirty-expire', '--sync', '--allow-reset', '--help']) {
+    for (const flag of ['--host', '--port', '--data-dir', '--object-store', '--account-id', '--auth', '--credentials', '--copy-rate', '--snapshot-interval', '--store-retry-budget', '--store-timeout', '--nbd-port', '--dirty-expire', '--sync', '--allow-reset', '--allow-control', '--help']) {
       expect(r.stdout, flag).toContain(flag);
     }
     expect(r.stdout).toContain('default 7447');
@@ -43,7 +43,8 @@ describe('ebs-sim serve', () => {
       host: '127.0.0.1', port: 7447, copyRate: 50_000_000, snapshotIntervalSeconds: 15, sync: true, allowReset: false, auth: 'none', accountId: '123456789012',
       dirtyExpireSeconds: 30,
     });
-    expect(parseServeArgs(['--nbd-port', '10809', '--dirty-expire', '0'])).toMatchObject({ nbdPort: 10809, dirtyExpireSeconds: 0 });
+    expect(parseServeArgs(['--nbd-port', '10809', '--dirty-expire', '0'])).toMatchObject({ nbdPort: 10809, dirtyExpireSeconds: 0, allowControl: false });
+    expect(parseServeArgs(['--allow-control'])).toMatchObject({ allowControl: true, allowReset: false });
     expect(parseServeArgs([])).not.toHaveProperty('nbdPort');
     expect(parseServeArgs(['--store-retry-budget', '600', '--store-timeout', '2.5'])).toMatchObject({ storeRetryBudgetSeconds: 600, storeTimeoutSeconds: 2.5 });
   });

@@ -113,7 +113,7 @@ describe('errors', () => {
     ['InvalidParameterValue', 'enum', `Action=CreateVolume&${V}&VolumeType=gp4`, /Valid values: standard, io1, io2, gp2, sc1, st1, gp3\./],
     ['InvalidParameterValue', 'enum in a nested list', `Action=CreateVolume&${V}&TagSpecification.1.ResourceType=volumes`, /TagSpecification\.1\.ResourceType/],
     ['MissingParameter', 'required scalar', `Action=DeleteVolume&${V}`, /^The request must contain the parameter VolumeId$/],
-    ['MissingParameter', 'required list', `Action=CreateTags&${V}&Tag.1.Key=k`, /parameter ResourceId$/],
+    ['MissingParameter', 'required list', `Action=CreateTags&${V}&Tag.1.Key=k`, /parameter resourceIdSet$/],
     ['MissingParameter', 'required nested member', `Action=CreateSnapshots&${V}&InstanceSpecification.ExcludeBootVolume=true`, /InstanceSpecification\.InstanceId/],
     ['MalformedQueryString', 'bad percent-encoding', `Action=DeleteVolume&${V}&VolumeId=vol%zz`],
     ['MalformedQueryString', 'invalid UTF-8', `Action=DeleteVolume&${V}&VolumeId=%C3%28`],

@@ -167,7 +167,8 @@ describe('tags', () => {
     expect((await ec2Error(ec2.send(new CreateTagsCommand({ Resources: ['ami-0123456789abcdef0'], Tags: [{ Key: 'k', Value: 'v' }] })))).name).toBe('InvalidID');
     // Instances are taggable; an unknown one is not found.
     expect((await ec2Error(ec2.send(new CreateTagsCommand({ Resources: ['i-0123456789abcdef0'], Tags: [{ Key: 'k', Value: 'v' }] })))).name).toBe('InvalidInstanceID.NotFound');
-    expect((await ec2.send(new DescribeVolumesCommand({ VolumeIds: [v] }))).Volumes![0]!.Tags).toEqual([]);
+    // Untouched: no tags, and (as AWS answers) no tagSet at all.
+    expect((await ec2.send(new DescribeVolumesCommand({ VolumeIds: [v] }))).Volumes![0]!.Tags).toBeUndefined();
   });
 });
 

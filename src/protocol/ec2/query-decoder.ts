@@ -117,6 +117,12 @@ function decodeShape(model: ServiceModel, shape: Shape, node: ParamNode): unknow
   }
 }
 
+/**
+ * Where EC2's own MissingParameter message names a list by its XML name, not its wire name:
+ * CreateTags and DeleteTags without resources say `resourceIdSet` (AWS's docs examples show it).
+ */
+const EC2_MISSING_NAMES: Record<string, string> = { ResourceId: 'resourceIdSet' };
+
 function decodeStructure(model: ServiceModel, shape: StructureShape, node: ParamNode): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [memberName, member] of Object.entries(shape.members)) {
@@ -130,7 +136,7 @@ function decodeStructure(model: ServiceModel, shape: StructureShape, node: Param
     if (out[memberName] === undefined) {
       const member = shape.members[memberName];
       const wire = member === undefined ? memberName : queryWireName(memberName, member);
-      const name = node.path === '' ? wire : `${node.path}.${wire}`;
+      const name = node.path === '' ? (EC2_MISSING_NAMES[wire] ?? wire) : `${node.path}.${wire}`;
       throw new Ec2ProtocolError('MissingParameter', `The request must contain the parameter ${name}`);
     }
   }

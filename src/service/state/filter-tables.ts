@@ -8,6 +8,7 @@ export const VOLUME_FILTERS: FilterTable<VolumeView> = {
   resource: 'volume',
   idField: 'volume-id',
   tags: (v) => v.tags,
+  tagValue: true,
   fields: {
     'attachment.attach-time': (v) => v.attachments.map((a) => a.attachTime),
     'attachment.delete-on-termination': (v) => v.attachments.map((a) => a.deleteOnTermination),
@@ -34,6 +35,7 @@ export const SNAPSHOT_FILTERS: FilterTable<SnapshotView> = {
   resource: 'snapshot',
   idField: 'snapshot-id',
   tags: (s) => s.tags,
+  tagValue: true,
   fields: {
     description: (s) => s.description,
     encrypted: (s) => s.encrypted,
@@ -122,6 +124,7 @@ export const INSTANCE_FILTERS: FilterTable<InstanceView> = {
   resource: 'instance',
   idField: 'instance-id',
   tags: (i) => i.tags,
+  tagValue: true,
   fields: {
     'ami-launch-index': (i) => i.amiLaunchIndex,
     architecture: () => 'x86_64',

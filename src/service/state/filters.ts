@@ -18,6 +18,11 @@ export interface FilterTable<T> {
   fields: Record<string, (item: T) => FieldValue | readonly FieldValue[]>;
   /** Enables `tag:<key>` and `tag-key`. */
   tags?: (item: T) => readonly Tag[];
+  /**
+   * Also `tag-value`: EC2 accepts it on its Describe calls of tagged resources, though their
+   * docs list only `tag:<key>` and `tag-key`.
+   */
+  tagValue?: boolean;
   /** The filter that names items by id: a lookup instead of a scan when its values have no wildcard. */
   idField?: string;
 }
@@ -77,11 +82,12 @@ function compileOne<T>(table: FilterTable<T>, name: string, patterns: Wildcard[]
   }
   const tags = table.tags;
   if (tags && name === 'tag-key') return (item) => anyMatch(tags(item as T).map((t) => t.key));
+  if (tags && table.tagValue && name === 'tag-value') return (item) => anyMatch(tags(item as T).map((t) => t.value));
   if (tags && name.startsWith('tag:')) {
     const key = name.slice('tag:'.length);
     return (item) => anyMatch(tags(item as T).filter((t) => t.key === key).map((t) => t.value));
   }
-  const valid = [...Object.keys(table.fields), ...(tags ? ['tag:<key>', 'tag-key'] : [])].sort().join(', ');
+  const valid = [...Object.keys(table.fields), ...(tags ? ['tag:<key>', 'tag-key'] : []), ...(tags && table.tagValue ? ['tag-value'] : [])].sort().join(', ');
   throw invalidValue(`The filter '${name}' is invalid for ${table.resource}s. Valid filters: ${valid}.`);
 }
 

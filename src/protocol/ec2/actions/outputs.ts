@@ -10,6 +10,8 @@ import type {
 } from '../types.generated.js';
 
 export const toTags = (tags: readonly TagMeta[]): Tag[] => tags.map((t) => ({ Key: t.key, Value: t.value }));
+/** AWS omits an untagged volume's or instance's tagSet (boto3 shows `tags` as None); snapshots keep an empty one. */
+const toTagsOrNone = (tags: readonly TagMeta[]): Tag[] | undefined => (tags.length === 0 ? undefined : toTags(tags));
 
 export const toProductCodes = (codes: readonly ProductCodeMeta[]): ProductCode[] =>
   codes.map((c) => ({ ProductCodeId: c.productCodeId, ProductCodeType: c.productCodeType }));
@@ -32,7 +34,7 @@ export function toVolume(v: VolumeView): Volume {
     KmsKeyId: v.kmsKeyId,
     MultiAttachEnabled: v.multiAttachEnabled,
     VolumeInitializationRate: v.volumeInitializationRate,
-    Tags: toTags(v.tags),
+    Tags: toTagsOrNone(v.tags),
   };
 }
 
@@ -146,7 +148,7 @@ export function toInstance(i: InstanceView): Instance {
     SecurityGroups: [],
     NetworkInterfaces: [],
     ClientToken: i.clientToken,
-    Tags: toTags(i.tags),
+    Tags: toTagsOrNone(i.tags),
   };
 }
 

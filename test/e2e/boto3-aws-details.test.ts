@@ -1,0 +1,46 @@
+/** AWS details that real client code trips on, checked through boto3 against `ebs-sim serve`. */
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { botocoreUnavailable } from '../protocol/helpers/botocore.js';
+import { startCliServer, type CliServer } from '../support/cli-server.js';
+
+const run = promisify(execFile);
+const SCRIPT = fileURLToPath(new URL('./boto3_aws_details.py', import.meta.url));
+const unavailable = botocoreUnavailable();
+
+let server: CliServer;
+beforeAll(async () => {
+  if (!unavailable) server = await startCliServer();
+});
+afterAll(async () => {
+  if (server) expect((await server.stop()).code).toBe(0);
+});
+
+it.skipIf(unavailable !== undefined)('legacy ids, omitted tagSets, tag-value, EC2 wording for missing parameters', async () => {
+  const { stdout } = await run('python3', [SCRIPT, server.endpoint], { env: { ...process.env, AWS_CONFIG_FILE: '/nonexistent/ebs-sim-test' } })
+    .catch((e: { stdout: string; stderr: string }) => {
+      throw new Error(`boto3 script failed:\n${e.stderr}\n${e.stdout}`);
+    });
+  const out = JSON.parse(stdout);
+  expect(out.legacy).toMatchObject({
+    volume: ['InvalidVolume.NotFound', expect.stringContaining('vol-abcd1234')],
+    snapshot: ['InvalidSnapshot.NotFound', expect.any(String)],
+    instance: ['InvalidInstanceID.NotFound', expect.any(String)],
+    malformed: ['InvalidVolumeID.Malformed', expect.any(String)],
+  });
+  expect(out.tags).toEqual({
+    createVolumeHasTags: false,
+    volume: null,
+    taggedVolume: [{ Key: 'team', Value: 'storage' }],
+    snapshot: [],
+    snapshotDescribeHasTags: true,
+    instance: null,
+  });
+  expect(out.tagValue.volumes).toEqual([out.ids.taggedVolume]);
+  expect(out.tagValue.snapshots).toEqual([out.ids.snapshot]);
+  expect(out.tagValue.bogus[0]).toBe('InvalidParameterValue');
+  expect(out.missing.createTags).toEqual(['MissingParameter', 'The request must contain the parameter resourceIdSet']);
+  expect(out.missing.attachVolume).toEqual(['InvalidInstanceID.Malformed', 'Invalid id: "" (expecting "i-...")']);
+});
