@@ -58,6 +58,12 @@ Options:
                             cache before writeback (default ${DEFAULT_DIRTY_EXPIRE_SECONDS}, like Linux; 0: write-through).
   --sync                    fsync every acknowledged write and API change: survives a machine
                             crash, not only a process crash, at a latency cost.
+  --timing <aws|instant>    aws (default): EC2's asynchronous states (creating, pending,
+                            attaching...), as real client code must wait for them. instant:
+                            each change is done before the answer, for suites written for moto:
+                            CreateVolume answers available, AttachVolume attached, instances
+                            running, and CreateSnapshot(s)/CopySnapshot copy the bytes first and
+                            answer completed (the call takes as long as the copy).
   --allow-reset             Enable POST /_ebs-sim/reset (also POST /moto-api/reset, as moto's
                             server mode has it), which wipes all state (for test suites).
   --allow-control           Enable the test controls (reset too): PUT/GET/DELETE /_ebs-sim/faults
@@ -96,6 +102,7 @@ export interface ServeConfig {
   sync: boolean;
   allowReset: boolean;
   allowControl: boolean;
+  timing: 'aws' | 'instant';
 }
 
 /** Parses and checks `serve`'s flags; throws UsageError with a message that says what to fix. */
@@ -121,6 +128,7 @@ export function parseServeArgs(args: string[]): ServeConfig | 'help' {
       sync: { type: 'boolean' },
       'allow-reset': { type: 'boolean' },
       'allow-control': { type: 'boolean' },
+      timing: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -133,6 +141,8 @@ export function parseServeArgs(args: string[]): ServeConfig | 'help' {
   const auth = values.auth ?? 'none';
   if (auth !== 'none' && auth !== 'sigv4') throw new UsageError(`--auth must be none or sigv4, got '${auth}'`);
   if (auth === 'sigv4' && values.credentials === undefined) throw new UsageError('--auth sigv4 needs --credentials <file>');
+  const timing = values.timing ?? 'aws';
+  if (timing !== 'aws' && timing !== 'instant') throw new UsageError(`--timing must be aws or instant, got '${timing}'`);
   let copyRate: number | undefined;
   if (values['copy-rate'] !== undefined) {
     copyRate = parseByteSize(values['copy-rate']);
@@ -168,6 +178,7 @@ export function parseServeArgs(args: string[]): ServeConfig | 'help' {
     sync: values.sync === true,
     allowReset: values['allow-reset'] === true,
     allowControl: values['allow-control'] === true,
+    timing,
   };
 }
 

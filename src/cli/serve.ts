@@ -31,6 +31,7 @@ export async function serve(config: ServeConfig): Promise<void> {
     ...(config.storeRetryBudgetSeconds !== undefined ? { storeRetryBudgetSeconds: config.storeRetryBudgetSeconds } : {}),
     ...(config.storeTimeoutSeconds !== undefined ? { storeTimeoutSeconds: config.storeTimeoutSeconds } : {}),
     faultInjection: config.allowControl,
+    timing: config.timing,
   });
   const app = await buildApp(sim, {
     auth: config.auth,

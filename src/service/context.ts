@@ -27,6 +27,11 @@ export interface Timings {
   instanceStateMs: number;
   /** How long an attachment stays attaching or detaching. */
   attachmentMs: number;
+  /**
+   * `--timing instant`: every change EC2 makes asynchronously is finished before the answer,
+   * snapshot copies included (the bytes really are copied; the call waits for it).
+   */
+  instant: boolean;
 }
 
 export interface ServiceState {

@@ -27,17 +27,21 @@ export interface ServiceOptions {
   dirtyExpireSeconds?: number;
   /** Above this many dirty bytes per attachment a guest write waits for writeback (default 64 MiB). */
   maxDirtyBytes?: number;
+  /** `aws` (default): EC2's asynchronous states; `instant`: each change is done before the answer. */
+  timing?: 'aws' | 'instant';
 }
 
 export async function openServiceState(store: BlockStore, engine: SnapshotEngine, options: ServiceOptions): Promise<ServiceState> {
   const catalog = await Catalog.load(store.records);
+  const instant = options.timing === 'instant';
   const timings: Timings = {
     snapshotIntervalMs: (options.snapshotIntervalSeconds ?? 0) * 1000,
-    volumeCreateDelayMs: options.volumeCreateDelayMs ?? 0,
-    tieringMs: options.tieringMs ?? 3000,
-    modificationMs: options.modificationMs ?? 2000,
-    instanceStateMs: options.instanceStateMs ?? 1000,
-    attachmentMs: options.attachmentMs ?? 500,
+    volumeCreateDelayMs: instant ? 0 : (options.volumeCreateDelayMs ?? 0),
+    tieringMs: instant ? 0 : (options.tieringMs ?? 3000),
+    modificationMs: instant ? 0 : (options.modificationMs ?? 2000),
+    instanceStateMs: instant ? 0 : (options.instanceStateMs ?? 1000),
+    attachmentMs: instant ? 0 : (options.attachmentMs ?? 500),
+    instant,
   };
   const guests = new GuestDisks(store, {
     dirtyExpireMs: (options.dirtyExpireSeconds ?? DEFAULT_DIRTY_EXPIRE_SECONDS) * 1000,

@@ -64,7 +64,9 @@ async function transition(
     await s.store.records.write(records);
     for (const m of changed.values()) s.catalog.setInstance(m);
     for (const v of volumes) s.catalog.setVolume(v);
-    const changes = plan.map(({ id, from, to }) => ({ instanceId: id, previousState: stateOf(from), currentState: stateOf(to) }));
+    // `--timing instant`: transitions last 0 ms, so the answer shows where they settled.
+    const settled = (id: string, to: InstanceStateName) => (s.timings.instant && changed.has(id) ? instanceStateAt(changed.get(id)!, now) : to);
+    const changes = plan.map(({ id, from, to }) => ({ instanceId: id, previousState: stateOf(from), currentState: stateOf(settled(id, to)) }));
     return { changes, changed: [...changed.values()] };
   });
 }

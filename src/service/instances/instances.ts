@@ -147,11 +147,11 @@ export async function runInstances(s: ServiceState, ctx: CallerContext, input: R
     for (const m of instances) {
       for (const p of plan) await materializeVolume(s, plannedVolume(s, ctx, m, p, volumeTags, now));
     }
-    // EC2 answers RunInstances with `pending`, whatever comes next.
+    // EC2 answers RunInstances with `pending`, whatever comes next (`--timing instant`: running).
     return {
       reservationId,
       ownerId: ctx.accountId,
-      instances: instances.map((m) => ({ ...instanceView(s, m, now), state: { code: INSTANCE_STATE_CODES.pending, name: 'pending' as const } })),
+      instances: instances.map((m) => s.timings.instant ? instanceView(s, m, now) : { ...instanceView(s, m, now), state: { code: INSTANCE_STATE_CODES.pending, name: 'pending' as const } }),
     };
   });
 }

@@ -13,7 +13,7 @@ import type { SnapshotView } from '../state/views.js';
 import { newSnapshotId } from '../../core/ids.js';
 import { callerInstance, liveDevices } from '../volumes/attachments.js';
 import { checkDryRun, type CallerContext, type ServiceState } from '../context.js';
-import { checkDescription, checkSnapshotLimits, newSnapshotMeta, snapshotView } from './snapshots.js';
+import { checkDescription, checkSnapshotLimits, newSnapshotMeta, settledUnderInstantTiming, snapshotView } from './snapshots.js';
 
 /** EC2: "up to 40 volumes" per set. */
 const MAX_VOLUMES = 40;
@@ -39,7 +39,7 @@ export async function createSnapshots(s: ServiceState, ctx: CallerContext, input
   // Tags from TagSpecifications are checked once here; each snapshot gets its own copy below.
   const specTags = tagsFromSpecifications(input.tagSpecifications, 'snapshot', 'the snapshots');
 
-  return s.lock.run(async () => {
+  const views = await s.lock.run(async () => {
     const now = Date.now();
     const instance = callerInstance(s, ctx, input.instanceId);
     const state = instanceStateAt(instance, now);
@@ -68,4 +68,5 @@ export async function createSnapshots(s: ServiceState, ctx: CallerContext, input
     for (const m of metas) s.catalog.setSnapshot(m);
     return metas.map((m) => snapshotView(s, m, ctx.accountId));
   });
+  return settledUnderInstantTiming(s, ctx, views);
 }

@@ -91,7 +91,7 @@ export async function createSnapshot(s: ServiceState, ctx: CallerContext, input:
   const id = newSnapshotId();
   const tags = tagsFromSpecifications(input.tagSpecifications, 'snapshot', id);
 
-  return s.lock.run(async () => {
+  const view = await s.lock.run(async () => {
     const now = Date.now();
     checkSnapshotLimits(s, volume, now);
     checkDryRun(ctx);
@@ -99,6 +99,20 @@ export async function createSnapshot(s: ServiceState, ctx: CallerContext, input:
     await s.engine.createSnapshots([{ volumeId: volume.id, snapshotId: id }], { records: [s.catalog.snapshotRecord(meta)] });
     s.catalog.setSnapshot(meta);
     return snapshotView(s, meta, ctx.accountId);
+  });
+  return (await settledUnderInstantTiming(s, ctx, [view]))[0]!;
+}
+
+/**
+ * Under `--timing instant`, waits (outside the lock) until the snapshots' copies settled and
+ * answers their final views; otherwise answers `views` as they are, `pending`.
+ */
+export async function settledUnderInstantTiming(s: ServiceState, ctx: CallerContext, views: SnapshotView[]): Promise<SnapshotView[]> {
+  if (!s.timings.instant) return views;
+  await Promise.all(views.map((v) => s.engine.settled(v.snapshotId)));
+  return views.map((v) => {
+    const meta = s.catalog.getSnapshot(v.snapshotId);
+    return meta ? snapshotView(s, meta, ctx.accountId) : v;
   });
 }
 
@@ -267,5 +281,8 @@ export async function copySnapshot(s: ServiceState, ctx: CallerContext, input: C
     await s.engine.copySnapshot(source.id, { snapshotId: id, records: [s.catalog.snapshotRecord(meta)] });
     s.catalog.setSnapshot(meta);
     return { snapshotId: id, tags };
+  }).then(async (copy) => {
+    if (s.timings.instant) await s.engine.settled(copy.snapshotId);
+    return copy;
   });
 }

@@ -93,8 +93,8 @@ export async function attachVolume(s: ServiceState, ctx: CallerContext, input: {
     checkDryRun(ctx);
     const attachment = newAttachment(s, instance.id, device, false, now);
     await s.catalog.saveVolume({ ...volume, attachments: [...live, attachment] });
-    // EC2 answers AttachVolume with `attaching`, whatever comes next.
-    return attachmentView(volume.id, attachment, 'attaching');
+    // EC2 answers AttachVolume with `attaching`, whatever comes next (`--timing instant`: attached).
+    return attachmentView(volume.id, attachment, s.timings.instant ? 'attached' : 'attaching');
   });
 }
 
@@ -133,5 +133,5 @@ export async function detachVolume(s: ServiceState, ctx: CallerContext, input: D
   });
   // Outside the lock: a write-back of up to the dirty limit must not hold up every other call.
   await s.guests.retire(detached.attachment.instanceId, detached.attachment.device, detached.volumeId, input.force === true ? 'drop' : 'flush');
-  return attachmentView(detached.volumeId, detached.attachment, 'detaching');
+  return attachmentView(detached.volumeId, detached.attachment, s.timings.instant ? 'detached' : 'detaching');
 }

@@ -142,8 +142,8 @@ export async function createVolume(s: ServiceState, ctx: CallerContext, input: C
     };
     await materializeVolume(s, meta);
     if (delayed) track(s, becomeAvailable(s, id, s.timings.volumeCreateDelayMs));
-    // EC2 answers CreateVolume with `creating`, whatever comes next.
-    return { ...volumeView(meta), state: 'creating' };
+    // EC2 answers CreateVolume with `creating`, whatever comes next (`--timing instant`: what is).
+    return { ...volumeView(meta), state: s.timings.instant ? meta.state : 'creating' };
   });
 }
 
