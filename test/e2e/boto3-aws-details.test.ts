@@ -1,13 +1,9 @@
 /** AWS details that real client code trips on, checked through boto3 against `ebs-sim serve`. */
-import { execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { botocoreUnavailable } from '../protocol/helpers/botocore.js';
 import { startCliServer, type CliServer } from '../support/cli-server.js';
+import { runPythonScript } from './python-script.js';
 
-const run = promisify(execFile);
-const SCRIPT = fileURLToPath(new URL('./boto3_aws_details.py', import.meta.url));
 const unavailable = botocoreUnavailable();
 
 let server: CliServer;
@@ -19,11 +15,7 @@ afterAll(async () => {
 });
 
 it.skipIf(unavailable !== undefined)('legacy ids, omitted tagSets, tag-value, EC2 wording for missing parameters', async () => {
-  const { stdout } = await run('python3', [SCRIPT, server.endpoint], { env: { ...process.env, AWS_CONFIG_FILE: '/nonexistent/ebs-sim-test' } })
-    .catch((e: { stdout: string; stderr: string }) => {
-      throw new Error(`boto3 script failed:\n${e.stderr}\n${e.stdout}`);
-    });
-  const out = JSON.parse(stdout);
+  const out = await runPythonScript('boto3_aws_details.py', [server.endpoint]);
   expect(out.legacy).toMatchObject({
     volume: ['InvalidVolume.NotFound', expect.stringContaining('vol-abcd1234')],
     snapshot: ['InvalidSnapshot.NotFound', expect.any(String)],
