@@ -120,6 +120,22 @@ export class Simulator {
     return { objectStore: faults.plan, injected: injectedCounts(faults.kinds, faults.store.counters()) };
   }
 
+  /** Simulated time (wall time plus every advance since the last open or reset). */
+  clockNow(): Date {
+    return this.live().state.clock.date();
+  }
+
+  /**
+   * Moves simulated time forward: dirty pages expire and are written back, transitional states
+   * settle, tier restores expire, the snapshot interval passes. Resolves once what the advance
+   * started (writebacks, scheduled work that fell due) has begun and the writebacks are done.
+   */
+  async advanceClock(seconds: number): Promise<Date> {
+    const { clock } = this.live().state;
+    await clock.advance(seconds * 1000);
+    return clock.date();
+  }
+
   /**
    * How long calls waited for each lock and held it, since the last open: the service's lock
    * (catalog mutations), the core's (LevelDB mutations), the copy engine's two.

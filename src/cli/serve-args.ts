@@ -67,7 +67,8 @@ Options:
   --allow-reset             Enable POST /_ebs-sim/reset (also POST /moto-api/reset, as moto's
                             server mode has it), which wipes all state (for test suites).
   --allow-control           Enable the test controls (reset too): PUT/GET/DELETE /_ebs-sim/faults
-                            make the object store fail, slow down or hang; GET /_ebs-sim/stats
+                            make the object store fail, slow down or hang; POST /_ebs-sim/clock
+                            {"advanceSeconds": N} moves simulated time; GET /_ebs-sim/stats
                             shows lock waits, CPU and event-loop delay (docs/server.md).
   -h, --help                Show this help.
 

@@ -22,9 +22,16 @@ const WRITEBACK_RUN = 2 * 1024 * 1024;
 /** Default dirty limit: small, so a guest streaming gigabytes keeps the server's memory bounded. */
 export const DEFAULT_MAX_DIRTY_BYTES = 16 * 1024 * 1024;
 
+/** Where the cache reads the time (default: the wall clock), and hears of a simulated clock's advances. */
+export interface CacheClock {
+  now(): number;
+  onAdvance(listener: () => unknown): () => void;
+}
+
 export interface PageCacheOptions {
   /** Dirty pages older than this are written back; 0 makes the cache write-through. */
   dirtyExpireMs: number;
+  clock?: CacheClock;
   /** Above this many dirty bytes a write waits for writeback first. Default 16 MiB. */
   maxDirtyBytes?: number;
 }
@@ -45,6 +52,7 @@ export class PageCache implements BlockDevice {
   private readonly updates = new Mutex();
   private readonly writebacks = new Mutex();
   private readonly timer: NodeJS.Timeout | undefined;
+  private readonly stopListening: (() => void) | undefined;
   private frozen: { released: Promise<void>; release: () => void } | undefined;
 
   constructor(
@@ -56,7 +64,13 @@ export class PageCache implements BlockDevice {
     if (options.dirtyExpireMs > 0) {
       this.timer = setInterval(() => void this.expire().catch(() => undefined), Math.min(1000, options.dirtyExpireMs / 2));
       this.timer.unref();
+      // An advance of the clock writes back what it made old, before the advance returns.
+      this.stopListening = options.clock?.onAdvance(() => this.expire().catch(() => undefined));
     }
+  }
+
+  private now(): number {
+    return this.options.clock?.now() ?? Date.now();
   }
 
   get description(): string {
@@ -156,11 +170,12 @@ export class PageCache implements BlockDevice {
   /** Stops the expire timer. Dirty pages are not written back: call flush() first to keep them. */
   dispose(): void {
     clearInterval(this.timer);
+    this.stopListening?.();
     this.thaw();
   }
 
   private async expire(): Promise<void> {
-    const now = Date.now();
+    const now = this.now();
     await this.writeback((_page, entry) => now - entry.since >= this.options.dirtyExpireMs);
   }
 
@@ -186,7 +201,7 @@ export class PageCache implements BlockDevice {
     if (offset + data.length > this.size) {
       throw new CoreError('OFFSET_OUT_OF_RANGE', `range [${offset}, ${offset + data.length}) is beyond the end of ${this.volumeId}`);
     }
-    const now = Date.now();
+    const now = this.now();
     for (let at = offset; at < offset + data.length; ) {
       const page = Math.floor(at / PAGE_SIZE);
       const start = page * PAGE_SIZE;

@@ -1,7 +1,8 @@
 /**
  * Test controls, only with --allow-control: `PUT /_ebs-sim/faults` makes the object store
  * misbehave (replacing any faults in force), `GET` shows the faults with what they injected,
- * `DELETE` clears them. `GET /_ebs-sim/stats` shows where time goes: how long calls waited for
+ * `DELETE` clears them. `POST /_ebs-sim/clock` `{"advanceSeconds": N}` moves simulated time
+ * forward (`GET` shows it). `GET /_ebs-sim/stats` shows where time goes: how long calls waited for
  * each lock and held it, and the process's CPU time and event-loop utilization since it started.
  * JSON in and out; errors are `{ code, message }` like the data plane's.
  */
@@ -14,6 +15,7 @@ export interface ControlOptions {
 }
 
 const FAULTS = '/_ebs-sim/faults';
+const CLOCK = '/_ebs-sim/clock';
 
 export async function controlPlugin(app: FastifyInstance, opts: ControlOptions): Promise<void> {
   const { sim } = opts;
@@ -36,6 +38,15 @@ export async function controlPlugin(app: FastifyInstance, opts: ControlOptions):
         rssBytes: process.memoryUsage.rss(),
       },
     };
+  });
+  app.get(CLOCK, async () => ({ now: sim.clockNow().toISOString() }));
+  app.post(CLOCK, async (request, reply) => {
+    const body = request.body as { advanceSeconds?: unknown } | null;
+    const seconds = body?.advanceSeconds;
+    if (typeof body !== 'object' || body === null || typeof seconds !== 'number' || !(seconds >= 0) || !Number.isFinite(seconds)) {
+      return badRequest(reply, 'The body must be {"advanceSeconds": N} with N a number >= 0: the clock only moves forward.');
+    }
+    return { now: (await sim.advanceClock(seconds)).toISOString() };
   });
   app.get(FAULTS, async () => sim.objectStoreFaults());
   app.delete(FAULTS, async () => sim.setObjectStoreFaults(undefined));

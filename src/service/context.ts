@@ -4,6 +4,7 @@ import { dryRunOperation } from './service-errors.js';
 import type { BlockStore } from '../core/block-store.js';
 import type { Mutex } from '../core/mutex.js';
 import type { SnapshotEngine } from './engine-port.js';
+import type { SimClock } from './clock.js';
 import type { GuestDisks } from './instances/guest-disks.js';
 
 /** Who is calling, where, and whether it is a DryRun. */
@@ -47,6 +48,8 @@ export interface ServiceState {
   timers: Set<NodeJS.Timeout>;
   /** The simulated page caches of attached volumes. */
   guests: GuestDisks;
+  /** Simulated time: wall time, moved forward by the test control's advances. */
+  clock: SimClock;
 }
 
 export const GIB = 1024 ** 3;
@@ -61,12 +64,25 @@ export function track(s: ServiceState, work: Promise<unknown>): void {
   s.background.add(p);
 }
 
-/** Runs `work` in `delayMs` as background work, unless the simulator closes first. */
+/** Runs `work` in `delayMs` of simulated time as background work, unless the simulator closes first. */
 export function schedule(s: ServiceState, delayMs: number, work: () => Promise<unknown>): void {
-  const timer = setTimeout(() => {
-    s.timers.delete(timer);
-    track(s, work());
-  }, Math.max(0, delayMs));
-  timer.unref();
-  s.timers.add(timer);
+  const due = s.clock.now() + Math.max(0, delayMs);
+  let timer: NodeJS.Timeout | undefined;
+  const arm = () => {
+    if (timer) {
+      clearTimeout(timer);
+      s.timers.delete(timer);
+    }
+    const left = due - s.clock.now();
+    if (left <= 0) {
+      stop();
+      track(s, work());
+      return;
+    }
+    timer = setTimeout(arm, left);
+    timer.unref();
+    s.timers.add(timer);
+  };
+  const stop = s.clock.onAdvance(arm); // an advance past `due` runs it at once
+  arm();
 }

@@ -10,6 +10,7 @@ import { DEFAULT_DIRTY_EXPIRE_SECONDS } from './defaults.js';
 import type { SnapshotEngine } from './engine-port.js';
 import { GuestDisks } from './instances/guest-disks.js';
 import { resumeInstances } from './instances/instance-lifecycle.js';
+import { SimClock } from './clock.js';
 import { Catalog } from './state/catalog.js';
 import { purgeVolume } from './volumes/volumes.js';
 
@@ -43,11 +44,13 @@ export async function openServiceState(store: BlockStore, engine: SnapshotEngine
     attachmentMs: instant ? 0 : (options.attachmentMs ?? 500),
     instant,
   };
+  const clock = new SimClock();
   const guests = new GuestDisks(store, {
+    clock,
     dirtyExpireMs: (options.dirtyExpireSeconds ?? DEFAULT_DIRTY_EXPIRE_SECONDS) * 1000,
     ...(options.maxDirtyBytes !== undefined ? { maxDirtyBytes: options.maxDirtyBytes } : {}),
   });
-  const s: ServiceState = { store, engine, catalog, lock: new Mutex(), timings, background: new Set(), timers: new Set(), guests };
+  const s: ServiceState = { store, engine, catalog, lock: new Mutex(), timings, background: new Set(), timers: new Set(), guests, clock };
   // What a previous run left half done: deletions to finish (in the background), volumes still
   // `creating`, terminated instances whose volumes were not released yet.
   for (const v of [...catalog.allVolumes()]) {
@@ -61,6 +64,7 @@ export async function openServiceState(store: BlockStore, engine: SnapshotEngine
 /** A clean host shutdown: the guests' page caches are written back (kill -9 loses them), background work ends. */
 export async function closeServiceState(s: ServiceState): Promise<void> {
   await s.guests.closeAll();
+  s.clock.close();
   for (const t of s.timers) clearTimeout(t);
   s.timers.clear();
   await Promise.all([...s.background]);

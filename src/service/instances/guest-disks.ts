@@ -8,11 +8,12 @@
  */
 import { CatalogError } from '../service-errors.js';
 import type { BlockStore } from '../../core/block-store.js';
-import { PageCache } from '../../guest/page-cache.js';
+import { PageCache, type CacheClock } from '../../guest/page-cache.js';
 
 export interface GuestDiskOptions {
   /** Dirty pages older than this are written back; 0: write-through. */
   dirtyExpireMs: number;
+  clock?: CacheClock;
   maxDirtyBytes?: number;
 }
 

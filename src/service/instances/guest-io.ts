@@ -47,13 +47,13 @@ export interface GuestFlushReport {
 function instanceFor(s: ServiceState, caller: DataCaller, id: string): InstanceMeta {
   checkInstanceId(id);
   const m = s.catalog.getInstance(id);
-  if (!m || (caller.accountId !== undefined && m.accountId !== caller.accountId) || !stillVisible(m)) throw instanceNotFound([id]);
+  if (!m || (caller.accountId !== undefined && m.accountId !== caller.accountId) || !stillVisible(m, s.clock.now())) throw instanceNotFound([id]);
   return m;
 }
 
 function runningInstance(s: ServiceState, caller: DataCaller, id: string): InstanceMeta {
   const m = instanceFor(s, caller, id);
-  const state = instanceStateAt(m);
+  const state = instanceStateAt(m, s.clock.now());
   if (!takesGuestIo(state)) {
     throw new CatalogError('INCORRECT_INSTANCE_STATE', `The instance '${id}' is ${state}: its guest does I/O only while pending or running.`);
   }
@@ -61,8 +61,8 @@ function runningInstance(s: ServiceState, caller: DataCaller, id: string): Insta
 }
 
 function liveDevice(s: ServiceState, m: InstanceMeta, name: string): InstanceDevice {
-  const d = liveDevices(s, m.id).find((x) => deviceKey(x.device) === name);
-  if (!d) throw new CatalogError('ATTACHMENT_NOT_FOUND', `The instance '${m.id}' has no device /dev/${name} (attached devices: ${liveDevices(s, m.id).map((x) => deviceKey(x.device)).join(', ') || 'none'}).`);
+  const d = liveDevices(s, m.id, s.clock.now()).find((x) => deviceKey(x.device) === name);
+  if (!d) throw new CatalogError('ATTACHMENT_NOT_FOUND', `The instance '${m.id}' has no device /dev/${name} (attached devices: ${liveDevices(s, m.id, s.clock.now()).map((x) => deviceKey(x.device)).join(', ') || 'none'}).`);
   return d;
 }
 
@@ -127,7 +127,7 @@ export async function guestCrash(s: ServiceState, caller: DataCaller, instanceId
 /** fsfreeze: write back, then hold new writes until thaw. One device, or all of the instance's. */
 export async function guestFreeze(s: ServiceState, caller: DataCaller, instanceId: string, name?: string): Promise<GuestFlushReport> {
   const m = runningInstance(s, caller, instanceId);
-  const disks = name !== undefined ? [guestDisk(s, caller, instanceId, name)] : liveDevices(s, m.id).map((d) => s.guests.open(m.id, d.device, d.volume.id));
+  const disks = name !== undefined ? [guestDisk(s, caller, instanceId, name)] : liveDevices(s, m.id, s.clock.now()).map((d) => s.guests.open(m.id, d.device, d.volume.id));
   const devices = await Promise.all(disks.map(async (disk) => {
     const dirty = disk.cache.dirtyBytes();
     await disk.cache.freeze();
@@ -146,7 +146,7 @@ export function guestThaw(s: ServiceState, caller: DataCaller, instanceId: strin
 /** What a teacher shows: each device, its volume, how many bytes sit dirty in its cache. */
 export function describeGuest(s: ServiceState, caller: DataCaller, instanceId: string): GuestView {
   const m = instanceFor(s, caller, instanceId);
-  const devices = deviceMappings(s, m.id).map((d): GuestDeviceView => {
+  const devices = deviceMappings(s, m.id, s.clock.now()).map((d): GuestDeviceView => {
     const live = s.guests.peek(m.id, d.device, d.volume.id);
     return {
       device: d.device,
@@ -161,7 +161,7 @@ export function describeGuest(s: ServiceState, caller: DataCaller, instanceId: s
   });
   return {
     instanceId: m.id,
-    state: instanceStateAt(m),
+    state: instanceStateAt(m, s.clock.now()),
     dirtyExpireSeconds: s.guests.options.dirtyExpireMs / 1000,
     dirtyBytes: devices.reduce((n, d) => n + d.dirtyBytes, 0),
     devices,

@@ -35,7 +35,7 @@ async function transition(
   if (ids.length === 0) throw new CatalogError('MISSING_PARAMETER', 'The request must contain the parameter InstanceId');
   for (const id of ids) callerInstance(s, ctx, id);
   return s.lock.run(async () => {
-    const now = Date.now();
+    const now = s.clock.now();
     const changed = new Map<string, InstanceMeta>();
     const plan: Array<{ id: string; from: InstanceStateName; to: InstanceStateName }> = [];
     for (const id of ids) {
@@ -85,7 +85,7 @@ export async function stopInstances(s: ServiceState, ctx: CallerContext, ids: re
 /** The state does not change; the caches are written back (and thawed), as by a clean reboot. */
 export async function rebootInstances(s: ServiceState, ctx: CallerContext, ids: readonly string[]): Promise<void> {
   if (ids.length === 0) throw new CatalogError('MISSING_PARAMETER', 'The request must contain the parameter InstanceId');
-  const now = Date.now();
+  const now = s.clock.now();
   const instances = ids.map((id) => callerInstance(s, ctx, id));
   for (const m of instances) {
     const state = instanceStateAt(m, now);
@@ -121,7 +121,7 @@ function detachingAtTermination(s: ServiceState, instances: InstanceMeta[], now:
 
 /** Releases the volumes when the instance becomes terminated (at once if that is now). */
 export async function scheduleRelease(s: ServiceState, m: InstanceMeta): Promise<void> {
-  const due = Date.parse(m.stateUntil ?? m.stateSince) - Date.now();
+  const due = Date.parse(m.stateUntil ?? m.stateSince) - s.clock.now();
   if (due <= 0) await releaseVolumes(s, m.id);
   else schedule(s, due, () => releaseVolumes(s, m.id));
 }
@@ -134,7 +134,7 @@ export async function releaseVolumes(s: ServiceState, instanceId: string): Promi
     const doomed: string[] = [];
     const volumes = [...s.catalog.volumesAttachedTo(instanceId)].map((v) => {
       const mine = v.attachments.find((a) => a.instanceId === instanceId);
-      const others = attachmentsAt(v).filter((a) => a.instanceId !== instanceId);
+      const others = attachmentsAt(v, s.clock.now()).filter((a) => a.instanceId !== instanceId);
       if (mine?.deleteOnTermination && others.length === 0) {
         doomed.push(v.id);
         return { ...v, attachments: [], state: 'deleting' as const };

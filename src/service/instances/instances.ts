@@ -46,7 +46,7 @@ export interface DescribeInstanceStatusInput extends DescribeInstancesInput {
   includeAllInstances?: boolean;
 }
 
-export function instanceView(s: ServiceState, m: InstanceMeta, now = Date.now()): InstanceView {
+export function instanceView(s: ServiceState, m: InstanceMeta, now: number): InstanceView {
   const name = instanceStateAt(m, now);
   const stopped = name === 'stopped' || name === 'terminated' || name === 'stopping' || name === 'shutting-down';
   return {
@@ -112,7 +112,7 @@ export async function runInstances(s: ServiceState, ctx: CallerContext, input: R
       const earlier = replayed(s, ctx, input);
       if (earlier) return earlier;
     }
-    const now = Date.now();
+    const now = s.clock.now();
     const reservationId = newReservationId();
     const instances: InstanceMeta[] = [];
     for (let i = 0; i < count; i++) {
@@ -165,7 +165,7 @@ function replayed(s: ServiceState, ctx: CallerContext, input: RunInstancesInput)
   }
   checkDryRun(ctx);
   const members = [...s.catalog.instancesOf(ctx.accountId, ctx.region)].filter((m) => m.reservationId === first.reservationId);
-  return { reservationId: first.reservationId, ownerId: first.accountId, instances: members.map((m) => instanceView(s, m)) };
+  return { reservationId: first.reservationId, ownerId: first.accountId, instances: members.map((m) => instanceView(s, m, s.clock.now())) };
 }
 
 /** A stable private address in 10.0.0.0/16 derived from the id. */
@@ -205,7 +205,7 @@ function checkPaging(input: DescribeInstancesInput): void {
 /** Reservations (each listing its instances that match the filters), paged in launch order. */
 export function describeInstances(s: ServiceState, ctx: CallerContext, input: DescribeInstancesInput): Page<ReservationView> {
   checkPaging(input);
-  const now = Date.now();
+  const now = s.clock.now();
   const filter = compileFilters(INSTANCE_FILTERS, input.filters);
   const groups: Array<{ seq: number; members: InstanceMeta[] }> = [];
   for (const m of candidates(s, ctx, input.instanceIds ?? [], filter.ids, now)) {
@@ -222,7 +222,7 @@ export function describeInstances(s: ServiceState, ctx: CallerContext, input: De
   );
 }
 
-export function instanceStatusView(m: InstanceMeta, now = Date.now()): InstanceStatusView {
+export function instanceStatusView(m: InstanceMeta, now: number): InstanceStatusView {
   const name = instanceStateAt(m, now);
   return {
     instanceId: m.id,
@@ -236,7 +236,7 @@ export function instanceStatusView(m: InstanceMeta, now = Date.now()): InstanceS
 /** Running instances only, unless IncludeAllInstances. */
 export function describeInstanceStatus(s: ServiceState, ctx: CallerContext, input: DescribeInstanceStatusInput): Page<InstanceStatusView> {
   checkPaging(input);
-  const now = Date.now();
+  const now = s.clock.now();
   const filter = compileFilters(INSTANCE_STATUS_FILTERS, input.filters);
   return pageOf(
     candidates(s, ctx, input.instanceIds ?? [], filter.ids, now),

@@ -53,8 +53,8 @@ export function listExports(s: ServiceState, caller: DataCaller): Array<{ name: 
     if (v.state === 'available' || v.state === 'in-use') out.push({ name: v.id, description: `volume ${v.id} (${v.sizeGiB} GiB, write-through)` });
   }
   for (const i of s.catalog.allInstances()) {
-    if (!mine(i.accountId) || !takesGuestIo(instanceStateAt(i))) continue;
-    for (const d of liveDevices(s, i.id)) {
+    if (!mine(i.accountId) || !takesGuestIo(instanceStateAt(i, s.clock.now()))) continue;
+    for (const d of liveDevices(s, i.id, s.clock.now())) {
       out.push({ name: `${i.id}/${deviceKey(d.device)}`, description: `${d.device} of ${i.id} (${d.volume.id}) behind its page cache` });
     }
   }

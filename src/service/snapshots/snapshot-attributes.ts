@@ -70,7 +70,7 @@ export async function modifySnapshotAttribute(s: ServiceState, ctx: CallerContex
       if (p.group === 'all') isPublic = false;
       else users.delete(p.userId!);
     }
-    if ((isPublic || users.size > 0) && tierState(snap).storageTier === 'archive') {
+    if ((isPublic || users.size > 0) && tierState(snap, s.clock.now()).storageTier === 'archive') {
       throw new CatalogError('INCORRECT_STATE', `Snapshot '${snap.id}' is archived: archived snapshots cannot be shared.`);
     }
     if (isPublic && !snap.createVolumePermissions.public && snap.encrypted) {

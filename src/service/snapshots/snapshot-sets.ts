@@ -40,7 +40,7 @@ export async function createSnapshots(s: ServiceState, ctx: CallerContext, input
   const specTags = tagsFromSpecifications(input.tagSpecifications, 'snapshot', 'the snapshots');
 
   const views = await s.lock.run(async () => {
-    const now = Date.now();
+    const now = s.clock.now();
     const instance = callerInstance(s, ctx, input.instanceId);
     const state = instanceStateAt(instance, now);
     if (state === 'shutting-down' || state === 'terminated') {

@@ -32,7 +32,7 @@ export interface TierState {
   restoreExpiryTime?: Date;
 }
 
-export function tierState(snap: SnapshotMeta, now = Date.now()): TierState {
+export function tierState(snap: SnapshotMeta, now: number): TierState {
   const op = snap.tiering;
   const base: TierState = { storageTier: snap.archived ? 'archive' : 'standard', usable: !snap.archived, busy: false };
   if (!op) return base;
@@ -57,8 +57,8 @@ export function tierState(snap: SnapshotMeta, now = Date.now()): TierState {
   }
 }
 
-export function snapshotUsable(_s: ServiceState, snap: SnapshotMeta): boolean {
-  return tierState(snap).usable;
+export function snapshotUsable(s: ServiceState, snap: SnapshotMeta): boolean {
+  return tierState(snap, s.clock.now()).usable;
 }
 
 export async function modifySnapshotTier(
@@ -70,14 +70,14 @@ export async function modifySnapshotTier(
     const snap = ownedSnapshot(s.catalog.getSnapshot(checkSnapshotId(input.snapshotId)), ctx, input.snapshotId);
     const state = s.engine.state(snap.id);
     if (state !== 'completed') throw new CatalogError('INCORRECT_STATE', `Snapshot '${snap.id}' is ${state ?? 'error'}: only completed snapshots can be archived.`);
-    const now = tierState(snap);
+    const now = tierState(snap, s.clock.now());
     if (now.busy) throw new CatalogError('INCORRECT_STATE', `Snapshot '${snap.id}' has a tiering operation in progress (${now.status}).`);
     if (now.storageTier === 'archive') throw new CatalogError('INCORRECT_STATE', `Snapshot '${snap.id}' is already in the archive tier.`);
     if (snap.createVolumePermissions.public || snap.createVolumePermissions.userIds.length > 0) {
       throw new CatalogError('INCORRECT_STATE', `Snapshot '${snap.id}' is shared: unshare it before archiving.`);
     }
     checkDryRun(ctx);
-    const start = new Date();
+    const start = s.clock.date();
     await s.catalog.saveSnapshot({
       ...snap,
       archived: false,
@@ -106,11 +106,11 @@ export async function restoreSnapshotTier(
   if (days !== undefined && (days < 1 || days > 180)) throw invalidValue(`TemporaryRestoreDays must be 1 to 180, got ${days}.`);
   return s.lock.run(async () => {
     const snap = ownedSnapshot(s.catalog.getSnapshot(checkSnapshotId(input.snapshotId)), ctx, input.snapshotId);
-    const now = tierState(snap);
+    const now = tierState(snap, s.clock.now());
     if (now.busy) throw new CatalogError('INCORRECT_STATE', `Snapshot '${snap.id}' has a tiering operation in progress (${now.status}).`);
     if (now.storageTier !== 'archive') throw new CatalogError('INCORRECT_STATE', `Snapshot '${snap.id}' is not in the archive tier.`);
     checkDryRun(ctx);
-    const start = new Date();
+    const start = s.clock.date();
     const complete = new Date(start.getTime() + s.timings.tieringMs);
     await s.catalog.saveSnapshot({
       ...snap,
@@ -127,7 +127,7 @@ export async function restoreSnapshotTier(
 }
 
 export function tierStatusView(s: ServiceState, snap: SnapshotMeta): TierStatusView {
-  const t = tierState(snap);
+  const t = tierState(snap, s.clock.now());
   return {
     snapshotId: snap.id,
     volumeId: snap.volumeId,

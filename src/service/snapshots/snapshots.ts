@@ -53,7 +53,7 @@ export interface CopySnapshotInput {
 
 export function snapshotView(s: ServiceState, snap: SnapshotMeta, callerAccountId: string): SnapshotView {
   const status = s.engine.status(snap.id);
-  const tier = tierState(snap);
+  const tier = tierState(snap, s.clock.now());
   return {
     snapshotId: snap.id,
     volumeId: snap.volumeId,
@@ -92,7 +92,7 @@ export async function createSnapshot(s: ServiceState, ctx: CallerContext, input:
   const tags = tagsFromSpecifications(input.tagSpecifications, 'snapshot', id);
 
   const view = await s.lock.run(async () => {
-    const now = Date.now();
+    const now = s.clock.now();
     checkSnapshotLimits(s, volume, now);
     checkDryRun(ctx);
     const meta = newSnapshotMeta(s, ctx, volume, { id, description, tags, now });
@@ -246,7 +246,7 @@ export async function copySnapshot(s: ServiceState, ctx: CallerContext, input: C
   const source = visibleSnapshot(s.catalog.getSnapshot(checkSnapshotId(input.sourceSnapshotId)), { ...ctx, region: sourceRegion }, input.sourceSnapshotId);
   const state = s.engine.state(source.id) ?? 'error';
   if (state !== 'completed') throw new CatalogError('INCORRECT_STATE', `Snapshot '${source.id}' is ${state}: only completed snapshots can be copied.`);
-  if (!tierState(source).usable) throw new CatalogError('INCORRECT_STATE', `Snapshot '${source.id}' is in the archive tier: restore it first.`);
+  if (!tierState(source, s.clock.now()).usable) throw new CatalogError('INCORRECT_STATE', `Snapshot '${source.id}' is in the archive tier: restore it first.`);
   if (input.encrypted === false && source.encrypted) {
     throw new CatalogError('INVALID_PARAMETER_COMBINATION', 'Encrypted cannot be false: copies of encrypted snapshots are encrypted.');
   }
@@ -270,7 +270,7 @@ export async function copySnapshot(s: ServiceState, ctx: CallerContext, input: C
       volumeSizeGiB: source.volumeSizeGiB,
       description,
       ...encryption,
-      startTime: new Date().toISOString(),
+      startTime: s.clock.date().toISOString(),
       tags,
       productCodes: source.productCodes,
       createVolumePermissions: { userIds: [], public: false },

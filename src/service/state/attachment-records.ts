@@ -6,7 +6,7 @@
 import { invalidValue } from '../service-errors.js';
 import type { Attachment, VolumeMeta } from './resource-records.js';
 
-export function attachmentsAt(v: VolumeMeta, now = Date.now()): Attachment[] {
+export function attachmentsAt(v: VolumeMeta, now: number): Attachment[] {
   const out: Attachment[] = [];
   for (const a of v.attachments) {
     const settled = a.settleTime === undefined || now >= Date.parse(a.settleTime);
@@ -18,7 +18,7 @@ export function attachmentsAt(v: VolumeMeta, now = Date.now()): Attachment[] {
 }
 
 /** The attachment of `v` to `instanceId` that is not on its way out, if any. */
-export function liveAttachment(v: VolumeMeta, instanceId: string, now = Date.now()): Attachment | undefined {
+export function liveAttachment(v: VolumeMeta, instanceId: string, now: number): Attachment | undefined {
   return attachmentsAt(v, now).find((a) => a.instanceId === instanceId && (a.state === 'attaching' || a.state === 'attached'));
 }
 

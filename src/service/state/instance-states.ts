@@ -24,7 +24,7 @@ const SETTLES_INTO: Partial<Record<InstanceStateName, InstanceStateName>> = {
 /** How long a terminated instance stays visible (EC2: about an hour). */
 export const TERMINATED_VISIBLE_MS = 60 * 60 * 1000;
 
-export function instanceStateAt(m: InstanceMeta, now = Date.now()): InstanceStateName {
+export function instanceStateAt(m: InstanceMeta, now: number): InstanceStateName {
   const next = SETTLES_INTO[m.state];
   return next !== undefined && m.stateUntil !== undefined && now >= Date.parse(m.stateUntil) ? next : m.state;
 }
@@ -42,7 +42,7 @@ export function takesGuestIo(state: InstanceStateName): boolean {
 }
 
 /** A terminated instance drops out of listings an hour after it terminated. */
-export function stillVisible(m: InstanceMeta, now = Date.now()): boolean {
+export function stillVisible(m: InstanceMeta, now: number): boolean {
   if (instanceStateAt(m, now) !== 'terminated') return true;
   return now < Date.parse(m.stateUntil ?? m.stateSince) + TERMINATED_VISIBLE_MS;
 }

@@ -38,7 +38,7 @@ export function callerInstance(s: ServiceState, ctx: CallerContext, id: string):
 }
 
 /** The instance's block devices as the clock sees them (detaching ones included), in attach order. */
-export function deviceMappings(s: ServiceState, instanceId: string, now = Date.now()): InstanceDevice[] {
+export function deviceMappings(s: ServiceState, instanceId: string, now: number): InstanceDevice[] {
   const out: InstanceDevice[] = [];
   for (const volume of s.catalog.volumesAttachedTo(instanceId)) {
     for (const attachment of attachmentsAt(volume, now)) {
@@ -49,7 +49,7 @@ export function deviceMappings(s: ServiceState, instanceId: string, now = Date.n
 }
 
 /** The devices a guest can use: attaching or attached. */
-export function liveDevices(s: ServiceState, instanceId: string, now = Date.now()): InstanceDevice[] {
+export function liveDevices(s: ServiceState, instanceId: string, now: number): InstanceDevice[] {
   return deviceMappings(s, instanceId, now).filter((d) => d.attachment.state === 'attaching' || d.attachment.state === 'attached');
 }
 
@@ -71,7 +71,7 @@ export async function attachVolume(s: ServiceState, ctx: CallerContext, input: {
   callerInstance(s, ctx, input.instanceId);
   const device = checkDeviceName(input.device);
   return s.lock.run(async () => {
-    const now = Date.now();
+    const now = s.clock.now();
     const volume = callerVolume(s, ctx, input.volumeId);
     const instance = callerInstance(s, ctx, input.instanceId);
     const state = instanceStateAt(instance, now);
@@ -102,7 +102,7 @@ export async function detachVolume(s: ServiceState, ctx: CallerContext, input: D
   callerVolume(s, ctx, input.volumeId);
   if (input.instanceId !== undefined) callerInstance(s, ctx, input.instanceId);
   const detached = await s.lock.run(async () => {
-    const now = Date.now();
+    const now = s.clock.now();
     const volume = callerVolume(s, ctx, input.volumeId);
     const live = attachmentsAt(volume, now);
     const inUse = live.filter((a) => a.state === 'attaching' || a.state === 'attached');

@@ -23,7 +23,7 @@ export interface ModifyVolumeInput {
   multiAttachEnabled?: boolean;
 }
 
-export function modificationView(m: ModificationMeta, now = Date.now()): ModificationView {
+export function modificationView(m: ModificationMeta, now: number): ModificationView {
   const start = Date.parse(m.startTime);
   const end = Date.parse(m.endTime);
   const state: ModificationState = now >= end ? 'completed' : now >= Date.parse(m.optimizingTime) ? 'optimizing' : 'modifying';
@@ -54,8 +54,8 @@ export async function modifyVolume(s: ServiceState, ctx: CallerContext, input: M
       throw new CatalogError('INCORRECT_STATE', `The volume '${v.id}' is '${v.state}' and cannot be modified.`);
     }
     const previous = s.catalog.getModification(v.id);
-    if (previous && modificationView(previous).modificationState !== 'completed') {
-      throw new CatalogError('INCORRECT_MODIFICATION_STATE', `Volume ${v.id} is already being modified (${modificationView(previous).modificationState}).`);
+    if (previous && modificationView(previous, s.clock.now()).modificationState !== 'completed') {
+      throw new CatalogError('INCORRECT_MODIFICATION_STATE', `Volume ${v.id} is already being modified (${modificationView(previous, s.clock.now()).modificationState}).`);
     }
     const type = input.volumeType ?? v.volumeType;
     const sameType = type === v.volumeType;
@@ -76,7 +76,7 @@ export async function modifyVolume(s: ServiceState, ctx: CallerContext, input: M
       throw invalidValue(`Modification of ${v.id} changes nothing: give a larger Size, or a new VolumeType, Iops, Throughput or MultiAttachEnabled.`);
     }
     checkDryRun(ctx);
-    const now = Date.now();
+    const now = s.clock.now();
     const m: ModificationMeta = {
       volumeId: v.id,
       seq: s.catalog.nextSeq(),
@@ -108,5 +108,5 @@ export function describeVolumesModifications(
   for (const id of ids) callerVolume(s, ctx, id);
   const filter = compileFilters(MODIFICATION_FILTERS, input.filters);
   const mods = s.catalog.modificationsOf(ctx.accountId, ctx.region).filter((m) => ids.size === 0 || ids.has(m.volumeId));
-  return pageOf(mods, (m) => modificationView(m), filter.matches, input, { min: 1, max: 500 });
+  return pageOf(mods, (m) => modificationView(m, s.clock.now()), filter.matches, input, { min: 1, max: 500 });
 }

@@ -44,7 +44,7 @@ export interface DescribeVolumesInput extends PageRequest {
   filters?: FilterInput[];
 }
 
-export function volumeView(v: VolumeMeta, now = Date.now()): VolumeView {
+export function volumeView(v: VolumeMeta, now: number): VolumeView {
   const attachments = attachmentsAt(v, now);
   return {
     volumeId: v.id,
@@ -134,7 +134,7 @@ export async function createVolume(s: ServiceState, ctx: CallerContext, input: C
       snapshotId: snapshot?.id ?? '',
       ...(input.volumeInitializationRate !== undefined ? { volumeInitializationRate: input.volumeInitializationRate } : {}),
       state: delayed ? 'creating' : 'available',
-      createTime: new Date().toISOString(),
+      createTime: s.clock.date().toISOString(),
       tags,
       productCodes: snapshot?.productCodes ?? [],
       attachments: [],
@@ -143,7 +143,7 @@ export async function createVolume(s: ServiceState, ctx: CallerContext, input: C
     await materializeVolume(s, meta);
     if (delayed) track(s, becomeAvailable(s, id, s.timings.volumeCreateDelayMs));
     // EC2 answers CreateVolume with `creating`, whatever comes next (`--timing instant`: what is).
-    return { ...volumeView(meta), state: s.timings.instant ? meta.state : 'creating' };
+    return { ...volumeView(meta, s.clock.now()), state: s.timings.instant ? meta.state : 'creating' };
   });
 }
 
@@ -165,7 +165,7 @@ function replayed(s: ServiceState, ctx: CallerContext, input: CreateVolumeInput)
       `The client token '${input.clientToken}' was already used for volume ${earlier.id} with different parameters.`);
   }
   checkDryRun(ctx);
-  return volumeView(earlier);
+  return volumeView(earlier, s.clock.now());
 }
 
 /** A snapshot the caller may create a volume from now (completed, in the standard tier). */
@@ -178,7 +178,7 @@ export function usableSnapshot(s: ServiceState, ctx: CallerContext, snapshotId: 
 }
 
 async function becomeAvailable(s: ServiceState, id: string, afterMs: number): Promise<void> {
-  await new Promise((resolve) => setTimeout(resolve, afterMs).unref());
+  await s.clock.until(s.clock.now() + afterMs);
   await s.lock.run(async () => {
     const v = s.catalog.getVolume(id);
     if (v?.state === 'creating') await s.catalog.saveVolume({ ...v, state: 'available' });
@@ -186,12 +186,12 @@ async function becomeAvailable(s: ServiceState, id: string, afterMs: number): Pr
 }
 
 export async function deleteVolume(s: ServiceState, ctx: CallerContext, volumeId: string): Promise<void> {
-  checkDeletable(callerVolume(s, ctx, volumeId));
+  checkDeletable(callerVolume(s, ctx, volumeId), s.clock.now());
   checkDryRun(ctx);
   await s.lock.run(async () => {
     const current = callerVolume(s, ctx, volumeId);
     if (current.state === 'deleting') return;
-    checkDeletable(current); // an AttachVolume may have come first
+    checkDeletable(current, s.clock.now()); // an AttachVolume may have come first
     await s.catalog.saveVolume({ ...current, state: 'deleting' });
   });
   // Freeing the volume's blocks takes time proportional to what was written: EC2 also answers
@@ -199,8 +199,8 @@ export async function deleteVolume(s: ServiceState, ctx: CallerContext, volumeId
   track(s, purgeVolume(s, volumeId));
 }
 
-function checkDeletable(v: VolumeMeta): void {
-  const attachments = attachmentsAt(v);
+function checkDeletable(v: VolumeMeta, now: number): void {
+  const attachments = attachmentsAt(v, now);
   if (attachments.length > 0 || v.state === 'in-use') {
     const to = attachments.map((a) => a.instanceId).join(', ');
     throw new CatalogError('VOLUME_IN_USE', `Volume ${v.id} is currently attached to ${to || 'an instance'}.`);
@@ -246,5 +246,6 @@ export function describeVolumes(s: ServiceState, ctx: CallerContext, input: Desc
   } else {
     candidates = s.catalog.volumesOf(ctx.accountId, ctx.region);
   }
-  return pageOf(candidates, volumeView, filter.matches, input, { min: 5, max: 500 });
+  const now = s.clock.now();
+  return pageOf(candidates, (v) => volumeView(v, now), filter.matches, input, { min: 5, max: 500 });
 }

@@ -1,0 +1,59 @@
+/**
+ * The service's one clock: wall time plus an offset that `advance` moves forward (the test
+ * control `POST /_ebs-sim/clock`). Everything that derives a state from time (instances,
+ * attachments, tiers, modifications, the snapshot interval, timestamps in answers) reads `now()`;
+ * what waits (scheduled work, page-cache writeback) hears each advance and catches up at once.
+ */
+export class SimClock {
+  private offsetMs = 0;
+  private readonly listeners = new Set<() => unknown>();
+
+  now(): number {
+    return Date.now() + this.offsetMs;
+  }
+
+  date(): Date {
+    return new Date(this.now());
+  }
+
+  /**
+   * Moves simulated time forward by `ms` (>= 0) and tells whoever waits; resolves once what they
+   * started in answer (a page cache's writeback of what expired) is done.
+   */
+  async advance(ms: number): Promise<void> {
+    if (!(ms >= 0)) throw new RangeError(`the clock only moves forward, by a number of ms >= 0: ${ms}`);
+    this.offsetMs += ms;
+    await Promise.all([...this.listeners].map((listener) => listener()));
+  }
+
+  /** Forgets every listener: the service closed, nothing may wake up any more. */
+  close(): void {
+    this.listeners.clear();
+  }
+
+  /** Calls `listener` after each advance (an advance waits for a promise it returns); returns the function that stops it. */
+  onAdvance(listener: () => unknown): () => void {
+    this.listeners.add(listener);
+    return () => void this.listeners.delete(listener);
+  }
+
+  /** Resolves once simulated time reaches `due` (wall time passing, or advances). */
+  until(due: number): Promise<void> {
+    return new Promise((resolve) => {
+      let timer: NodeJS.Timeout | undefined;
+      const check = () => {
+        clearTimeout(timer);
+        const left = due - this.now();
+        if (left <= 0) {
+          stop();
+          resolve();
+          return;
+        }
+        timer = setTimeout(check, left);
+        timer.unref();
+      };
+      const stop = this.onAdvance(check);
+      check();
+    });
+  }
+}
