@@ -10,13 +10,14 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ec2Error } from '../support/ec2-error.js';
 import { startSimServer, type SimServer } from '../support/sim-server.js';
-import { eventually, launch } from './guest-client.js';
+import { launch } from './guest-client.js';
 
 let s: SimServer;
 let ec2: EC2Client;
 
 beforeAll(async () => {
-  s = await startSimServer({ sim: { instanceStateMs: 0, attachmentMs: 1500 } });
+  // Ten-minute attachment transitions: they pass only when a test advances the simulated clock.
+  s = await startSimServer({ sim: { instanceStateMs: 0, attachmentMs: 600_000 } });
   ec2 = s.client();
 });
 afterAll(() => s?.close());
@@ -33,7 +34,8 @@ describe('AttachVolume / DetachVolume', () => {
     expect(att).toMatchObject({ VolumeId: v, InstanceId: instanceId, Device: '/dev/sdf', State: 'attaching' });
     expect(att.AttachTime).toBeInstanceOf(Date);
     expect(await describeVolume(v)).toMatchObject({ State: 'in-use', Attachments: [{ State: 'attaching', InstanceId: instanceId, Device: '/dev/sdf', DeleteOnTermination: false }] });
-    await eventually(async () => (await describeVolume(v)).Attachments![0]!.State === 'attached');
+    await s.sim.advanceClock(601);
+    expect((await describeVolume(v)).Attachments![0]!.State).toBe('attached');
     const maps = (await ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }))).Reservations![0]!.Instances![0]!.BlockDeviceMappings!;
     expect(maps.map((m) => [m.DeviceName, m.Ebs!.VolumeId, m.Ebs!.Status])).toContainEqual(['/dev/sdf', v, 'attached']);
 
@@ -43,8 +45,8 @@ describe('AttachVolume / DetachVolume', () => {
     expect(det).toMatchObject({ VolumeId: v, InstanceId: instanceId, Device: '/dev/sdf', State: 'detaching' });
     expect(await describeVolume(v)).toMatchObject({ State: 'in-use', Attachments: [{ State: 'detaching' }] });
     expect((await ec2Error(ec2.send(new DeleteVolumeCommand({ VolumeId: v })))).name).toBe('VolumeInUse');
-    await eventually(async () => (await describeVolume(v)).State === 'available');
-    expect((await describeVolume(v)).Attachments).toEqual([]);
+    await s.sim.advanceClock(601);
+    expect(await describeVolume(v)).toMatchObject({ State: 'available', Attachments: [] });
     await ec2.send(new DeleteVolumeCommand({ VolumeId: v }));
   });
 
@@ -107,7 +109,8 @@ describe('AttachVolume / DetachVolume', () => {
     expect((await describeVolume(v)).Attachments!.map((x) => x.InstanceId).sort()).toEqual([a, b].sort());
     expect((await ec2Error(ec2.send(new DetachVolumeCommand({ VolumeId: v })))).name).toBe('InvalidParameterCombination');
     await ec2.send(new DetachVolumeCommand({ VolumeId: v, InstanceId: a, Force: true }));
-    await eventually(async () => (await describeVolume(v)).Attachments!.length === 1);
+    await s.sim.advanceClock(601);
+    expect((await describeVolume(v)).Attachments).toHaveLength(1);
     expect((await describeVolume(v)).Attachments![0]!.InstanceId).toBe(b);
   });
 });

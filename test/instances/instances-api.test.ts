@@ -161,7 +161,9 @@ describe('DescribeInstances and DescribeInstanceStatus', () => {
 
 describe('state transitions', () => {
   it('pending → running → stopping → stopped → pending → running → shutting-down → terminated, over the clock', async () => {
-    const slow = await startSimServer({ sim: { instanceStateMs: 1500, attachmentMs: 0 } });
+    // Ten-minute transitions: they pass only when the simulated clock is advanced, no wall-clock wait.
+    const slow = await startSimServer({ sim: { instanceStateMs: 600_000, attachmentMs: 0 } });
+    const advance = () => slow.sim.advanceClock(601);
     try {
       const c = slow.client();
       const state = async (id: string) => (await describeOne(c, id)).State!.Name;
@@ -170,13 +172,15 @@ describe('state transitions', () => {
       });
       const keep = (await describeOne(c, id)).BlockDeviceMappings!.find((b) => b.DeviceName === '/dev/sdf')!.Ebs!.VolumeId!;
       expect(await state(id)).toBe('pending');
-      await eventually(async () => (await state(id)) === 'running');
+      await advance();
+      expect(await state(id)).toBe('running');
 
       const stop = await c.send(new StopInstancesCommand({ InstanceIds: [id] }));
       expect(stop.StoppingInstances).toEqual([{ InstanceId: id, PreviousState: { Code: 16, Name: 'running' }, CurrentState: { Code: 64, Name: 'stopping' } }]);
       expect((await ec2Error(c.send(new StartInstancesCommand({ InstanceIds: [id] })))).name).toBe('IncorrectInstanceState');
       expect((await ec2Error(c.send(new RebootInstancesCommand({ InstanceIds: [id] })))).name).toBe('IncorrectInstanceState');
-      await eventually(async () => (await state(id)) === 'stopped');
+      await advance();
+      expect(await state(id)).toBe('stopped');
       const stopped = await describeOne(c, id);
       expect(stopped.StateTransitionReason).toMatch(/^User initiated \(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d GMT\)$/);
       expect(stopped.StateReason).toEqual({ Code: 'Client.UserInitiatedShutdown', Message: 'Client.UserInitiatedShutdown: User initiated shutdown' });
@@ -186,7 +190,8 @@ describe('state transitions', () => {
 
       const start = await c.send(new StartInstancesCommand({ InstanceIds: [id] }));
       expect(start.StartingInstances![0]).toMatchObject({ PreviousState: { Name: 'stopped' }, CurrentState: { Code: 0, Name: 'pending' } });
-      await eventually(async () => (await state(id)) === 'running');
+      await advance();
+      expect(await state(id)).toBe('running');
       await c.send(new RebootInstancesCommand({ InstanceIds: [id] }));
       expect(await state(id)).toBe('running');
 
@@ -194,7 +199,8 @@ describe('state transitions', () => {
       expect(term.TerminatingInstances![0]).toMatchObject({ PreviousState: { Name: 'running' }, CurrentState: { Code: 32, Name: 'shutting-down' } });
       expect((await c.send(new DescribeVolumesCommand({ VolumeIds: [keep] }))).Volumes![0]!.Attachments![0]!.State).toBe('detaching');
       expect((await ec2Error(c.send(new StopInstancesCommand({ InstanceIds: [id] })))).name).toBe('IncorrectInstanceState');
-      await eventually(async () => (await state(id)) === 'terminated');
+      await advance();
+      expect(await state(id)).toBe('terminated');
       // DeleteOnTermination: the root goes, the data volume stays, detached.
       await eventually(() => c.send(new DescribeVolumesCommand({ VolumeIds: [rootVolumeId] })).then(() => false, (e: Error) => e.name === 'InvalidVolume.NotFound'));
       expect((await c.send(new DescribeVolumesCommand({ VolumeIds: [keep] }))).Volumes![0]).toMatchObject({ State: 'available', Attachments: [] });
