@@ -163,7 +163,7 @@ describe('snapshots', () => {
     const started = await ec2.send(new ModifySnapshotTierCommand({ SnapshotId: id, StorageTier: 'archive' }));
     expect([started.SnapshotId, started.TieringStartTime instanceof Date]).toEqual([id, true]);
     expect(await status()).toMatchObject({ LastTieringOperationStatus: 'archival-in-progress', StorageTier: 'standard' });
-    await new Promise((r) => setTimeout(r, 1050));
+    await s.sim.advanceClock(1.05); // the tier change's second, on the simulated clock
     expect(await status()).toMatchObject({ LastTieringOperationStatus: 'archival-completed', StorageTier: 'archive', LastTieringProgress: 100, ArchivalCompleteTime: expect.any(Date) });
     expect((await ec2.send(new DescribeSnapshotsCommand({ Filters: [{ Name: 'storage-tier', Values: ['archive'] }, { Name: 'snapshot-id', Values: [id] }] }))).Snapshots).toHaveLength(1);
     expect((await ec2Error(ec2.send(new CreateVolumeCommand({ AvailabilityZone: 'us-east-1a', SnapshotId: id })))).name).toBe('IncorrectState');
@@ -172,15 +172,18 @@ describe('snapshots', () => {
     const temp = await ec2.send(new RestoreSnapshotTierCommand({ SnapshotId: id, TemporaryRestoreDays: 2 }));
     expect(temp).toMatchObject({ SnapshotId: id, RestoreDuration: 2, IsPermanentRestore: false });
     expect(await status()).toMatchObject({ LastTieringOperationStatus: 'temporary-restore-in-progress', StorageTier: 'archive' });
-    await new Promise((r) => setTimeout(r, 1050));
+    await s.sim.advanceClock(1.05); // the tier change's second, on the simulated clock
     const restoredTemp = (await ec2.send(new DescribeSnapshotsCommand({ SnapshotIds: [id] }))).Snapshots![0]!;
     expect(restoredTemp.StorageTier).toBe('archive');
     expect(restoredTemp.RestoreExpiryTime!.getTime() - Date.now()).toBeGreaterThan(47 * 3600 * 1000);
     const r = (await ec2.send(new CreateVolumeCommand({ AvailabilityZone: 'us-east-1a', SnapshotId: id }))).VolumeId!;
     expect((await getBytes(s.endpoint, r, 0, 6)).toString()).toBe('tiered');
+    // Two days later the temporary restore has expired: archived again, not restorable.
+    await s.sim.advanceClock(48 * 3600 + 60);
+    expect((await ec2Error(ec2.send(new CreateVolumeCommand({ AvailabilityZone: 'us-east-1a', SnapshotId: id })))).name).toBe('IncorrectState');
 
     expect((await ec2.send(new RestoreSnapshotTierCommand({ SnapshotId: id, PermanentRestore: true }))).IsPermanentRestore).toBe(true);
-    await new Promise((r) => setTimeout(r, 1050));
+    await s.sim.advanceClock(1.05); // the tier change's second, on the simulated clock
     expect(await status()).toMatchObject({ LastTieringOperationStatus: 'permanent-restore-completed', StorageTier: 'standard' });
     expect((await ec2Error(ec2.send(new RestoreSnapshotTierCommand({ SnapshotId: id, PermanentRestore: true })))).name).toBe('IncorrectState');
     expect((await ec2Error(ec2.send(new RestoreSnapshotTierCommand({ SnapshotId: id })))).name).toBe('MissingParameter');

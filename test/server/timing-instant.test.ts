@@ -5,7 +5,8 @@
 import { randomBytes } from 'node:crypto';
 import {
   AttachVolumeCommand, CopySnapshotCommand, CreateSnapshotCommand, CreateSnapshotsCommand, CreateVolumeCommand, DescribeSnapshotsCommand,
-  DescribeVolumesCommand, DetachVolumeCommand, RunInstancesCommand, StopInstancesCommand, type EC2Client,
+  DescribeSnapshotTierStatusCommand, DescribeVolumesCommand, DetachVolumeCommand, ModifySnapshotTierCommand, RunInstancesCommand, StopInstancesCommand,
+  type EC2Client,
 } from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getBytes, putBytes, startSimServer, type SimServer } from '../support/sim-server.js';
@@ -51,6 +52,11 @@ describe('--timing instant', () => {
     expect((await ec2.send(new DescribeSnapshotsCommand({ SnapshotIds: [copy.SnapshotId!] }))).Snapshots![0]).toMatchObject({ State: 'completed', Progress: '100%' });
     const restored = (await ec2.send(new CreateVolumeCommand({ AvailabilityZone: 'us-east-1a', SnapshotId: copy.SnapshotId! }))).VolumeId!;
     expect((await getBytes(instant.endpoint, restored, 0, data.length)).equals(data)).toBe(true);
+
+    // Tier changes finish at once too.
+    await ec2.send(new ModifySnapshotTierCommand({ SnapshotId: snap.SnapshotId!, StorageTier: 'archive' }));
+    const tier = (await ec2.send(new DescribeSnapshotTierStatusCommand({ Filters: [{ Name: 'snapshot-id', Values: [snap.SnapshotId!] }] }))).SnapshotTierStatuses![0]!;
+    expect(tier).toMatchObject({ StorageTier: 'archive', LastTieringOperationStatus: 'archival-completed' });
 
     const run = await ec2.send(new RunInstancesCommand({ ImageId: 'ami-12345678', MinCount: 1, MaxCount: 1, Placement: { AvailabilityZone: 'us-east-1a' } }));
     const set = await ec2.send(new CreateSnapshotsCommand({ InstanceSpecification: { InstanceId: run.Instances![0]!.InstanceId! } }));
