@@ -5,7 +5,7 @@
  */
 import { rm } from 'node:fs/promises';
 import { BlockStore } from './core/block-store.js';
-import type { HistogramSummary } from './core/histogram.js';
+import type { LockTimes } from './core/mutex.js';
 import { CopyEngine } from './copy/copy-engine.js';
 import type { RetryPolicy } from './copy/retry.js';
 import type { ExportResolver, NbdClient } from './nbd/block-device.js';
@@ -140,13 +140,9 @@ export class Simulator {
    * How long calls waited for each lock and held it, since the last open: the service's lock
    * (catalog mutations), the core's (LevelDB mutations), the copy engine's two.
    */
-  lockTimes(): Record<string, { waited: HistogramSummary; held: HistogramSummary }> {
+  lockTimes(): Record<string, LockTimes> {
     const { state, store, engine } = this.live();
-    return {
-      service: { waited: state.lock.waited.summary(), held: state.lock.held.summary() },
-      core: store.lockTimes(),
-      ...engine.lockTimes(),
-    };
+    return { service: state.lock.times(), core: store.lockTimes(), ...engine.lockTimes() };
   }
 
   /** What the NBD listener exports (it follows a reset); with `accountOf`, each client sees only its account's. */

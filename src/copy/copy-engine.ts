@@ -9,8 +9,7 @@ import { EventEmitter } from 'node:events';
 import type { BlockStore } from '../core/block-store.js';
 import { CoreError, invalidArgument, snapshotNotFound } from '../core/errors.js';
 import { newSnapshotId, newVolumeId } from '../core/ids.js';
-import type { HistogramSummary } from '../core/histogram.js';
-import { Mutex } from '../core/mutex.js';
+import { Mutex, type LockTimes } from '../core/mutex.js';
 import type { RecordPut } from '../core/record-store.js';
 import type { VolumeRecord } from '../core/records.js';
 import type { ObjectStore } from '../object-store/object-store.js';
@@ -58,8 +57,8 @@ export class CopyEngine {
   private readonly hydrationJobs = new Map<string, Job>();
   /** Restores between their check and their hydration record: their snapshot must stay. */
   private readonly restoring = new Map<string, number>();
-  private readonly saveLock = new Mutex();
-  private readonly deleteLock = new Mutex();
+  private readonly saveLock = new Mutex({ timed: true });
+  private readonly deleteLock = new Mutex({ timed: true });
   private readonly concurrency: number;
   private readonly hydrationConcurrency: number;
   private readonly checkpointEvery: number;
@@ -408,9 +407,8 @@ export class CopyEngine {
   }
 
   /** How long status saves and deletions waited for their locks and held them. */
-  lockTimes(): Record<'statusSaves' | 'deletions', { waited: HistogramSummary; held: HistogramSummary }> {
-    const times = (m: Mutex) => ({ waited: m.waited.summary(), held: m.held.summary() });
-    return { statusSaves: times(this.saveLock), deletions: times(this.deleteLock) };
+  lockTimes(): Record<'statusSaves' | 'deletions', LockTimes> {
+    return { statusSaves: this.saveLock.times(), deletions: this.deleteLock.times() };
   }
 
   /**

@@ -17,8 +17,7 @@ import { runFsck, type FsckReport } from './fsck.js';
 import { HeadCache } from './head-cache.js';
 import { newSnapshotId, newVolumeId } from './ids.js';
 import * as keys from './keys.js';
-import type { HistogramSummary } from './histogram.js';
-import { Mutex } from './mutex.js';
+import { Mutex, type LockTimes } from './mutex.js';
 import { RecordStore, type RecordPut } from './record-store.js';
 import { decodeJson, encodeJson, loadsFromBacking, type BackingRef, type SnapshotRecord, type VolumeRecord } from './records.js';
 import {
@@ -104,7 +103,7 @@ export interface CreateVolumeInput {
  * (a disk with a volatile write cache, as dm-thin documents its model).
  */
 export class BlockStore {
-  private readonly lock = new Mutex();
+  private readonly lock = new Mutex({ timed: true });
   private readonly heads: HeadCache;
   private readonly volumes = new Map<string, VolumeRecord>();
   private readonly chunks: RefcountChunkStore;
@@ -469,8 +468,8 @@ export class BlockStore {
   }
 
   /** How long mutations waited for the core's lock and held it, since the store opened. */
-  lockTimes(): { waited: HistogramSummary; held: HistogramSummary } {
-    return { waited: this.lock.waited.summary(), held: this.lock.held.summary() };
+  lockTimes(): LockTimes {
+    return this.lock.times();
   }
 
   /** Frees only what no other snapshot, and not the live volume, still sees. */

@@ -7,6 +7,7 @@
 export class SimClock {
   private offsetMs = 0;
   private readonly listeners = new Set<() => unknown>();
+  private readonly timers = new Set<NodeJS.Timeout>();
 
   now(): number {
     return Date.now() + this.offsetMs;
@@ -26,9 +27,11 @@ export class SimClock {
     await Promise.all([...this.listeners].map((listener) => listener()));
   }
 
-  /** Forgets every listener: the service closed, nothing may wake up any more. */
+  /** Forgets every listener and cancels what at() scheduled: the service closed, nothing may wake up. */
   close(): void {
     this.listeners.clear();
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
   }
 
   /** Calls `listener` after each advance (an advance waits for a promise it returns); returns the function that stops it. */
@@ -37,23 +40,26 @@ export class SimClock {
     return () => void this.listeners.delete(listener);
   }
 
-  /** Resolves once simulated time reaches `due` (wall time passing, or advances). */
-  until(due: number): Promise<void> {
-    return new Promise((resolve) => {
-      let timer: NodeJS.Timeout | undefined;
-      const check = () => {
-        clearTimeout(timer);
-        const left = due - this.now();
-        if (left <= 0) {
-          stop();
-          resolve();
-          return;
-        }
-        timer = setTimeout(check, left);
-        timer.unref();
-      };
-      const stop = this.onAdvance(check);
-      check();
-    });
+  /**
+   * Runs `fn` once simulated time reaches `due`: when the wall clock gets there, or at once when
+   * an advance passes it. close() cancels it.
+   */
+  at(due: number, fn: () => void): void {
+    let timer: NodeJS.Timeout | undefined;
+    const arm = () => {
+      if (timer) this.timers.delete(timer);
+      clearTimeout(timer);
+      const left = due - this.now();
+      if (left <= 0) {
+        stop();
+        fn();
+        return;
+      }
+      timer = setTimeout(arm, left);
+      timer.unref();
+      this.timers.add(timer);
+    };
+    const stop = this.onAdvance(arm);
+    arm();
   }
 }

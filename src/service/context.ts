@@ -44,11 +44,12 @@ export interface ServiceState {
   timings: Timings;
   /** Background work (volume deletions, state flips) that close() waits for. */
   background: Set<Promise<unknown>>;
-  /** Work due later (see schedule()); close() cancels it and the next open resumes it from the records. */
-  timers: Set<NodeJS.Timeout>;
   /** The simulated page caches of attached volumes. */
   guests: GuestDisks;
-  /** Simulated time: wall time, moved forward by the test control's advances. */
+  /**
+   * Simulated time: wall time, moved forward by the test control's advances. Work due later
+   * (see schedule()) waits on it; close() cancels that, and the next open resumes it from the records.
+   */
   clock: SimClock;
 }
 
@@ -66,23 +67,5 @@ export function track(s: ServiceState, work: Promise<unknown>): void {
 
 /** Runs `work` in `delayMs` of simulated time as background work, unless the simulator closes first. */
 export function schedule(s: ServiceState, delayMs: number, work: () => Promise<unknown>): void {
-  const due = s.clock.now() + Math.max(0, delayMs);
-  let timer: NodeJS.Timeout | undefined;
-  const arm = () => {
-    if (timer) {
-      clearTimeout(timer);
-      s.timers.delete(timer);
-    }
-    const left = due - s.clock.now();
-    if (left <= 0) {
-      stop();
-      track(s, work());
-      return;
-    }
-    timer = setTimeout(arm, left);
-    timer.unref();
-    s.timers.add(timer);
-  };
-  const stop = s.clock.onAdvance(arm); // an advance past `due` runs it at once
-  arm();
+  s.clock.at(s.clock.now() + Math.max(0, delayMs), () => track(s, work()));
 }

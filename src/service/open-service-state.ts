@@ -50,7 +50,7 @@ export async function openServiceState(store: BlockStore, engine: SnapshotEngine
     dirtyExpireMs: (options.dirtyExpireSeconds ?? DEFAULT_DIRTY_EXPIRE_SECONDS) * 1000,
     ...(options.maxDirtyBytes !== undefined ? { maxDirtyBytes: options.maxDirtyBytes } : {}),
   });
-  const s: ServiceState = { store, engine, catalog, lock: new Mutex(), timings, background: new Set(), timers: new Set(), guests, clock };
+  const s: ServiceState = { store, engine, catalog, lock: new Mutex({ timed: true }), timings, background: new Set(), guests, clock };
   // What a previous run left half done: deletions to finish (in the background), volumes still
   // `creating`, terminated instances whose volumes were not released yet.
   for (const v of [...catalog.allVolumes()]) {
@@ -65,7 +65,5 @@ export async function openServiceState(store: BlockStore, engine: SnapshotEngine
 export async function closeServiceState(s: ServiceState): Promise<void> {
   await s.guests.closeAll();
   s.clock.close();
-  for (const t of s.timers) clearTimeout(t);
-  s.timers.clear();
   await Promise.all([...s.background]);
 }

@@ -108,5 +108,6 @@ export function describeVolumesModifications(
   for (const id of ids) callerVolume(s, ctx, id);
   const filter = compileFilters(MODIFICATION_FILTERS, input.filters);
   const mods = s.catalog.modificationsOf(ctx.accountId, ctx.region).filter((m) => ids.size === 0 || ids.has(m.volumeId));
-  return pageOf(mods, (m) => modificationView(m, s.clock.now()), filter.matches, input, { min: 1, max: 500 });
+  const now = s.clock.now();
+  return pageOf(mods, (m) => modificationView(m, now), filter.matches, input, { min: 1, max: 500 });
 }

@@ -19,7 +19,7 @@ import { resolvePerformance, type VolumeType } from '../state/volume-types.js';
 import { newVolumeId } from '../../core/ids.js';
 import type { RecordPut } from '../../core/record-store.js';
 import { resolveEncryption } from '../account/encryption.js';
-import { checkDryRun, GIB, track, type CallerContext, type ServiceState } from '../context.js';
+import { checkDryRun, GIB, schedule, track, type CallerContext, type ServiceState } from '../context.js';
 import { snapshotUsable } from '../snapshots/snapshot-tiers.js';
 
 export interface CreateVolumeInput {
@@ -141,7 +141,7 @@ export async function createVolume(s: ServiceState, ctx: CallerContext, input: C
       ...(input.clientToken !== undefined ? { clientToken: input.clientToken, clientTokenFingerprint: fingerprint(input) } : {}),
     };
     await materializeVolume(s, meta);
-    if (delayed) track(s, becomeAvailable(s, id, s.timings.volumeCreateDelayMs));
+    if (delayed) schedule(s, s.timings.volumeCreateDelayMs, () => becomeAvailable(s, id));
     // EC2 answers CreateVolume with `creating`, whatever comes next (`--timing instant`: what is).
     return { ...volumeView(meta, s.clock.now()), state: s.timings.instant ? meta.state : 'creating' };
   });
@@ -177,8 +177,7 @@ export function usableSnapshot(s: ServiceState, ctx: CallerContext, snapshotId: 
   return snap;
 }
 
-async function becomeAvailable(s: ServiceState, id: string, afterMs: number): Promise<void> {
-  await s.clock.until(s.clock.now() + afterMs);
+async function becomeAvailable(s: ServiceState, id: string): Promise<void> {
   await s.lock.run(async () => {
     const v = s.catalog.getVolume(id);
     if (v?.state === 'creating') await s.catalog.saveVolume({ ...v, state: 'available' });
