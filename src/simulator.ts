@@ -11,6 +11,7 @@ import type { RetryPolicy } from './copy/retry.js';
 import type { ExportResolver, NbdClient } from './nbd/block-device.js';
 import { faultSpecs, injectedCounts, type FaultKind, type FaultPlan } from './object-store/fault-plan.js';
 import { FaultStore, openObjectStore, parseObjectStoreSpec, ThrottleStore, wipeObjectStore } from './object-store/index.js';
+import { SimClock } from './service/clock.js';
 import type { ServiceState } from './service/context.js';
 import { nbdExports } from './service/instances/index.js';
 import { closeServiceState, openServiceState, type ServiceOptions } from './service/open-service-state.js';
@@ -194,8 +195,9 @@ async function openParts(options: SimulatorOptions): Promise<Parts> {
       ...(options.storeRetryBudgetSeconds !== undefined ? { budgetMs: options.storeRetryBudgetSeconds * 1000 } : {}),
       ...(options.storeTimeoutSeconds !== undefined ? { attemptTimeoutMs: options.storeTimeoutSeconds * 1000 } : {}),
     };
-    const engine = await CopyEngine.open({ store, objects, retry, ...(options.copyConcurrency ? { concurrency: options.copyConcurrency } : {}) });
-    const state = await openServiceState(store, engine, options);
+    const clock = new SimClock();
+    const engine = await CopyEngine.open({ store, objects, retry, now: () => clock.now(), ...(options.copyConcurrency ? { concurrency: options.copyConcurrency } : {}) });
+    const state = await openServiceState(store, engine, options, clock);
     return { store, objects, faults, engine, state, services: openServices(state) };
   } catch (err) {
     await objects?.close().catch(() => undefined);

@@ -35,6 +35,8 @@ export interface CopyEngineOptions {
   checkpointEvery?: number;
   retry?: Partial<RetryPolicy>;
   collector?: CollectorOptions;
+  /** The service's clock (ms since the epoch), for the start and completion times of copies. */
+  now?: () => number;
 }
 
 interface Job {
@@ -66,6 +68,7 @@ export class CopyEngine {
   /** Pending copies riding out store trouble: the last failed attempt, shown as their message. */
   private readonly troubles = new Map<string, string>();
   private closing = false;
+  private readonly now: () => number;
 
   private constructor(opts: CopyEngineOptions) {
     this.store = opts.store;
@@ -74,6 +77,7 @@ export class CopyEngine {
     this.concurrency = opts.concurrency ?? 8;
     this.hydrationConcurrency = opts.hydrationConcurrency ?? 8;
     this.checkpointEvery = opts.checkpointEvery ?? 32;
+    this.now = opts.now ?? Date.now;
   }
 
   /** Opens the engine over a store and resumes whatever a previous run left unfinished. */
@@ -131,7 +135,7 @@ export class CopyEngine {
   async copySnapshot(sourceId: string, options: { snapshotId?: string; records?: RecordPut[] } = {}): Promise<CopyStatus> {
     const source = this.live(sourceId);
     const st: CopyStatus = {
-      ...this.newStatus(options.snapshotId ?? newSnapshotId(), source.volumeId, source.volumeSize, source.blockSize, sourceId, new Date().toISOString()),
+      ...this.newStatus(options.snapshotId ?? newSnapshotId(), source.volumeId, source.volumeSize, source.blockSize, sourceId, new Date(this.now()).toISOString()),
       copiedFrom: sourceId,
     };
     await this.store.records.write([...(options.records ?? []), { namespace: COPY_NAMESPACE, id: st.snapshotId, value: st }]);
@@ -277,7 +281,7 @@ export class CopyEngine {
     // (the freeze is committed) goes out first. Measured idle: ~0.5 ms off that answer.
     const run = new Promise<void>((resolve) => setImmediate(resolve)).then(() => st.copiedFrom
       ? runManifestCopy(
-          { repo: this.repo, concurrency: this.concurrency, checkpointEvery: this.checkpointEvery, save, sourceManifest: (p) => this.manifestOnceSettled(p, abort.signal) },
+          { repo: this.repo, concurrency: this.concurrency, checkpointEvery: this.checkpointEvery, now: this.now, save, sourceManifest: (p) => this.manifestOnceSettled(p, abort.signal) },
           st,
           abort.signal,
         )
@@ -287,6 +291,7 @@ export class CopyEngine {
             repo: this.repo,
             concurrency: this.concurrency,
             checkpointEvery: this.checkpointEvery,
+            now: this.now,
             buffers: this.buffers,
             save,
             parentManifest: (p) => this.manifestOnceSettled(p, abort.signal),

@@ -10,6 +10,8 @@ export interface ManifestCopyDeps {
   repo: BlockRepository;
   concurrency: number;
   checkpointEvery: number;
+  /** The service's clock: the completion time. */
+  now(): number;
   save(status: CopyStatus): Promise<void>;
   /** Resolves once the source settled; its manifest, or undefined if it did not complete. */
   sourceManifest(sourceId: string): ReturnType<BlockRepository['getManifest']>;
@@ -38,7 +40,7 @@ export async function runManifestCopy(deps: ManifestCopyDeps, initial: CopyStatu
     };
     await Promise.all(Array.from({ length: deps.concurrency }, worker));
     await deps.repo.putManifest({ ...source, snapshotId: status.snapshotId, parentId: sourceId, createdAt: status.startedAt }, signal);
-    await deps.save({ ...status, state: 'completed', progress: 100, completedAt: new Date().toISOString() });
+    await deps.save({ ...status, state: 'completed', progress: 100, completedAt: new Date(deps.now()).toISOString() });
   } finally {
     deps.repo.unpin(pinned);
   }

@@ -26,6 +26,8 @@ export interface CopyJobDeps {
   repo: BlockRepository;
   concurrency: number;
   checkpointEvery: number;
+  /** The service's clock: the completion time. */
+  now(): number;
   /** Where workers take their block buffers from. */
   buffers: BlockBuffers;
   /** Persists the status (monotonic progress) with extra records, in one batch; publishes it. */
@@ -171,7 +173,7 @@ export async function runSnapshotCopy(deps: CopyJobDeps, initial: CopyStatus, si
       progress: 100,
       blocksTotal: done.size,
       blocksDone: done.size,
-      completedAt: new Date().toISOString(),
+      completedAt: new Date(deps.now()).toISOString(),
     };
     await deps.save(finished, [...done.keys()].map((index) => ({ namespace: doneNamespace(id), id: String(index), value: null })));
   } finally {

@@ -32,7 +32,8 @@ export interface ServiceOptions {
   timing?: 'aws' | 'instant';
 }
 
-export async function openServiceState(store: BlockStore, engine: SnapshotEngine, options: ServiceOptions): Promise<ServiceState> {
+/** `clock` is shared with the copy engine (completion times); a new one by default. */
+export async function openServiceState(store: BlockStore, engine: SnapshotEngine, options: ServiceOptions, clock = new SimClock()): Promise<ServiceState> {
   const catalog = await Catalog.load(store.records);
   const instant = options.timing === 'instant';
   const timings: Timings = {
@@ -44,7 +45,6 @@ export async function openServiceState(store: BlockStore, engine: SnapshotEngine
     attachmentMs: instant ? 0 : (options.attachmentMs ?? 500),
     instant,
   };
-  const clock = new SimClock();
   const guests = new GuestDisks(store, {
     clock,
     dirtyExpireMs: (options.dirtyExpireSeconds ?? DEFAULT_DIRTY_EXPIRE_SECONDS) * 1000,

@@ -4,7 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import {
-  AttachVolumeCommand, CreateSnapshotCommand, CreateVolumeCommand, DescribeInstancesCommand, DescribeVolumesCommand, type EC2Client,
+  AttachVolumeCommand, CreateSnapshotCommand, CreateVolumeCommand, DescribeInstancesCommand, DescribeSnapshotsCommand, DescribeVolumesCommand, type EC2Client,
 } from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ec2Error } from '../support/ec2-error.js';
@@ -77,6 +77,14 @@ describe('the simulated clock', () => {
     await ec2.send(new CreateSnapshotCommand({ VolumeId: vol }));
     expect((await ec2Error(ec2.send(new CreateSnapshotCommand({ VolumeId: vol })))).name).toBe('SnapshotCreationPerVolumeRateExceeded');
     await clock('POST', { advanceSeconds: 3601 });
-    expect((await ec2.send(new CreateSnapshotCommand({ VolumeId: vol }))).SnapshotId).toMatch(/^snap-/);
+    const second = await ec2.send(new CreateSnapshotCommand({ VolumeId: vol }));
+    expect(second.SnapshotId).toMatch(/^snap-/);
+    // Its start and completion times both follow the simulated clock, hours ahead of the wall's.
+    await s.sim.engine.settled(second.SnapshotId!);
+    const done = (await ec2.send(new DescribeSnapshotsCommand({ SnapshotIds: [second.SnapshotId!] }))).Snapshots![0]!;
+    expect(done.State).toBe('completed');
+    expect(done.StartTime!.getTime() - Date.now()).toBeGreaterThan(3_600_000);
+    expect(done.CompletionTime!.getTime()).toBeGreaterThanOrEqual(done.StartTime!.getTime());
+    expect(done.CompletionTime!.getTime() - Date.now()).toBeGreaterThan(3_600_000);
   });
 });

@@ -21,7 +21,7 @@ export function isRegionName(name: string): boolean {
   return REGION_NAME.test(name);
 }
 
-export function checkRegion(name: string, parameter = 'region'): string {
+export function checkRegion(name: string, parameter: string): string {
   if (!isRegionName(name)) throw invalidValue(`Value (${name}) for parameter ${parameter} is invalid. Expected a region name such as us-east-1.`);
   return name;
 }
