@@ -17,11 +17,13 @@ import { BlockBuffers } from './block-buffers.js';
 import { BlockCollector, type CollectorOptions } from './block-collector.js';
 import { BlockRepository } from './block-repository.js';
 import type { CopyStatus } from './copy-status.js';
+import type { Manifest } from './manifest.js';
 import { HYDRATION_NAMESPACE, manifestBackingSource, runHydration, type HydrationStatus } from './hydration.js';
 import { runManifestCopy } from './manifest-copy-job.js';
 import { DEFAULT_RETRY, errorText, formatSeconds, type RetryNotice, type RetryPolicy } from './retry.js';
-import { runSnapshotCopy } from './snapshot-copy-job.js';
+import { doneNamespace, runSnapshotCopy } from './snapshot-copy-job.js';
 import { deleteSnapshotData } from './snapshot-deletion.js';
+import { putDirectBlock, repinDirectBlocks, sealDirectSnapshot, unpinStored, type DirectSeal, type DirectUploadDeps } from './direct-upload.js';
 
 export const COPY_NAMESPACE = 'copy';
 
@@ -67,6 +69,8 @@ export class CopyEngine {
   private readonly buffers = new BlockBuffers();
   /** Pending copies riding out store trouble: the last failed attempt, shown as their message. */
   private readonly troubles = new Map<string, string>();
+  /** Puts in flight per direct snapshot: a seal waits for them. */
+  private readonly directPuts = new Map<string, Set<Promise<unknown>>>();
   private closing = false;
   private readonly now: () => number;
 
@@ -94,7 +98,14 @@ export class CopyEngine {
       engine.statuses.set(snap.id, st);
     }
     for await (const [, h] of store.records.list<HydrationStatus>(HYDRATION_NAMESPACE)) engine.hydrations.set(h.volumeId, h);
-    for (const st of engine.statuses.values()) if (st.state === 'pending') engine.startJob(st);
+    for (const st of engine.statuses.values()) {
+      if (st.state !== 'pending') continue;
+      if (!st.direct) engine.startJob(st);
+      else {
+        await repinDirectBlocks(engine.directDeps(), st);
+        if (st.direct.sealing) engine.startSeal(st, st.direct.sealing);
+      }
+    }
     for (const h of engine.hydrations.values()) {
       if (h.state === 'hydrating') engine.startHydration(h);
       else await store.markHydrated(h.volumeId); // a data directory from before hydrations were marked
@@ -144,6 +155,101 @@ export class CopyEngine {
     return { ...st };
   }
 
+  // ---- snapshots written through the direct APIs ----
+
+  /** A completed snapshot's manifest (cached): what the direct APIs list and compare. */
+  manifest(snapshotId: string): Promise<Manifest | undefined> {
+    return this.repo.getManifest(snapshotId);
+  }
+
+  /** A stored block's bytes, checked against its digest. */
+  readBlock(sha256: string): Promise<Buffer> {
+    return this.repo.getBlock(sha256);
+  }
+
+  /** A pending snapshot with no volume, written block by block (`records` ride in its batch). */
+  async startDirectSnapshot(input: { snapshotId: string; volumeSize: number; blockSize: number; parentId: string | null; volumeId: string; records?: RecordPut[] }): Promise<CopyStatus> {
+    const st: CopyStatus = {
+      ...this.newStatus(input.snapshotId, input.volumeId, input.volumeSize, input.blockSize, input.parentId, new Date(this.now()).toISOString()),
+      direct: { progress: 0 },
+    };
+    await this.store.records.write([...(input.records ?? []), { namespace: COPY_NAMESPACE, id: st.snapshotId, value: st }]);
+    this.statuses.set(st.snapshotId, st);
+    return { ...st };
+  }
+
+  /**
+   * Stores block `index` of a direct snapshot still open for writes; `sha256` (hex) is the
+   * caller's checked digest of `content`. One put of an index at a time.
+   */
+  async putDirectBlock(snapshotId: string, put: { index: number; content: Buffer; sha256: string; progress?: number }): Promise<{ deduplicated: boolean }> {
+    const st = this.writableDirect(snapshotId);
+    const inFlight = this.directPuts.get(snapshotId) ?? new Set<Promise<unknown>>();
+    this.directPuts.set(snapshotId, inFlight);
+    const p = putDirectBlock(this.directDeps(), st, put);
+    const tracked = p.catch(() => undefined).finally(() => inFlight.delete(tracked));
+    inFlight.add(tracked);
+    return p;
+  }
+
+  /** CompleteSnapshot: no more puts; the seal runs in the background (the snapshot stays pending until it ends). */
+  async completeDirectSnapshot(snapshotId: string, seal: DirectSeal): Promise<void> {
+    const st = this.writableDirect(snapshotId);
+    const sealing: CopyStatus = { ...st, direct: { ...st.direct!, sealing: seal } };
+    this.statuses.set(snapshotId, sealing); // puts that arrive from now on are refused
+    await this.save(sealing);
+    this.startSeal(sealing, seal);
+  }
+
+  /** Fails a direct snapshot still open for writes (its Timeout passed); false if it was not open. */
+  async expireDirectSnapshot(snapshotId: string, message: string): Promise<boolean> {
+    const st = this.statuses.get(snapshotId);
+    if (st?.state !== 'pending' || !st.direct || st.direct.sealing) return false;
+    await this.fail(snapshotId, message);
+    await this.releaseDirect(st);
+    return true;
+  }
+
+  private writableDirect(snapshotId: string): CopyStatus {
+    const st = this.live(snapshotId);
+    if (!st.direct || st.state !== 'pending' || st.direct.sealing) {
+      throw new CoreError('SNAPSHOT_WRONG_STATE', `Snapshot ${snapshotId} does not accept blocks: ${st.direct ? (st.state === 'pending' ? 'it is being completed' : `it is ${st.state}`) : 'it was not started with StartSnapshot'}.`);
+    }
+    return st;
+  }
+
+  private startSeal(st: CopyStatus, seal: DirectSeal): void {
+    const abort = new AbortController();
+    const id = st.snapshotId;
+    const done = Promise.all([...(this.directPuts.get(id) ?? [])])
+      .then(() => sealDirectSnapshot(this.directDeps(abort.signal), st, seal))
+      .catch((err: unknown) => (abort.signal.aborted ? undefined : this.fail(id, errorText(err))))
+      .finally(() => {
+        this.jobs.delete(id);
+        this.directPuts.delete(id);
+      });
+    this.jobs.set(id, { abort, done });
+  }
+
+  /** Drops the pins of a direct snapshot that will never be sealed. */
+  private async releaseDirect(st: CopyStatus): Promise<void> {
+    await Promise.all([...(this.directPuts.get(st.snapshotId) ?? [])]);
+    this.directPuts.delete(st.snapshotId);
+    const shas: string[] = [];
+    for await (const [, sha] of this.store.records.list<string>(doneNamespace(st.snapshotId))) if (sha) shas.push(sha);
+    unpinStored(this.repo, shas, st.blockSize);
+  }
+
+  private directDeps(signal?: AbortSignal): DirectUploadDeps {
+    return {
+      repo: this.repo,
+      records: this.store.records,
+      now: this.now,
+      update: (id, change, records) => this.saveWith(id, change, records),
+      parentManifest: (p) => this.manifestOnceSettled(p, signal ?? new AbortController().signal),
+    };
+  }
+
   status(snapshotId: string): CopyStatus | undefined {
     const st = this.statuses.get(snapshotId);
     if (!st) return undefined;
@@ -186,7 +292,10 @@ export class CopyEngine {
    */
   async requestDeletion(snapshotId: string, options: { records?: RecordPut[] } = {}): Promise<{ deleted: Promise<void> }> {
     const st = this.live(snapshotId);
-    await this.save({ ...st, deleteRequested: true }, options.records);
+    // A direct snapshot still open for writes has no copy to wait for: it ends here.
+    const open = st.direct !== undefined && st.state === 'pending' && !st.direct.sealing;
+    await this.save({ ...st, deleteRequested: true, ...(open ? { state: 'error', message: 'Deleted before it was completed.' } : {}) }, options.records);
+    if (open) await this.releaseDirect(st);
     return { deleted: this.tryDelete(snapshotId) };
   }
 
@@ -346,12 +455,19 @@ export class CopyEngine {
   }
 
   /** Persists a status with monotonic progress, then publishes it. */
-  private save(next: CopyStatus, records: RecordPut[] = []): Promise<void> {
+  private async save(next: CopyStatus, records: RecordPut[] = []): Promise<void> {
+    await this.saveWith(next.snapshotId, () => next, records);
+  }
+
+  /** save() of what `change` makes of the current status, under the lock (undefined: no change). */
+  private saveWith(id: string, change: (prev: CopyStatus) => CopyStatus | undefined, records: RecordPut[] = []): Promise<CopyStatus | undefined> {
     return this.saveLock.run(async () => {
-      const prev = this.statuses.get(next.snapshotId);
-      if (!prev) return;
-      if (prev.state !== 'pending' && next.state === 'pending') return; // a stopped job's late checkpoint
-      const computed = next.blocksTotal > 0 ? Math.floor((100 * next.blocksDone) / next.blocksTotal) : 0;
+      const prev = this.statuses.get(id);
+      if (!prev) return undefined;
+      const next = change(prev);
+      if (!next) return undefined;
+      if (prev.state !== 'pending' && next.state === 'pending') return undefined; // a stopped job's late checkpoint
+      const computed = next.direct ? next.direct.progress : next.blocksTotal > 0 ? Math.floor((100 * next.blocksDone) / next.blocksTotal) : 0;
       const st: CopyStatus = {
         ...next,
         progress: next.state === 'completed' ? 100 : Math.min(99, Math.max(prev.progress, computed)),
@@ -362,6 +478,7 @@ export class CopyEngine {
       this.statuses.set(st.snapshotId, st);
       this.events.emit('status', { ...st });
       if (st.state !== 'pending') this.settle(st);
+      return { ...st };
     });
   }
 

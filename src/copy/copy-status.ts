@@ -35,4 +35,9 @@ export interface CopyStatus {
   deleteRequested?: boolean;
   startedAt: string;
   completedAt?: string;
+  /**
+   * Set for a snapshot written through the EBS direct APIs (no volume): the progress its client
+   * reports, and, once CompleteSnapshot was called, what the seal checks.
+   */
+  direct?: { progress: number; sealing?: { changedBlocks: number; checksum?: string } };
 }

@@ -11,6 +11,7 @@ import { Authenticator, type AuthMode } from './auth.js';
 import { clientErrorHandler } from './client-errors.js';
 import { controlPlugin } from './control-plugin.js';
 import { dataPlanePlugin } from './data-plane-plugin.js';
+import { ebsDirectPlugin } from './ebs-direct-plugin.js';
 import { ec2Plugin } from './ec2-plugin.js';
 import { guestPlanePlugin } from './guest-plane-plugin.js';
 
@@ -52,6 +53,7 @@ export async function buildApp(sim: Simulator, options: AppOptions = {}): Promis
     reply.code(404).send({ code: 'NOT_FOUND', message: `No route for ${request.method} ${request.url.split('?')[0]}. EC2 requests go to POST /.` }),
   );
   await app.register(ec2Plugin, { sim, auth, bodyLimit: options.ec2BodyLimit ?? DEFAULT_EC2_BODY_LIMIT });
+  await app.register(ebsDirectPlugin, { sim, auth });
   await app.register(dataPlanePlugin, { sim, auth, maxTransferBytes: options.maxTransferBytes ?? DEFAULT_MAX_TRANSFER_BYTES });
   await app.register(guestPlanePlugin, { sim, auth, maxTransferBytes: options.maxTransferBytes ?? DEFAULT_MAX_TRANSFER_BYTES });
   await app.register(adminPlugin, { sim, allowReset: options.allowReset === true || options.allowControl === true });

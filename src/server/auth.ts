@@ -16,6 +16,8 @@ export type AuthMode = 'none' | 'sigv4';
 export interface Caller {
   accountId: string;
   region: string;
+  /** The service the credential scope names (`ec2`, `ebs`), when the request is signed. */
+  service?: string;
 }
 
 export interface AuthOptions {
@@ -64,12 +66,12 @@ export class Authenticator {
   /** Throws AuthError (AuthFailure, SignatureDoesNotMatch, …). */
   authenticate(request: SignedRequest, options: { allowUnsignedPayload?: boolean } = {}): Caller {
     if (this.opts.mode === 'none') {
-      const region = readCredentialScope(request.headers, request.query)?.region ?? DEFAULT_REGION;
-      return { accountId: this.opts.defaultAccountId, region: checkScopeRegion(region) };
+      const scope = readCredentialScope(request.headers, request.query);
+      return { accountId: this.opts.defaultAccountId, region: checkScopeRegion(scope?.region ?? DEFAULT_REGION), ...(scope ? { service: scope.service } : {}) };
     }
     const lookup = (id: string) => this.opts.credentials!.get(id);
     const caller = verifySigV4(request, lookup, new Date(), { allowUnsignedPayload: options.allowUnsignedPayload === true });
-    return { accountId: caller.accountId, region: checkScopeRegion(caller.region) };
+    return { accountId: caller.accountId, region: checkScopeRegion(caller.region), service: caller.service };
   }
 }
 

@@ -6,6 +6,7 @@ import type { Mutex } from '../core/mutex.js';
 import type { SnapshotEngine } from './engine-port.js';
 import type { SimClock } from './clock.js';
 import type { GuestDisks } from './instances/guest-disks.js';
+import type { DirectState } from './direct/direct-snapshots.js';
 
 /** Who is calling, where, and whether it is a DryRun. */
 export interface CallerContext {
@@ -51,6 +52,8 @@ export interface ServiceState {
    * (see schedule()) waits on it; close() cancels that, and the next open resumes it from the records.
    */
   clock: SimClock;
+  /** The direct APIs' tokens, rate limits and open snapshots. */
+  direct: DirectState;
 }
 
 export const GIB = 1024 ** 3;

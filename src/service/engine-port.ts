@@ -5,6 +5,8 @@
 import type { CopyStatus } from '../copy/copy-status.js';
 import type { RecordPut } from '../core/record-store.js';
 import type { VolumeRecord } from '../core/records.js';
+import type { DirectSeal } from '../copy/direct-upload.js';
+import type { Manifest } from '../copy/manifest.js';
 
 export interface SnapshotEngine {
   /** Freezes every target at one instant (one batch; `records` ride along) and starts copying. */
@@ -25,4 +27,15 @@ export interface SnapshotEngine {
   retryDeferredDeletes(): void;
   hydration(volumeId: string): { blocksTotal: number; blocksDone: number; state: 'hydrating' | 'done' } | undefined;
   close(): Promise<void>;
+
+  // The EBS direct APIs.
+  startDirectSnapshot(input: { snapshotId: string; volumeSize: number; blockSize: number; parentId: string | null; volumeId: string; records?: RecordPut[] }): Promise<CopyStatus>;
+  /** `sha256` (hex) is the caller's checked digest of `content`; one put of an index at a time. */
+  putDirectBlock(snapshotId: string, put: { index: number; content: Buffer; sha256: string; progress?: number }): Promise<{ deduplicated: boolean }>;
+  /** No more puts; the seal runs in the background. */
+  completeDirectSnapshot(snapshotId: string, seal: DirectSeal): Promise<void>;
+  /** Fails a direct snapshot still open for writes; false if it was not open. */
+  expireDirectSnapshot(snapshotId: string, message: string): Promise<boolean>;
+  manifest(snapshotId: string): Promise<Manifest | undefined>;
+  readBlock(sha256: string): Promise<Buffer>;
 }

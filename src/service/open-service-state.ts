@@ -12,6 +12,9 @@ import { GuestDisks } from './instances/guest-disks.js';
 import { resumeInstances } from './instances/instance-lifecycle.js';
 import { SimClock } from './clock.js';
 import { Catalog } from './state/catalog.js';
+import { BlockTokens } from './direct/block-tokens.js';
+import { watchTimeout, type DirectState } from './direct/direct-snapshots.js';
+import { RateLimits } from './direct/rate-limits.js';
 import { purgeVolume } from './volumes/volumes.js';
 
 export interface ServiceOptions {
@@ -30,6 +33,8 @@ export interface ServiceOptions {
   maxDirtyBytes?: number;
   /** `aws` (default): EC2's asynchronous states; `instant`: each change is done before the answer. */
   timing?: 'aws' | 'instant';
+  /** The direct APIs' documented request rates (RequestThrottledException); default on. */
+  directRateLimits?: boolean;
 }
 
 /** `clock` is shared with the copy engine (completion times); a new one by default. */
@@ -50,7 +55,13 @@ export async function openServiceState(store: BlockStore, engine: SnapshotEngine
     dirtyExpireMs: (options.dirtyExpireSeconds ?? DEFAULT_DIRTY_EXPIRE_SECONDS) * 1000,
     ...(options.maxDirtyBytes !== undefined ? { maxDirtyBytes: options.maxDirtyBytes } : {}),
   });
-  const s: ServiceState = { store, engine, catalog, lock: new Mutex({ timed: true }), timings, background: new Set(), guests, clock };
+  const direct: DirectState = {
+    tokens: await BlockTokens.open(store.records),
+    limits: new RateLimits(options.directRateLimits ?? true, () => clock.now()),
+    puts: new Set(),
+    activity: new Map(),
+  };
+  const s: ServiceState = { store, engine, catalog, lock: new Mutex({ timed: true }), timings, background: new Set(), guests, clock, direct };
   // What a previous run left half done: deletions to finish (in the background), volumes still
   // `creating`, terminated instances whose volumes were not released yet.
   for (const v of [...catalog.allVolumes()]) {
@@ -58,6 +69,11 @@ export async function openServiceState(store: BlockStore, engine: SnapshotEngine
     else if (v.state === 'creating') await catalog.saveVolume({ ...v, state: 'available' });
   }
   await resumeInstances(s);
+  // Snapshots still open for blocks: their Timeout counts again from now.
+  for (const m of catalog.allSnapshots()) {
+    const st = engine.status(m.id);
+    if (m.direct && st?.state === 'pending' && !st.direct?.sealing) watchTimeout(s, m, clock.now());
+  }
   return s;
 }
 

@@ -5,6 +5,7 @@
  */
 import { settingsService, tagService } from './account/index.js';
 import type { ServiceState } from './context.js';
+import { directService } from './direct/index.js';
 import { guestService, instanceService } from './instances/index.js';
 import { snapshotService } from './snapshots/index.js';
 import { volumeService } from './volumes/index.js';
@@ -17,6 +18,8 @@ export function openServices(s: ServiceState) {
     guests: guestService(s),
     tags: tagService(s),
     settings: settingsService(s),
+    /** The EBS direct APIs. */
+    direct: directService(s),
   };
 }
 

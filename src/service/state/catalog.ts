@@ -172,6 +172,10 @@ export class Catalog {
     return this.snapshots.get(id);
   }
 
+  allSnapshots(): Iterable<SnapshotMeta> {
+    return this.snapshots.values();
+  }
+
   /** An account's own snapshots in a region, in creation order. */
   ownedSnapshots(accountId: string, region: string): Iterable<SnapshotMeta> {
     return this.snapshotsByScope.get(scope(region, accountId))?.values() ?? [];

@@ -108,6 +108,18 @@ export interface SnapshotMeta {
   tiering?: TieringOperation;
   /** CopySnapshot: where the bytes came from. */
   copiedFrom?: { snapshotId: string; region: string };
+  /** Written through the EBS direct APIs (StartSnapshot). */
+  direct?: DirectSnapshotMeta;
+}
+
+export interface DirectSnapshotMeta {
+  parentSnapshotId?: string;
+  clientToken?: string;
+  /** A digest of StartSnapshot's parameters: the same ClientToken must come with the same ones. */
+  request: string;
+  timeoutMinutes: number;
+  /** What ListChangedBlocks compares within: the parent's lineage, or its own id. */
+  lineage: string;
 }
 
 export type ModificationState = 'modifying' | 'optimizing' | 'completed' | 'failed';

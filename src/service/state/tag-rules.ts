@@ -20,7 +20,7 @@ export interface TagSpecificationInput {
 /** Characters XML 1.0 cannot carry (C0 controls but tab, LF, CR; U+FFFE, U+FFFF; lone surrogates). */
 const NOT_IN_XML = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/u;
 
-function checkTag(t: TagInput): Tag {
+export function checkTag(t: TagInput): Tag {
   const key = t.Key;
   if (key === undefined || key === '') throw invalidValue('Tag keys must be 1 to 128 characters long (Tag.N.Key is missing or empty).');
   if ([...key].length > 128) throw invalidValue(`Tag key '${key.slice(0, 40)}…' is longer than 128 characters.`);
