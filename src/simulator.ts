@@ -41,6 +41,8 @@ export interface SimulatorOptions extends ServiceOptions {
   storeTimeoutSeconds?: number;
   /** Puts the object store behind a fault store that setObjectStoreFaults drives (--allow-control). */
   faultInjection?: boolean;
+  /** The wall clock under the simulated one (tests only: a fixed one makes rate windows deterministic). */
+  wallClock?: () => number;
 }
 
 /** The object-store faults in force and what they injected so far. */
@@ -195,7 +197,7 @@ async function openParts(options: SimulatorOptions): Promise<Parts> {
       ...(options.storeRetryBudgetSeconds !== undefined ? { budgetMs: options.storeRetryBudgetSeconds * 1000 } : {}),
       ...(options.storeTimeoutSeconds !== undefined ? { attemptTimeoutMs: options.storeTimeoutSeconds * 1000 } : {}),
     };
-    const clock = new SimClock();
+    const clock = new SimClock(options.wallClock);
     const engine = await CopyEngine.open({ store, objects, retry, now: () => clock.now(), ...(options.copyConcurrency ? { concurrency: options.copyConcurrency } : {}) });
     const state = await openServiceState(store, engine, options, clock);
     return { store, objects, faults, engine, state, services: openServices(state) };

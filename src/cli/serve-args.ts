@@ -64,6 +64,10 @@ Options:
                             CreateVolume answers available, AttachVolume attached, instances
                             running, and CreateSnapshot(s)/CopySnapshot copy the bytes first and
                             answer completed (the call takes as long as the copy).
+  --direct-rate-limits <on|off>
+                            on (default): the EBS direct APIs throttle at AWS's documented
+                            rates (RequestThrottledException). off: unthrottled, for benchmarks
+                            that measure the store rather than the quota.
   --allow-reset             Enable POST /_ebs-sim/reset (also POST /moto-api/reset, as moto's
                             server mode has it), which wipes all state (for test suites).
   --allow-control           Enable the test controls (reset too): PUT/GET/DELETE /_ebs-sim/faults
@@ -82,6 +86,7 @@ Endpoints:
   GET  /data/instances/<i-id>/devices/<dev>?offset=N&length=M   read (sees cached writes)
   POST /data/instances/<i-id>/devices/<dev>/fsync|freeze|thaw
   POST /data/instances/<i-id>/sync|crash|freeze|thaw            crash: dirty pages are lost
+  /snapshots...                                   EBS direct APIs (aws ebs ... --endpoint-url <url>)
   GET  /_ebs-sim/health                           200 once ready
 `;
 
@@ -104,6 +109,7 @@ export interface ServeConfig {
   allowReset: boolean;
   allowControl: boolean;
   timing: 'aws' | 'instant';
+  directRateLimits: boolean;
 }
 
 /** Parses and checks `serve`'s flags; throws UsageError with a message that says what to fix. */
@@ -130,6 +136,7 @@ export function parseServeArgs(args: string[]): ServeConfig | 'help' {
       'allow-reset': { type: 'boolean' },
       'allow-control': { type: 'boolean' },
       timing: { type: 'string' },
+      'direct-rate-limits': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -144,6 +151,8 @@ export function parseServeArgs(args: string[]): ServeConfig | 'help' {
   if (auth === 'sigv4' && values.credentials === undefined) throw new UsageError('--auth sigv4 needs --credentials <file>');
   const timing = values.timing ?? 'aws';
   if (timing !== 'aws' && timing !== 'instant') throw new UsageError(`--timing must be aws or instant, got '${timing}'`);
+  const rateLimits = values['direct-rate-limits'] ?? 'on';
+  if (rateLimits !== 'on' && rateLimits !== 'off') throw new UsageError(`--direct-rate-limits must be on or off, got '${rateLimits}'`);
   let copyRate: number | undefined;
   if (values['copy-rate'] !== undefined) {
     copyRate = parseByteSize(values['copy-rate']);
@@ -180,6 +189,7 @@ export function parseServeArgs(args: string[]): ServeConfig | 'help' {
     allowReset: values['allow-reset'] === true,
     allowControl: values['allow-control'] === true,
     timing,
+    directRateLimits: rateLimits === 'on',
   };
 }
 

@@ -32,6 +32,7 @@ export async function serve(config: ServeConfig): Promise<void> {
     ...(config.storeTimeoutSeconds !== undefined ? { storeTimeoutSeconds: config.storeTimeoutSeconds } : {}),
     faultInjection: config.allowControl,
     timing: config.timing,
+    directRateLimits: config.directRateLimits,
   });
   const app = await buildApp(sim, {
     auth: config.auth,

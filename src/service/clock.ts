@@ -9,8 +9,11 @@ export class SimClock {
   private readonly listeners = new Set<() => unknown>();
   private readonly timers = new Set<NodeJS.Timeout>();
 
+  /** `wall` is the time source under the offset: Date.now, or a fixed one for a test that counts per-second windows. */
+  constructor(private readonly wall: () => number = Date.now) {}
+
   now(): number {
-    return Date.now() + this.offsetMs;
+    return this.wall() + this.offsetMs;
   }
 
   date(): Date {

@@ -13,7 +13,7 @@ describe('ebs-sim serve', () => {
   it('--help explains every flag and exits 0', async () => {
     const [r, top, fsck] = await Promise.all([runCli(['serve', '--help']), runCli(['--help']), runCli(['fsck', '--help'])]);
     expect(r.code).toBe(0);
-    for (const flag of ['--host', '--port', '--data-dir', '--object-store', '--account-id', '--auth', '--credentials', '--copy-rate', '--snapshot-interval', '--store-retry-budget', '--store-timeout', '--nbd-port', '--dirty-expire', '--sync', '--allow-reset', '--allow-control', '--timing', '--help']) {
+    for (const flag of ['--host', '--port', '--data-dir', '--object-store', '--account-id', '--auth', '--credentials', '--copy-rate', '--snapshot-interval', '--store-retry-budget', '--store-timeout', '--nbd-port', '--dirty-expire', '--sync', '--allow-reset', '--allow-control', '--timing', '--direct-rate-limits', '--help']) {
       expect(r.stdout, flag).toContain(flag);
     }
     expect(r.stdout).toContain('default 7447');
@@ -37,6 +37,7 @@ describe('ebs-sim serve', () => {
       [['--store-retry-budget', '0'], /--store-retry-budget must be a positive number of seconds/],
       [['--store-timeout', 'soon'], /--store-timeout must be a positive number of seconds/],
       [['--timing', 'fast'], /--timing must be aws or instant, got 'fast'/],
+      [['--direct-rate-limits', 'no'], /--direct-rate-limits must be on or off, got 'no'/],
       [['extra'], /serve takes no arguments/],
     ];
     for (const [args, message] of cases) expect(() => parseServeArgs(args), args.join(' ')).toThrow(message);
@@ -47,6 +48,8 @@ describe('ebs-sim serve', () => {
     expect(parseServeArgs(['--nbd-port', '10809', '--dirty-expire', '0'])).toMatchObject({ nbdPort: 10809, dirtyExpireSeconds: 0, allowControl: false });
     expect(parseServeArgs(['--allow-control'])).toMatchObject({ allowControl: true, allowReset: false, timing: 'aws' });
     expect(parseServeArgs(['--timing', 'instant'])).toMatchObject({ timing: 'instant' });
+    expect(parseServeArgs([])).toMatchObject({ directRateLimits: true });
+    expect(parseServeArgs(['--direct-rate-limits', 'off'])).toMatchObject({ directRateLimits: false });
     expect(parseServeArgs([])).not.toHaveProperty('nbdPort');
     expect(parseServeArgs(['--store-retry-budget', '600', '--store-timeout', '2.5'])).toMatchObject({ storeRetryBudgetSeconds: 600, storeTimeoutSeconds: 2.5 });
   });

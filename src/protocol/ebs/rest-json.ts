@@ -127,7 +127,9 @@ function checkString(m: EbsMemberModel, v: string, path: string): string {
   const length = [...v].length;
   if (m.min !== undefined && length < m.min) throw invalid(`${path} must be at least ${m.min} characters long.`);
   if (m.max !== undefined && length > m.max) throw invalid(`${path} must be at most ${m.max} characters long.`);
-  if (m.pattern !== undefined && !new RegExp(m.pattern).test(v)) throw invalid(`${path} '${v.slice(0, 64)}' does not match ${m.pattern}.`);
+  if (m.pattern !== undefined && !new RegExp(m.pattern).test(v)) {
+    throw invalid(`${path} '${v.slice(0, 64)}' does not match ${m.pattern}.`, MALFORMED_REASON[m.name]);
+  }
   if (m.enum !== undefined && !m.enum.includes(v)) throw invalid(`${path} must be one of ${m.enum.join(', ')}, got '${v.slice(0, 40)}'.`);
   return v;
 }
@@ -150,7 +152,17 @@ function parseJsonBody(body: Buffer | undefined): Record<string, unknown> {
   return parsed as Record<string, unknown>;
 }
 
-const invalid = (message: string) => new EbsProtocolError('ValidationException', message, 'INVALID_PARAMETER_VALUE');
+const invalid = (message: string, reason = 'INVALID_PARAMETER_VALUE') => new EbsProtocolError('ValidationException', message, reason);
+
+/** Members whose malformed value has a Reason of its own (the model's ValidationExceptionReason). */
+const MALFORMED_REASON: Partial<Record<string, string>> = {
+  SnapshotId: 'INVALID_SNAPSHOT_ID',
+  FirstSnapshotId: 'INVALID_SNAPSHOT_ID',
+  SecondSnapshotId: 'INVALID_SNAPSHOT_ID',
+  ParentSnapshotId: 'INVALID_SNAPSHOT_ID',
+  BlockToken: 'INVALID_BLOCK_TOKEN',
+  NextToken: 'INVALID_PAGE_TOKEN',
+};
 
 /** Turns an operation's output into its HTTP answer, as the model places each member. */
 export function encodeEbsResponse(op: EbsOperation, output: Record<string, unknown>): EbsHttpResponse {
