@@ -45,7 +45,7 @@ export interface StartSnapshotOutput {
   StartTime: Date;
   VolumeSize: number;
   BlockSize: number;
-  Tags: Tag[];
+  Tags: { Key: string; Value: string }[];
   Description: string;
   ParentSnapshotId?: string;
   KmsKeyArn?: string;
@@ -140,7 +140,7 @@ function startOutput(s: ServiceState, m: SnapshotMeta): StartSnapshotOutput {
     StartTime: new Date(m.startTime),
     VolumeSize: m.volumeSizeGiB,
     BlockSize: BLOCK_SIZE,
-    Tags: m.tags,
+    Tags: m.tags.map((t) => ({ Key: t.key, Value: t.value })),
     Description: m.description,
     ...(m.direct?.parentSnapshotId ? { ParentSnapshotId: m.direct.parentSnapshotId } : {}),
     ...(m.kmsKeyId !== undefined ? { KmsKeyArn: m.kmsKeyId } : {}),
