@@ -170,6 +170,7 @@ export function encodeEbsResponse(op: EbsOperation, output: Record<string, unkno
   const headers: Record<string, string> = {};
   const json: Record<string, unknown> = {};
   let payload: Buffer | undefined;
+  checkMembers(op, model.output, output);
   for (const m of model.output) {
     const v = output[m.name];
     if (v === undefined || v === null) continue;
@@ -181,7 +182,15 @@ export function encodeEbsResponse(op: EbsOperation, output: Record<string, unkno
   return { status: model.successCode, headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify(json) };
 }
 
+/** An output member the model lacks is a bug of ours, not something to drop silently. */
+function checkMembers(where: string, members: readonly EbsMemberModel[], value: Record<string, unknown>): void {
+  for (const key of Object.keys(value)) {
+    if (!members.some((m) => m.name === key)) throw new Error(`${where} has no output member ${key}`);
+  }
+}
+
 function renameItem(m: EbsMemberModel, item: unknown): Record<string, unknown> {
+  checkMembers(m.name, m.items ?? [], item as Record<string, unknown>);
   const o: Record<string, unknown> = {};
   for (const im of m.items ?? []) {
     const v = (item as Record<string, unknown>)[im.name];
