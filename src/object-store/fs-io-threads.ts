@@ -54,7 +54,9 @@ const WORKER_URL = new URL(FROM_SOURCE ? './fs-io-worker.ts' : './fs-io-worker.j
 function startWorker(): Worker {
   // No inherited node flags: the parent's loaders (vitest's, tsx's) do not reach a thread.
   if (!FROM_SOURCE) return new Worker(WORKER_URL, { execArgv: [] });
-  const boot = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(WORKER_URL.href)}); })`;
+  // tsx resolved from this file, not from the eval's base (the working directory, which may be anywhere).
+  const tsxApi = import.meta.resolve('tsx/esm/api');
+  const boot = `import(${JSON.stringify(tsxApi)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(WORKER_URL.href)}); })`;
   return new Worker(boot, { eval: true, execArgv: [] });
 }
 

@@ -56,7 +56,8 @@ export interface CliServer {
 export async function startCliServer(extraArgs: string[] = [], timeoutMs = 30_000, opts: { compiled?: boolean } = {}): Promise<CliServer> {
   const tmp = tempDir('ebs-sim-cli-');
   const dataDir = join(tmp.dir, 'leveldb');
-  const child = spawnCli(['serve', '--port', '0', '--data-dir', dataDir, '--object-store', `fs:${join(tmp.dir, 'objects')}`, ...extraArgs], opts);
+  // Run from outside the repository, as an installed tool is: nothing may depend on the working directory.
+  const child = spawnCli(['serve', '--port', '0', '--data-dir', dataDir, '--object-store', `fs:${join(tmp.dir, 'objects')}`, ...extraArgs], { ...opts, cwd: tmp.dir });
   let stdout = '';
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
