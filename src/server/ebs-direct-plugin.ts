@@ -44,6 +44,12 @@ export async function ebsDirectPlugin(app: FastifyInstance, opts: EbsDirectPlugi
     return sendError(request, reply, e);
   });
 
+  // What is under /snapshots but none of the six: the JSON services' answer, not the server's 404.
+  const unknown = async (request: FastifyRequest, reply: FastifyReply) =>
+    sendError(request, reply, new EbsProtocolError('UnknownOperationException', `No EBS direct API operation is ${request.method} ${request.url.split('?')[0]}.`));
+  app.route({ method: ['GET', 'PUT', 'DELETE', 'PATCH'], url: '/snapshots', handler: unknown });
+  app.all('/snapshots/*', unknown);
+
   for (const [op, route] of Object.entries(OPERATIONS) as Array<[EbsOperation, (typeof OPERATIONS)[EbsOperation]]>) {
     app.route({
       method: route.method,

@@ -12,6 +12,8 @@ import { EC2_ERROR_MAP, OBJECT_STORE_ERROR_MAP } from '../../src/protocol/ec2/er
 import { PROTOCOL_ERROR_STATUS } from '../../src/protocol/ec2/protocol-errors.js';
 import { AUTH_ERROR_STATUS } from '../../src/protocol/sigv4/auth-errors.js';
 import { DATA_PLANE_OWN_CODES, DATA_PLANE_STATUS } from '../../src/server/data-plane-errors.js';
+import { EBS_DIRECT_ERROR_MAP, EBS_SHARED_ERROR_MAP } from '../../src/protocol/ebs/error-map.js';
+import { EBS_EXCEPTIONS } from '../../src/protocol/ebs/protocol-errors.js';
 
 const SRC = fileURLToPath(new URL('../../src', import.meta.url));
 const DOCS = readFileSync(fileURLToPath(new URL('../../docs/server.md', import.meta.url)), 'utf8');
@@ -29,6 +31,9 @@ const EC2_CODES = new Set([
   ...Object.keys(PROTOCOL_ERROR_STATUS),
 ]);
 const AUTH_CODES = new Set(Object.keys(AUTH_ERROR_STATUS));
+const EBS_TARGETS = [...Object.values(EBS_DIRECT_ERROR_MAP), ...Object.values(EBS_SHARED_ERROR_MAP)];
+const EBS_CODES = new Set(Object.keys(EBS_EXCEPTIONS));
+const EBS_REASONS = new Set(EBS_TARGETS.flatMap((t) => (t?.reason ? [t.reason] : [])));
 
 /** Quoted string literals equal to one of `codes` in the files outside `homes`, unless given to `errorClass`. */
 function strays(codes: Set<string>, homes: string[], errorClass: string): string[] {
@@ -56,9 +61,15 @@ describe('error codes', () => {
     expect(strays(AUTH_CODES, ['protocol/sigv4/auth-errors.ts'], 'AuthError')).toEqual([]);
   });
 
+  it('EBS exception names are spelled only in the EBS error tables', () => {
+    expect(EBS_CODES.size).toBeGreaterThan(10);
+    const homes = ['protocol/ebs/error-map.ts', 'protocol/ebs/protocol-errors.ts', 'protocol/ebs/model.generated.ts'];
+    expect(strays(EBS_CODES, homes, 'EbsProtocolError')).toEqual([]);
+  });
+
   it('every code of every table is in docs/server.md', () => {
     const documented = (code: string) => new RegExp(`\`${code.replace('.', '\\.')}\``).test(DOCS);
-    const codes = [...EC2_CODES, ...AUTH_CODES, ...Object.keys(DATA_PLANE_STATUS), ...DATA_PLANE_OWN_CODES];
+    const codes = [...EC2_CODES, ...AUTH_CODES, ...Object.keys(DATA_PLANE_STATUS), ...DATA_PLANE_OWN_CODES, ...EBS_CODES, ...EBS_REASONS];
     expect(codes.filter((c) => !documented(c))).toEqual([]);
   });
 });

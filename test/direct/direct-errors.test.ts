@@ -88,6 +88,17 @@ describe('PutSnapshotBlock checks', () => {
   });
 });
 
+describe('requests that are none of the six', () => {
+  it('answer UnknownOperationException, and a body that is no JSON object a ValidationException', async () => {
+    for (const [method, path] of [['GET', '/snapshots'], ['DELETE', '/snapshots/snap-0123456789abcdef0/blocks/0'], ['GET', '/snapshots/snap-0123456789abcdef0/other']]) {
+      const res = await fetch(`${s.endpoint}${path}`, { method });
+      expect([res.status, res.headers.get('x-amzn-errortype')], `${method} ${path}`).toEqual([404, 'UnknownOperationException']);
+    }
+    const res = await fetch(`${s.endpoint}/snapshots`, { method: 'POST', body: '[1, 2', headers: { 'content-type': 'application/json' } });
+    expect([res.status, res.headers.get('x-amzn-errortype'), ((await res.json()) as { Reason: string }).Reason]).toEqual([400, 'ValidationException', 'INVALID_PARAMETER_VALUE']);
+  });
+});
+
 describe('reads', () => {
   it('refuses to read a pending snapshot', async () => {
     const id = await start();
