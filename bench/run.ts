@@ -11,6 +11,7 @@ const SUITES: Record<string, string> = {
   ec2: 'ec2',
   nbd: 'nbd',
   delete: 'delete',
+  direct: 'direct',
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

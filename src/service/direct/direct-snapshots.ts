@@ -319,7 +319,10 @@ export async function getSnapshotBlock(s: ServiceState, ctx: CallerContext, inpu
   const meta = readableSnapshot(s, ctx, input.SnapshotId);
   s.direct.limits.take('get', ctx.accountId, meta.id);
   checkIndex(meta, input.BlockIndex);
-  const sha = s.direct.tokens.openBlockToken(input.BlockToken, meta.id, input.BlockIndex, s.clock.now());
+  s.direct.tokens.openBlockToken(input.BlockToken, meta.id, input.BlockIndex, s.clock.now());
+  const sha = (await manifestOf(s, meta)).blocks.get(input.BlockIndex);
+  // A token is made only for a block the manifest holds; this one was for a hole.
+  if (sha === undefined) throw new DirectApiError('BLOCK_TOKEN_INVALID', `Block ${input.BlockIndex} of ${meta.id} is a hole: no token names it.`);
   const data = await s.engine.readBlock(sha);
   return { BlockData: data, DataLength: data.length, Checksum: Buffer.from(sha, 'hex').toString('base64'), ChecksumAlgorithm: 'SHA256' as const };
 }
@@ -347,9 +350,10 @@ export async function listSnapshotBlocks(s: ServiceState, ctx: CallerContext, in
   const m = await manifestOf(s, meta);
   const now = s.clock.now();
   const page = snapshotBlocks(m, pageStart(s, meta.id, input), pageSize(input));
+  const indexes = page.blocks.map((b) => b.index);
   const expiresAt = now + BLOCK_TOKEN_TTL_MS;
   return {
-    Blocks: page.blocks.map(({ index, sha }) => ({ BlockIndex: index, BlockToken: s.direct.tokens.blockToken(meta.id, index, sha, expiresAt) })),
+    Blocks: zipTokens(indexes, s.direct.tokens.blockTokens(meta.id, indexes, expiresAt)),
     ExpiryTime: new Date(expiresAt),
     VolumeSize: meta.volumeSizeGiB,
     BlockSize: BLOCK_SIZE,
@@ -370,17 +374,28 @@ export async function listChangedBlocks(s: ServiceState, ctx: CallerContext, inp
   const page = changedBlocks(m1, m2, pageStart(s, scope, input), pageSize(input));
   const expiresAt = now + BLOCK_TOKEN_TTL_MS;
   const { tokens } = s.direct;
+  // One cipher call per snapshot for the whole page.
+  const inFirst = page.blocks.filter((b) => b.first !== undefined).map((b) => b.index);
+  const inSecond = page.blocks.filter((b) => b.second !== undefined).map((b) => b.index);
+  const firstTokens = first ? tokens.blockTokens(first.id, inFirst, expiresAt) : [];
+  const secondTokens = tokens.blockTokens(second.id, inSecond, expiresAt);
+  let f = 0;
+  let g = 0;
   return {
     ChangedBlocks: page.blocks.map((b) => ({
       BlockIndex: b.index,
-      ...(b.first !== undefined ? { FirstBlockToken: tokens.blockToken(first!.id, b.index, b.first, expiresAt) } : {}),
-      ...(b.second !== undefined ? { SecondBlockToken: tokens.blockToken(second.id, b.index, b.second, expiresAt) } : {}),
+      ...(b.first !== undefined ? { FirstBlockToken: firstTokens[f++]! } : {}),
+      ...(b.second !== undefined ? { SecondBlockToken: secondTokens[g++]! } : {}),
     })),
     ExpiryTime: new Date(expiresAt),
     VolumeSize: second.volumeSizeGiB,
     BlockSize: BLOCK_SIZE,
     ...(page.next !== undefined ? { NextToken: tokens.pageToken(scope, page.next, now + PAGE_TOKEN_TTL_MS) } : {}),
   };
+}
+
+function zipTokens(indexes: number[], tokens: string[]): Array<{ BlockIndex: number; BlockToken: string }> {
+  return indexes.map((index, k) => ({ BlockIndex: index, BlockToken: tokens[k]! }));
 }
 
 /**
