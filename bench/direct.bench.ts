@@ -13,6 +13,7 @@
  * Run: npm run bench -- direct
  */
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { Agent } from 'node:http';
 import { Readable } from 'node:stream';
 import {
@@ -29,6 +30,13 @@ const WORKERS = 64;
 const AWS_FIGURE = 'AWS: ~500 MB/s per snapshot with 100 connections';
 const CHANGED = 10_000;
 const PAGE_SAMPLES = 30;
+
+/** A line with the server's resident memory now and its high-water mark, between phases. */
+function noteServerMemory(pid: number, after: string): void {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const mib = (field: string) => Math.round(Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 0) / 1024);
+  console.log(`  [server after ${after}: RSS ${mib('VmRSS')} MiB, high-water ${mib('VmHWM')} MiB]`);
+}
 
 const quantile = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))]!;
 
@@ -100,6 +108,7 @@ async function uploadAndDownload(report: Report, server: Served, c: Clients): Pr
   let t = performance.now();
   await dataPlaneWrite(server.endpoint, volumeId, blocks);
   const plane = GiB / ((performance.now() - t) / 1000);
+  noteServerMemory(server.child.pid!, 'the data-plane write');
 
   t = performance.now();
   const id = (await c.ebs.send(new StartSnapshotCommand({ VolumeSize: 1, Timeout: 60 }))).SnapshotId!;
@@ -111,6 +120,7 @@ async function uploadAndDownload(report: Report, server: Served, c: Clients): Pr
   await c.ebs.send(new CompleteSnapshotCommand({ SnapshotId: id, ChangedBlocksCount: BLOCKS }));
   await untilCompleted(c.ec2, id);
   const upload = GiB / ((performance.now() - t) / 1000);
+  noteServerMemory(server.child.pid!, 'the direct upload');
   report.add({
     figure: `direct upload, 1 GiB unique, ${WORKERS} PutSnapshotBlock callers, until completed (${AWS_FIGURE})`,
     ours: fmtMBs(upload), baseline: `${fmtMBs(plane)} data-plane write of the same bytes`,
@@ -133,11 +143,13 @@ async function uploadAndDownload(report: Report, server: Served, c: Clients): Pr
     if (data.length !== BLOCK || out.Checksum !== sums[index]) throw new Error(`block ${index}: wrong length or checksum`);
   });
   const download = GiB / ((performance.now() - t) / 1000);
+  noteServerMemory(server.child.pid!, 'the direct download');
 
   const restored = await newVolume(c, { SnapshotId: id });
   t = performance.now();
   await dataPlaneRead(server.endpoint, restored, GiB);
   const restoreRead = GiB / ((performance.now() - t) / 1000);
+  noteServerMemory(server.child.pid!, 'the restore read');
   report.add({
     figure: `direct download, ${WORKERS} GetSnapshotBlock callers, pages listed first (${AWS_FIGURE})`,
     ours: fmtMBs(download), baseline: `${fmtMBs(restoreRead)} restore read of it through the data plane`,

@@ -49,6 +49,15 @@ interface Job {
 /** Why a job was stopped: `close` leaves it pending for the next start, `group` failed its set. */
 type StopReason = 'close' | 'group';
 
+/** A status change waiting for the next group commit (saveWith). */
+interface QueuedSave {
+  id: string;
+  change: (prev: CopyStatus) => CopyStatus | undefined;
+  records: RecordPut[];
+  resolve(st: CopyStatus | undefined): void;
+  reject(err: unknown): void;
+}
+
 export class CopyEngine {
   readonly repo: BlockRepository;
   private readonly collector: BlockCollector;
@@ -62,6 +71,7 @@ export class CopyEngine {
   /** Restores between their check and their hydration record: their snapshot must stay. */
   private readonly restoring = new Map<string, number>();
   private readonly saveLock = new Mutex({ timed: true });
+  private queuedSaves: QueuedSave[] = [];
   private readonly deleteLock = new Mutex({ timed: true });
   private readonly concurrency: number;
   private readonly hydrationConcurrency: number;
@@ -459,27 +469,71 @@ export class CopyEngine {
     await this.saveWith(next.snapshotId, () => next, records);
   }
 
-  /** save() of what `change` makes of the current status, under the lock (undefined: no change). */
+  /**
+   * save() of what `change` makes of the current status (undefined: no change, and its records are
+   * not written). Group commit: the saves that arrive while one batch is being written go together
+   * in the next, so 64 concurrent block puts cost one LevelDB write, not 64 in a row (each waited
+   * ~2.5 ms for the core's lock, which capped direct uploads near 90 MB/s).
+   */
   private saveWith(id: string, change: (prev: CopyStatus) => CopyStatus | undefined, records: RecordPut[] = []): Promise<CopyStatus | undefined> {
-    return this.saveLock.run(async () => {
-      const prev = this.statuses.get(id);
-      if (!prev) return undefined;
-      const next = change(prev);
-      if (!next) return undefined;
-      if (prev.state !== 'pending' && next.state === 'pending') return undefined; // a stopped job's late checkpoint
-      const computed = next.direct ? next.direct.progress : next.blocksTotal > 0 ? Math.floor((100 * next.blocksDone) / next.blocksTotal) : 0;
-      const st: CopyStatus = {
-        ...next,
-        progress: next.state === 'completed' ? 100 : Math.min(99, Math.max(prev.progress, computed)),
-        deleteRequested: prev.deleteRequested === true || next.deleteRequested === true,
-      };
-      if (!st.deleteRequested) delete st.deleteRequested;
-      await this.store.records.write([...records, { namespace: COPY_NAMESPACE, id: st.snapshotId, value: st }]);
-      this.statuses.set(st.snapshotId, st);
-      this.events.emit('status', { ...st });
-      if (st.state !== 'pending') this.settle(st);
-      return { ...st };
+    return new Promise((resolve, reject) => {
+      this.queuedSaves.push({ id, change, records, resolve, reject });
+      if (this.queuedSaves.length === 1) void this.saveLock.run(() => this.writeQueuedSaves());
     });
+  }
+
+  private async writeQueuedSaves(): Promise<void> {
+    const batch = this.queuedSaves;
+    this.queuedSaves = [];
+    const working = new Map<string, CopyStatus>();
+    const applied: Array<{ save: QueuedSave; st: CopyStatus | undefined }> = [];
+    const writes: RecordPut[] = [];
+    for (const save of batch) {
+      let st: CopyStatus | undefined;
+      try {
+        st = this.nextStatus(working.get(save.id) ?? this.statuses.get(save.id), save.change);
+      } catch (err) {
+        save.reject(err);
+        continue;
+      }
+      if (st) {
+        working.set(st.snapshotId, st);
+        writes.push(...save.records);
+      }
+      applied.push({ save, st });
+    }
+    try {
+      if (working.size > 0) {
+        await this.store.records.write([...writes, ...[...working.values()].map((st) => ({ namespace: COPY_NAMESPACE, id: st.snapshotId, value: st }))]);
+      }
+    } catch (err) {
+      for (const { save } of applied) save.reject(err);
+      return;
+    }
+    for (const { save, st } of applied) {
+      if (st) {
+        this.statuses.set(st.snapshotId, st);
+        this.events.emit('status', { ...st });
+        if (st.state !== 'pending') this.settle(st);
+      }
+      save.resolve(st && { ...st });
+    }
+  }
+
+  /** What a save makes of `prev`, with monotonic progress; undefined: nothing to write. */
+  private nextStatus(prev: CopyStatus | undefined, change: (prev: CopyStatus) => CopyStatus | undefined): CopyStatus | undefined {
+    if (!prev) return undefined;
+    const next = change(prev);
+    if (!next) return undefined;
+    if (prev.state !== 'pending' && next.state === 'pending') return undefined; // a stopped job's late checkpoint
+    const computed = next.direct ? next.direct.progress : next.blocksTotal > 0 ? Math.floor((100 * next.blocksDone) / next.blocksTotal) : 0;
+    const st: CopyStatus = {
+      ...next,
+      progress: next.state === 'completed' ? 100 : Math.min(99, Math.max(prev.progress, computed)),
+      deleteRequested: prev.deleteRequested === true || next.deleteRequested === true,
+    };
+    if (!st.deleteRequested) delete st.deleteRequested;
+    return st;
   }
 
   private settle(st: CopyStatus): void {
