@@ -23,6 +23,7 @@ import { decodeJson, encodeJson, loadsFromBacking, type BackingRef, type Snapsho
 import {
   changedBlocks,
   readSnapshotRecord,
+  blocksBornBetween,
   stageFreeze,
   stageSnapshotDelete,
   visibleBlocks,
@@ -516,6 +517,17 @@ export class BlockStore {
   async *listSnapshotBlocks(id: string, which: 'changed' | 'all'): AsyncGenerator<SnapshotBlock> {
     const snap = await this.getSnapshot(id);
     yield* which === 'changed' ? changedBlocks(this.db, snap) : visibleBlocks(this.db, snap);
+  }
+
+  /**
+   * For two snapshots of one volume, both still held here: the blocks whose content may differ
+   * between them (blocksBornBetween). Undefined when either is not held or they are of two volumes.
+   */
+  async blocksChangedBetween(firstId: string, secondId: string): Promise<Uint32Array | undefined> {
+    const a = readSnapshotRecord(this.db, firstId);
+    const b = readSnapshotRecord(this.db, secondId);
+    if (!a || !b || a.volumeId !== b.volumeId) return undefined;
+    return blocksBornBetween(this.db, a, b);
   }
 
   /** Where restored volumes read blocks they hold no version of (set once the copy engine exists). */

@@ -192,6 +192,24 @@ export async function* changedBlocks(db: Db, snap: SnapshotRecord): AsyncGenerat
   }
 }
 
+/**
+ * The blocks, ascending, with a version born in (older.gen, newer.gen] of their volume: every
+ * block whose content may differ between two snapshots of it (a write or a trim in between made
+ * such a version, and the newer snapshot still sees it). A range scan of the epoch index, so it
+ * costs what changed, not what the volume holds. Some may hold the same bytes again.
+ */
+export async function blocksBornBetween(db: Db, a: SnapshotRecord, b: SnapshotRecord): Promise<Uint32Array> {
+  const [older, newer] = a.gen <= b.gen ? [a, b] : [b, a];
+  const vol = newer.volumeId;
+  const range = { gte: keys.epochGenPrefix(vol, older.gen + 1), lt: keys.epochGenPrefix(vol, newer.gen + 1) };
+  const found: number[] = [];
+  for await (const key of db.keys(range)) found.push(keys.parseEpochKey(key, vol).blk);
+  const sorted = Uint32Array.from(found).sort();
+  let n = 0;
+  for (let i = 0; i < sorted.length; i++) if (i === 0 || sorted[i] !== sorted[i - 1]) sorted[n++] = sorted[i]!;
+  return sorted.slice(0, n);
+}
+
 /** Every block with a version visible at `snap` (zero tombstones included, flagged), in block order. */
 export async function* visibleBlocks(db: Db, snap: SnapshotRecord): AsyncGenerator<SnapshotBlock> {
   const vol = snap.volumeId;

@@ -8,7 +8,7 @@ import {
   EBSClient, GetSnapshotBlockCommand, ListChangedBlocksCommand, ListSnapshotBlocksCommand, type ChangedBlock,
 } from '@aws-sdk/client-ebs';
 import { CreateSnapshotCommand, CreateVolumeCommand, type EC2Client } from '@aws-sdk/client-ec2';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { putBytes, startSimServer, type SimServer } from '../support/sim-server.js';
 
 const BLOCK = 512 * 1024;
@@ -82,5 +82,37 @@ describe('the direct APIs on CreateSnapshot snapshots', () => {
     expect(all.ChangedBlocks!.map((b) => b.BlockIndex)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 20]);
     const fromFive = await ebs.send(new ListSnapshotBlocksCommand({ SnapshotId: snap2, StartingBlockIndex: 5 }));
     expect(fromFive.Blocks!.map((b) => b.BlockIndex)).toEqual([5, 6, 7, 20]);
+  });
+
+  it('compares across snapshots by what the epoch index says was written, omitting blocks written back to the same bytes', async () => {
+    const volumeId = (await ec2.send(new CreateVolumeCommand({ AvailabilityZone: 'us-east-1a', Size: 1 }))).VolumeId!;
+    const base = randomBytes(200 * BLOCK);
+    await putBytes(s.endpoint, volumeId, 0, base);
+    const s1 = await snapshot(volumeId);
+    const block = (i: number) => base.subarray(i * BLOCK, (i + 1) * BLOCK);
+    await putBytes(s.endpoint, volumeId, 2 * BLOCK, Buffer.from(block(2))); // the same bytes again
+    await putBytes(s.endpoint, volumeId, 4 * BLOCK, randomBytes(BLOCK)); // changed, then changed back below
+    await putBytes(s.endpoint, volumeId, 3 * BLOCK, Buffer.alloc(BLOCK)); // zeros: a hole in s3
+    await snapshot(volumeId);
+    await putBytes(s.endpoint, volumeId, 4 * BLOCK, Buffer.from(block(4)));
+    const changedIdx = Array.from({ length: 150 }, (_, k) => 50 + k);
+    for (const i of changedIdx) await putBytes(s.endpoint, volumeId, i * BLOCK + 7, Buffer.from('x'));
+    const s3 = await snapshot(volumeId);
+
+    const spy = vi.spyOn(s.sim.store, 'blocksChangedBetween');
+    const seen: ChangedBlock[] = [];
+    let next: string | undefined;
+    do {
+      const page = await ebs.send(new ListChangedBlocksCommand({ FirstSnapshotId: s1, SecondSnapshotId: s3, MaxResults: 100, NextToken: next }));
+      seen.push(...page.ChangedBlocks!);
+      next = page.NextToken;
+    } while (next);
+    expect(seen.map((b) => b.BlockIndex)).toEqual([3, ...changedIdx]);
+    expect([seen[0]!.FirstBlockToken !== undefined, seen[0]!.SecondBlockToken]).toEqual([true, undefined]);
+    expect(spy).toHaveBeenCalledTimes(1); // one epoch scan for every page of the listing
+    expect(await spy.mock.results[0]!.value).toBeInstanceOf(Uint32Array);
+    spy.mockRestore();
+    const reversed = await ebs.send(new ListChangedBlocksCommand({ FirstSnapshotId: s3, SecondSnapshotId: s1 }));
+    expect(reversed.ChangedBlocks!.map((b) => b.BlockIndex)).toEqual([3, ...changedIdx]);
   });
 });

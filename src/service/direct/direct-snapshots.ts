@@ -19,7 +19,7 @@ import { checkTag } from '../state/tag-rules.js';
 import { MAX_DESCRIPTION } from '../snapshots/snapshots.js';
 import { BLOCK_TOKEN_TTL_MS, PAGE_TOKEN_TTL_MS } from './block-tokens.js';
 import { DirectApiError } from './direct-errors.js';
-import { changedBlocks, snapshotBlocks } from './manifest-pages.js';
+import { changedAmong, changedBlocks, snapshotBlocks } from './manifest-pages.js';
 
 export const BLOCK_SIZE = DEFAULT_BLOCK_SIZE;
 /** AWS: at most 100 snapshots pending through StartSnapshot per account. */
@@ -371,7 +371,9 @@ export async function listChangedBlocks(s: ServiceState, ctx: CallerContext, inp
   const [m1, m2] = await Promise.all([first ? manifestOf(s, first) : undefined, manifestOf(s, second)]);
   const scope = `${first?.id ?? ''}\0${second.id}`;
   const now = s.clock.now();
-  const page = changedBlocks(m1, m2, pageStart(s, scope, input), pageSize(input));
+  const start = pageStart(s, scope, input);
+  const candidates = first && m1 ? await changeCandidates(s, first, second) : undefined;
+  const page = candidates && m1 ? changedAmong(candidates, m1, m2, start, pageSize(input)) : changedBlocks(m1, m2, start, pageSize(input));
   const expiresAt = now + BLOCK_TOKEN_TTL_MS;
   const { tokens } = s.direct;
   // One cipher call per snapshot for the whole page.
@@ -392,6 +394,21 @@ export async function listChangedBlocks(s: ServiceState, ctx: CallerContext, inp
     BlockSize: BLOCK_SIZE,
     ...(page.next !== undefined ? { NextToken: tokens.pageToken(scope, page.next, now + PAGE_TOKEN_TTL_MS) } : {}),
   };
+}
+
+/** Candidates per pair of snapshots (kept while the second's manifest is cached): the epoch scan runs once per listing. */
+const candidatesByPair = new WeakMap<SnapshotMeta, Map<string, Uint32Array | undefined>>();
+
+/**
+ * For two CreateSnapshot snapshots of one volume that the core still holds, the blocks the epoch
+ * index says were written between them; undefined otherwise (then the manifests are merged).
+ */
+async function changeCandidates(s: ServiceState, first: SnapshotMeta, second: SnapshotMeta): Promise<Uint32Array | undefined> {
+  if (first.direct || second.direct || first.copiedFrom || second.copiedFrom || first.volumeId !== second.volumeId) return undefined;
+  let byFirst = candidatesByPair.get(second);
+  if (!byFirst) candidatesByPair.set(second, (byFirst = new Map()));
+  if (!byFirst.has(first.id)) byFirst.set(first.id, await s.store.blocksChangedBetween(first.id, second.id));
+  return byFirst.get(first.id);
 }
 
 function zipTokens(indexes: number[], tokens: string[]): Array<{ BlockIndex: number; BlockToken: string }> {
