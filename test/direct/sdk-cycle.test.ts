@@ -96,7 +96,8 @@ describe('the direct APIs on CreateSnapshot snapshots', () => {
     await snapshot(volumeId);
     await putBytes(s.endpoint, volumeId, 4 * BLOCK, Buffer.from(block(4)));
     const changedIdx = Array.from({ length: 150 }, (_, k) => 50 + k);
-    for (const i of changedIdx) await putBytes(s.endpoint, volumeId, i * BLOCK + 7, Buffer.from('x'));
+    // A byte unlike the one there (a fixed byte would match random bytes in one block of 256).
+    for (const i of changedIdx) await putBytes(s.endpoint, volumeId, i * BLOCK + 7, Buffer.from([base[i * BLOCK + 7]! ^ 0xff]));
     const s3 = await snapshot(volumeId);
 
     const spy = vi.spyOn(s.sim.store, 'blocksChangedBetween');
