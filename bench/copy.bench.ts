@@ -97,7 +97,7 @@ async function copyAndRestore(report: Report, source: BlockSource) {
         copyName,
         async () => {
           const [s] = await engine.createSnapshots([{ volumeId }]);
-          const done = await engine.settled(s!.snapshotId);
+          const done = await engine.statuses.settled(s!.snapshotId);
           if (done.state !== 'completed' || done.bytesUploaded !== GiB) throw new Error(`copy did not upload 1 GiB: ${JSON.stringify(done)}`);
           snapshotId = s!.snapshotId;
         },
@@ -130,7 +130,7 @@ async function copyAndRestore(report: Report, source: BlockSource) {
     }
     const t = performance.now();
     const [second] = await engine.createSnapshots([{ volumeId }]);
-    const done = await engine.settled(second!.snapshotId);
+    const done = await engine.statuses.settled(second!.snapshotId);
     const incremental = performance.now() - t;
     report.add({
       figure: 'incremental copy, 1% changed (second snapshot vs first)',
@@ -143,7 +143,7 @@ async function copyAndRestore(report: Report, source: BlockSource) {
 
     // Restore read: every byte of a restored volume, in 4 MiB reads, while it hydrates.
     const start = performance.now();
-    const restored = await engine.restoreVolume({ snapshotId });
+    const restored = await engine.restores.restoreVolume({ snapshotId });
     for (let at = 0; at < GiB; at += 4 * 1024 * 1024) await store.read(restored.id, at, 4 * 1024 * 1024);
     const read = GiB / ((performance.now() - start) / 1000);
     report.add({
@@ -200,7 +200,7 @@ async function s3Copy(report: Report, source: BlockSource) {
       `copy engine: snapshot of ${S3_BLOCKS} blocks to the s3 store`,
       async () => {
         const [s] = await engine!.createSnapshots([{ volumeId }]);
-        const done = await engine!.settled(s!.snapshotId);
+        const done = await engine!.statuses.settled(s!.snapshotId);
         if (done.state !== 'completed') throw new Error(`copy failed: ${done.message}`);
       },
       { beforeEach: async () => void (volumeId = await filledVolume(store!, source, S3_BLOCKS, 3_000_000 * ++round)) },

@@ -71,7 +71,7 @@ export async function openServiceState(store: BlockStore, engine: SnapshotEngine
   await resumeInstances(s);
   // Snapshots still open for blocks: their Timeout counts again from now.
   for (const m of catalog.allSnapshots()) {
-    const st = engine.status(m.id);
+    const st = engine.statuses.status(m.id);
     if (m.direct && st?.state === 'pending' && !st.direct?.sealing) watchTimeout(s, m, clock.now());
   }
   return s;

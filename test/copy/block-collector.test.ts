@@ -20,7 +20,7 @@ async function chainWithOneUniqueBlockEach(env: CopyEnv, n: number, shared = 0):
   for (let i = 0; i < n; i++) {
     await env.store.write(vol.id, (shared + 1) * B, rng.bytes(B)); // the same block, new bytes each time
     const [s] = await env.engine.createSnapshots([{ volumeId: vol.id }]);
-    expect(await env.engine.settled(s!.snapshotId)).toMatchObject({ state: 'completed' });
+    expect(await env.engine.statuses.settled(s!.snapshotId)).toMatchObject({ state: 'completed' });
     ids.push(s!.snapshotId);
   }
   return ids;

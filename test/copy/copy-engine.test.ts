@@ -36,7 +36,7 @@ describe('incremental copies', () => {
           for (const b of changed) await store.write(vol.id, b * B + rng.int(0, B - 4096), rng.bytes(4096));
         }
         const [s] = await engine.createSnapshots([{ volumeId: vol.id }]);
-        const done = await engine.settled(s!.snapshotId);
+        const done = await engine.statuses.settled(s!.snapshotId);
         const uploads = objects.stats().puts - uploadsBefore - 1; // minus the manifest
         uploadsBefore = objects.stats().puts;
         expect(done.state).toBe('completed');
@@ -61,9 +61,9 @@ describe('incremental copies', () => {
       await store.write(b.id, 5 * B, Buffer.alloc(B)); // zeros: a hole
       await store.write(b.id, 6 * B + 10, Buffer.alloc(100)); // a zero delta on a hole
       const [sa] = await engine.createSnapshots([{ volumeId: a.id }]);
-      await engine.settled(sa!.snapshotId);
+      await engine.statuses.settled(sa!.snapshotId);
       const [sb] = await engine.createSnapshots([{ volumeId: b.id }]);
-      const done = await engine.settled(sb!.snapshotId);
+      const done = await engine.statuses.settled(sb!.snapshotId);
       expect(done).toMatchObject({ state: 'completed', bytesUploaded: 0, bytesDeduplicated: B });
       expect(await blockKeys(objects)).toEqual([`blocks/${sha(block)}`]);
       const m = decodeManifest(await objects.get(manifestKey(sb!.snapshotId)));
@@ -79,7 +79,7 @@ describe('faults', () => {
       const data = rng.bytes(12 * B);
       await env.store.write(vol.id, 0, data);
       const [s] = await env.engine.createSnapshots([{ volumeId: vol.id }]);
-      expect(await env.engine.settled(s!.snapshotId)).toMatchObject({ state: 'completed', progress: 100 });
+      expect(await env.engine.statuses.settled(s!.snapshotId)).toMatchObject({ state: 'completed', progress: 100 });
       expect(faulty.unusedFaults()).toEqual([]);
       const m = decodeManifest(await env.objects.get(manifestKey(s!.snapshotId)));
       for (const digest of m.blocks.values()) expect(await env.objects.head(`blocks/${digest}`)).toBeDefined();
@@ -91,15 +91,15 @@ describe('faults', () => {
       const vol = await env.store.createVolume({ size: 1024 ** 3 });
       await env.store.write(vol.id, 0, rng.bytes(3 * B));
       const [s] = await env.engine.createSnapshots([{ volumeId: vol.id }]);
-      const done = await env.engine.settled(s!.snapshotId);
+      const done = await env.engine.statuses.settled(s!.snapshotId);
       expect(done.state).toBe('error');
       expect(done.progress).toBeLessThan(100);
       expect(done.message).toMatch(/upload of blocks\/[0-9a-f]{64} failed after 6 attempts: injected fault/);
       expect(await env.objects.head(manifestKey(s!.snapshotId))).toBeUndefined();
       // The error survives a restart, and the snapshot cannot be restored.
       await env.reopen();
-      expect(env.engine.status(s!.snapshotId)).toMatchObject({ state: 'error' });
-      await expect(env.engine.restoreVolume({ snapshotId: s!.snapshotId })).rejects.toMatchObject({ code: 'SNAPSHOT_WRONG_STATE' });
+      expect(env.engine.statuses.status(s!.snapshotId)).toMatchObject({ state: 'error' });
+      await expect(env.engine.restores.restoreVolume({ snapshotId: s!.snapshotId })).rejects.toMatchObject({ code: 'SNAPSHOT_WRONG_STATE' });
     }));
 
   it('puts every member of a multi-volume set in error when one fails', async () => {
@@ -111,9 +111,9 @@ describe('faults', () => {
       await store.write(a.id, 0, rng.bytes(B));
       await store.write(b.id, 0, bad);
       const [sa, sb] = await engine.createSnapshots([{ volumeId: a.id }, { volumeId: b.id }]);
-      expect((await engine.settled(sb!.snapshotId)).state).toBe('error');
-      await expect.poll(() => engine.status(sa!.snapshotId)?.state).toBe('error');
-      expect(engine.status(sa!.snapshotId)!.message).toContain(sb!.snapshotId);
+      expect((await engine.statuses.settled(sb!.snapshotId)).state).toBe('error');
+      await expect.poll(() => engine.statuses.status(sa!.snapshotId)?.state).toBe('error');
+      expect(engine.statuses.status(sa!.snapshotId)!.message).toContain(sb!.snapshotId);
     });
   });
 });
@@ -127,12 +127,12 @@ describe('a failed parent', () => {
       const vol = await store.createVolume({ size: 1024 ** 3 });
       await store.write(vol.id, 0, a);
       const [parent] = await engine.createSnapshots([{ volumeId: vol.id }]);
-      expect((await engine.settled(parent!.snapshotId)).state).toBe('error');
+      expect((await engine.statuses.settled(parent!.snapshotId)).state).toBe('error');
       const b = rng.bytes(B);
       await store.write(vol.id, 3 * B, b);
       const [child] = await engine.createSnapshots([{ volumeId: vol.id }]);
-      expect(await engine.settled(child!.snapshotId)).toMatchObject({ state: 'completed', blocksDone: 2 });
-      const restored = await engine.restoreVolume({ snapshotId: child!.snapshotId });
+      expect(await engine.statuses.settled(child!.snapshotId)).toMatchObject({ state: 'completed', blocksDone: 2 });
+      const restored = await engine.restores.restoreVolume({ snapshotId: child!.snapshotId });
       expect((await store.read(restored.id, 0, B)).equals(a)).toBe(true);
       expect((await store.read(restored.id, 3 * B, B)).equals(b)).toBe(true);
     });
@@ -153,7 +153,7 @@ describe('deleting snapshots', () => {
         for (const blk of i === 1 ? [0, 1, 2, 3] : i === 2 ? [0, 1] : []) await store.write(vol.id, blk * B, rng.bytes(B));
         contents.push(await store.read(vol.id, 0, span));
         const [s] = await engine.createSnapshots([{ volumeId: vol.id }]);
-        await engine.settled(s!.snapshotId);
+        await engine.statuses.settled(s!.snapshotId);
         ids.push(s!.snapshotId);
       }
       const manifests = await Promise.all(ids.map(async (id) => decodeManifest(await objects.get(manifestKey(id)))));
@@ -162,12 +162,12 @@ describe('deleting snapshots', () => {
       expect(unique.size).toBe(2);
       const before = (await blockKeys(objects)).length;
       await engine.deleteSnapshot(ids[1]!);
-      expect(engine.status(ids[1]!)).toBeUndefined();
+      expect(engine.statuses.status(ids[1]!)).toBeUndefined();
       expect(await engine.collectGarbage()).toBe(unique.size);
       expect((await blockKeys(objects)).length).toBe(before - unique.size);
       expect(await objects.head(manifestKey(ids[1]!))).toBeUndefined();
       for (const i of [0, 2]) {
-        const restored = await engine.restoreVolume({ snapshotId: ids[i]! });
+        const restored = await engine.restores.restoreVolume({ snapshotId: ids[i]! });
         expect((await store.read(restored.id, 0, span)).equals(contents[i]!), `snapshot ${i}`).toBe(true);
         expect((await engine.readSnapshot(ids[i]!, 0, span)).equals(contents[i]!)).toBe(true);
       }
@@ -181,9 +181,9 @@ describe('deleting snapshots', () => {
       await store.write(vol.id, 0, rng.bytes(8 * B));
       const [s] = await engine.createSnapshots([{ volumeId: vol.id }]);
       await engine.deleteSnapshot(s!.snapshotId);
-      expect(engine.status(s!.snapshotId)).toMatchObject({ state: 'pending', deleteRequested: true });
-      await expect(engine.restoreVolume({ snapshotId: s!.snapshotId })).rejects.toMatchObject({ code: 'SNAPSHOT_NOT_FOUND' });
-      await expect.poll(() => engine.status(s!.snapshotId), { timeout: 20_000 }).toBeUndefined();
+      expect(engine.statuses.status(s!.snapshotId)).toMatchObject({ state: 'pending', deleteRequested: true });
+      await expect(engine.restores.restoreVolume({ snapshotId: s!.snapshotId })).rejects.toMatchObject({ code: 'SNAPSHOT_NOT_FOUND' });
+      await expect.poll(() => engine.statuses.status(s!.snapshotId), { timeout: 20_000 }).toBeUndefined();
       await engine.collectGarbage();
       expect(await blockKeys(objects)).toEqual([]);
       await expect(store.getSnapshot(s!.snapshotId)).rejects.toMatchObject({ code: 'SNAPSHOT_NOT_FOUND' });
@@ -208,8 +208,8 @@ describe('stopping', () => {
       await closing;
       expect(performance.now() - t).toBeLessThan(5_000);
       await env.reopen();
-      expect(await env.engine.settled(first!.snapshotId)).toMatchObject({ state: 'completed' });
-      expect(await env.engine.settled(second!.snapshotId)).toMatchObject({ state: 'completed', blocksDone: 0 });
+      expect(await env.engine.statuses.settled(first!.snapshotId)).toMatchObject({ state: 'completed' });
+      expect(await env.engine.statuses.settled(second!.snapshotId)).toMatchObject({ state: 'completed', blocksDone: 0 });
     } finally {
       await env.close();
     }
@@ -223,10 +223,10 @@ describe('copies and restores', () => {
       const data = rng.bytes(6 * B);
       await store.write(vol.id, 0, data);
       const [s] = await engine.createSnapshots([{ volumeId: vol.id }]);
-      await engine.settled(s!.snapshotId);
+      await engine.statuses.settled(s!.snapshotId);
       const puts = objects.stats().puts;
       const copy = await engine.copySnapshot(s!.snapshotId);
-      expect(await engine.settled(copy.snapshotId)).toMatchObject({ state: 'completed', bytesUploaded: 0, bytesDeduplicated: 6 * B });
+      expect(await engine.statuses.settled(copy.snapshotId)).toMatchObject({ state: 'completed', bytesUploaded: 0, bytesDeduplicated: 6 * B });
       expect(objects.stats().puts - puts).toBe(1); // the manifest only
       await engine.deleteSnapshot(s!.snapshotId); // the copy keeps the blocks alive
       expect((await engine.readSnapshot(copy.snapshotId, 0, data.length)).equals(data)).toBe(true);
@@ -240,15 +240,15 @@ describe('copies and restores', () => {
       const data = rng.bytes(16 * B);
       await store.write(vol.id, 0, data);
       const [s] = await engine.createSnapshots([{ volumeId: vol.id }]);
-      await engine.settled(s!.snapshotId);
+      await engine.statuses.settled(s!.snapshotId);
       throttled.setRate(2 * 1024 * 1024); // hydration crawls: the first read fetches on demand
       const getsBefore = throttled.stats().gets;
-      const restored = await engine.restoreVolume({ snapshotId: s!.snapshotId });
-      expect(engine.hydration(restored.id)).toMatchObject({ state: 'hydrating', blocksTotal: 16 });
+      const restored = await engine.restores.restoreVolume({ snapshotId: s!.snapshotId });
+      expect(engine.restores.hydration(restored.id)).toMatchObject({ state: 'hydrating', blocksTotal: 16 });
       expect((await store.read(restored.id, 14 * B, 2 * B)).equals(data.subarray(14 * B))).toBe(true);
       await store.write(restored.id, 15 * B + 7, Buffer.from('written at once'));
       throttled.setRate(undefined);
-      await expect.poll(() => engine.hydration(restored.id)?.state, { timeout: 20_000 }).toBe('done');
+      await expect.poll(() => engine.restores.hydration(restored.id)?.state, { timeout: 20_000 }).toBe('done');
       // Each block came from the store once: what the first read fetched, the volume kept, and
       // the hydration found it there.
       expect(throttled.stats().gets - getsBefore).toBe(16);
@@ -257,7 +257,7 @@ describe('copies and restores', () => {
       expect((await store.read(restored.id, 0, 16 * B)).equals(expected)).toBe(true);
       // A snapshot of the restored volume builds on the source: only the changed block uploads.
       const [again] = await engine.createSnapshots([{ volumeId: restored.id }]);
-      expect(await engine.settled(again!.snapshotId)).toMatchObject({ state: 'completed', blocksDone: 1, bytesUploaded: B });
+      expect(await engine.statuses.settled(again!.snapshotId)).toMatchObject({ state: 'completed', blocksDone: 1, bytesUploaded: B });
       expect((await engine.readSnapshot(again!.snapshotId, 0, 16 * B)).equals(expected)).toBe(true);
     }, { hydrationConcurrency: 2 });
   });

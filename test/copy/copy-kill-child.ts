@@ -17,7 +17,7 @@ const objects = new ThrottleStore(await FsStore.open({ root: objectsDir! }), { b
 const engine = await CopyEngine.open({ store, objects, checkpointEvery: 4, concurrency: 4 });
 const vol = await store.createVolume({ size: GiB });
 await store.write(vol.id, 0, new Rng(Number(seed)).bytes(KILL_TEST_BLOCKS * B));
-engine.on('status', (s) => say(`progress ${s.progress}`));
+engine.statuses.on('status', (s) => say(`progress ${s.progress}`));
 const [snap] = await engine.createSnapshots([{ volumeId: vol.id }]);
 say(`snapshot ${snap!.snapshotId}`);
 await new Promise(() => undefined); // run until killed

@@ -27,7 +27,7 @@ export async function copyEnv(objects: ObjectStore, options: Partial<CopyEngineO
   const open = async (extra: Partial<CopyEngineOptions>) => {
     env.store = await BlockStore.open(tmp.dir, { sweepDelayMs: 0 });
     env.engine = await CopyEngine.open({ store: env.store, objects, retry: { attempts: 6, baseDelayMs: 5, maxDelayMs: 20 }, ...options, ...extra });
-    env.engine.on('status', (s) => env.events.push(s));
+    env.engine.statuses.on('status', (s) => env.events.push(s));
   };
   await open({});
   env.reopen = async (extra = {}) => {

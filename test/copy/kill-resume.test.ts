@@ -84,10 +84,10 @@ it(`resumes a copy killed mid-way without re-uploading (seed ${seed})`, { timeou
   await resumeAfterKill(
     async (objects) => void (uploadedBefore = new Set(await blockKeys(objects))),
     async ({ snapshotId, killedAt, store, engine, objects }) => {
-      const resumedAt = engine.status(snapshotId)!;
+      const resumedAt = engine.statuses.status(snapshotId)!;
       expect(resumedAt.state).toBe('pending');
       expect(resumedAt.progress).toBeGreaterThanOrEqual(killedAt); // persisted, never back
-      const done = await engine.settled(snapshotId);
+      const done = await engine.statuses.settled(snapshotId);
       expect(done).toMatchObject({ state: 'completed', progress: 100, blocksDone: KILL_TEST_BLOCKS });
       // Only blocks missing at the restart were uploaded (plus the manifest).
       expect(objects.stats().puts).toBe(KILL_TEST_BLOCKS - uploadedBefore.size + 1);
@@ -109,8 +109,8 @@ it(`uploads again what the store lost while the copy was down (seed ${seed})`, {
       for (const key of lost) await objects.delete(key);
     },
     async ({ snapshotId, killedAt, engine, objects }) => {
-      expect(engine.status(snapshotId)!.progress).toBeGreaterThanOrEqual(killedAt); // still never back
-      const done = await engine.settled(snapshotId);
+      expect(engine.statuses.status(snapshotId)!.progress).toBeGreaterThanOrEqual(killedAt); // still never back
+      const done = await engine.statuses.settled(snapshotId);
       expect(done).toMatchObject({ state: 'completed', progress: 100, blocksDone: KILL_TEST_BLOCKS });
       expect(objects.stats().puts).toBe(KILL_TEST_BLOCKS + 1); // every block, then the manifest
       await checkComplete(engine, objects, snapshotId);

@@ -30,11 +30,11 @@ async function roundTrip(objects: ObjectStore) {
     expect(snap!.state).toBe('pending');
     // Overwrite every other block while the copy runs.
     for (let b = 0; b < BLOCKS; b += 2) await env.store.write(vol.id, b * B, rng.bytes(B));
-    expect(env.engine.status(snap!.snapshotId)!.state).toBe('pending');
-    const done = await env.engine.settled(snap!.snapshotId);
+    expect(env.engine.statuses.status(snap!.snapshotId)!.state).toBe('pending');
+    const done = await env.engine.statuses.settled(snap!.snapshotId);
     expect(done).toMatchObject({ state: 'completed', progress: 100, blocksDone: BLOCKS - 2 });
     throttled.setRate(undefined); // the rest of the test need not crawl
-    const restored = await env.engine.restoreVolume({ snapshotId: snap!.snapshotId });
+    const restored = await env.engine.restores.restoreVolume({ snapshotId: snap!.snapshotId });
     expect((await env.store.read(restored.id, 0, BLOCKS * B)).equals(original)).toBe(true);
     expect((await env.engine.readSnapshot(snap!.snapshotId, 0, BLOCKS * B)).equals(original)).toBe(true);
     // Progress was published as it went, never went back, and was 100 only when completed.
@@ -75,7 +75,7 @@ describe('snapshot round trip through the copy engine', () => {
       patch.copy(original, 7 * B + 100);
       const [snap] = await env.engine.createSnapshots([{ volumeId: vol.id }]);
       for (let b = 0; b < 16; b++) await env.store.write(vol.id, b * B, rng.bytes(B)); // after the freeze
-      expect(await env.engine.settled(snap!.snapshotId)).toMatchObject({ state: 'completed', bytesUploaded: 15 * B }); // 16 blocks, one a hole
+      expect(await env.engine.statuses.settled(snap!.snapshotId)).toMatchObject({ state: 'completed', bytesUploaded: 15 * B }); // 16 blocks, one a hole
       expect(fromFile).toHaveBeenCalledTimes(15 - 1);
       expect((await env.engine.readSnapshot(snap!.snapshotId, 0, 16 * B)).equals(original)).toBe(true);
     } finally {

@@ -37,17 +37,17 @@ describe('a copy during object-store trouble', () => {
     await withEnv(faulty, { budgetMs: 60_000 }, async (env) => {
       const data = rng.bytes(4 * B);
       const id = await snapshotOf(env, data);
-      await expect.poll(() => env.engine.status(id)?.trouble, { timeout: 10_000, interval: 5 }).toMatch(
+      await expect.poll(() => env.engine.statuses.status(id)?.trouble, { timeout: 10_000, interval: 5 }).toMatch(
         /^Retrying: upload of blocks\/[0-9a-f]{64} failed \(attempt \d+, [\d.]+ s into a 60 s retry budget\): injected fault/,
       );
-      expect(env.engine.status(id)!.state).toBe('pending');
+      expect(env.engine.statuses.status(id)!.state).toBe('pending');
       // Published too, for whoever watches statuses (the console).
       expect(env.events.some((e) => e.snapshotId === id && e.trouble?.startsWith('Retrying:'))).toBe(true);
 
       faulty.clearFaults();
-      const done = await env.engine.settled(id);
+      const done = await env.engine.statuses.settled(id);
       expect(done).toMatchObject({ state: 'completed', progress: 100 });
-      expect(env.engine.status(id)!.trouble).toBeUndefined();
+      expect(env.engine.statuses.status(id)!.trouble).toBeUndefined();
       expect((await env.engine.readSnapshot(id, 0, data.length)).equals(data)).toBe(true);
     });
   });
@@ -56,10 +56,10 @@ describe('a copy during object-store trouble', () => {
     const faulty = new FaultStore(new MemoryStore(), [{ op: 'put', always: true }]);
     await withEnv(faulty, { budgetMs: 300 }, async (env) => {
       const id = await snapshotOf(env, rng.bytes(2 * B));
-      const done = await env.engine.settled(id);
+      const done = await env.engine.statuses.settled(id);
       expect(done.state).toBe('error');
       expect(done.message).toMatch(/upload of blocks\/[0-9a-f]{64} failed after \d+ attempts over 0\.[3-9] s \(retry budget 0\.3 s\): injected fault/);
-      expect(env.engine.status(id)!.trouble).toBeUndefined(); // error shows the message, not the trouble
+      expect(env.engine.statuses.status(id)!.trouble).toBeUndefined(); // error shows the message, not the trouble
       const attempts = Number(/after (\d+) attempts/.exec(done.message!)![1]);
       expect(attempts).toBeGreaterThan(3);
     });
@@ -71,10 +71,10 @@ describe('a copy during object-store trouble', () => {
     await withEnv(faulty, { budgetMs: 60_000, attemptTimeoutMs: 100 }, async (env) => {
       const data = rng.bytes(B);
       const id = await snapshotOf(env, data);
-      await expect.poll(() => env.engine.status(id)?.trouble ?? env.engine.status(id)?.state, { timeout: 10_000, interval: 5 }).toMatch(
+      await expect.poll(() => env.engine.statuses.status(id)?.trouble ?? env.engine.statuses.status(id)?.state, { timeout: 10_000, interval: 5 }).toMatch(
         /got no answer within 0\.1 s|completed/,
       );
-      expect(await env.engine.settled(id)).toMatchObject({ state: 'completed' });
+      expect(await env.engine.statuses.settled(id)).toMatchObject({ state: 'completed' });
       expect(env.events.some((e) => e.snapshotId === id && /got no answer within 0\.1 s/.test(e.trouble ?? ''))).toBe(true);
       expect((await env.engine.readSnapshot(id, 0, B)).equals(data)).toBe(true);
     });
@@ -84,7 +84,7 @@ describe('a copy during object-store trouble', () => {
     const faulty = new FaultStore(new MemoryStore());
     await withEnv(faulty, { budgetMs: 600_000 }, async (env) => {
       const id = await snapshotOf(env, rng.bytes(B));
-      await env.engine.settled(id);
+      await env.engine.statuses.settled(id);
       faulty.addFault({ op: 'get', always: true, keyPrefix: 'blocks/' });
       const started = Date.now();
       const read = manifestBackingSource(env.engine.repo, 200).readBlock(id, 0);

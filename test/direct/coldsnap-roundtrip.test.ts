@@ -49,7 +49,7 @@ describe('a coldsnap-like client', () => {
     await waitUntilSnapshotCompleted({ client: ec2, maxWaitTime: 120, minDelay: 1, maxDelay: 1 }, { SnapshotIds: [snapshotId] });
     const described = (await ec2.send(new DescribeSnapshotsCommand({ SnapshotIds: [snapshotId] }))).Snapshots![0]!;
     expect(described).toMatchObject({ State: 'completed', Progress: '100%', VolumeSize: 1, VolumeId: 'vol-ffffffff' });
-    const status = s.sim.engine.status(snapshotId)!;
+    const status = s.sim.engine.statuses.status(snapshotId)!;
     expect(status.bytesDeduplicated, 'the repeated block is stored once').toBeGreaterThan(0);
     expect(status.bytesUploaded + status.bytesDeduplicated).toBe(blocksSent * BLOCK);
 

@@ -50,7 +50,7 @@ describe('the direct APIs under --auth sigv4', () => {
     await putBlock(alice, id, 0, data);
     await expectEbsError(bob.send(new CompleteSnapshotCommand({ SnapshotId: id, ChangedBlocksCount: 1 })), 'ResourceNotFoundException', 'SNAPSHOT_NOT_FOUND');
     await alice.send(new CompleteSnapshotCommand({ SnapshotId: id, ChangedBlocksCount: 1 }));
-    expect((await s.sim.engine.settled(id)).state).toBe('completed');
+    expect((await s.sim.engine.statuses.settled(id)).state).toBe('completed');
 
     const token = (await alice.send(new ListSnapshotBlocksCommand({ SnapshotId: id }))).Blocks![0]!.BlockToken!;
     await expectEbsError(bob.send(new ListSnapshotBlocksCommand({ SnapshotId: id })), 'ResourceNotFoundException', 'SNAPSHOT_NOT_FOUND');

@@ -44,7 +44,7 @@ async function sealed(blocks: Map<number, Buffer>, input: Parameters<typeof star
   const id = await start(input);
   for (const [i, data] of blocks) await putBlock(ebs, id, i, data);
   expect((await complete(id, blocks.size)).Status).toBe('pending');
-  expect((await s.sim.engine.settled(id)).state).toBe('completed');
+  expect((await s.sim.engine.statuses.settled(id)).state).toBe('completed');
   return id;
 }
 
@@ -71,10 +71,10 @@ describe('PutSnapshotBlock checks', () => {
     })), 'ValidationException', 'INVALID_PARAMETER_VALUE');
     // 1 GiB holds blocks 0..2047.
     expect(await expectEbsError(putBlock(ebs, id, 2048, data), 'ValidationException', 'INVALID_BLOCK')).toContain('2047');
-    expect(s.sim.engine.status(id)).toMatchObject({ state: 'pending', bytesUploaded: 0, bytesDeduplicated: 0 });
+    expect(s.sim.engine.statuses.status(id)).toMatchObject({ state: 'pending', bytesUploaded: 0, bytesDeduplicated: 0 });
 
     await complete(id, 0);
-    expect((await s.sim.engine.settled(id)).state).toBe('completed');
+    expect((await s.sim.engine.statuses.settled(id)).state).toBe('completed');
     expect((await listed(id)).size, 'nothing of the rejected puts was stored').toBe(0);
     await expectEbsError(putBlock(ebs, id, 0, data), 'ValidationException', 'INVALID_PARAMETER_VALUE');
   });
@@ -188,7 +188,7 @@ describe('sealing', () => {
     const miscounted = await start();
     await putBlock(ebs, miscounted, 0, data);
     expect((await complete(miscounted, 2)).Status).toBe('pending');
-    expect((await s.sim.engine.settled(miscounted)).state).toBe('error');
+    expect((await s.sim.engine.statuses.settled(miscounted)).state).toBe('error');
     const d1 = await described(miscounted);
     expect(d1).toMatchObject({ State: 'error' });
     expect(d1.StateMessage).toMatch(/2/);
@@ -198,7 +198,7 @@ describe('sealing', () => {
     await ebs.send(new CompleteSnapshotCommand({
       SnapshotId: wrongSum, ChangedBlocksCount: 1, Checksum: sha256(randomBytes(32)), ChecksumAlgorithm: 'SHA256', ChecksumAggregationMethod: 'LINEAR',
     }));
-    expect((await s.sim.engine.settled(wrongSum)).state).toBe('error');
+    expect((await s.sim.engine.statuses.settled(wrongSum)).state).toBe('error');
     expect((await described(wrongSum)).StateMessage).toMatch(/checksum/i);
     await expectEbsError(ebs.send(new ListSnapshotBlocksCommand({ SnapshotId: wrongSum })), 'ValidationException', 'INVALID_PARAMETER_VALUE');
 
@@ -213,7 +213,7 @@ describe('sealing', () => {
     await s.sim.advanceClock(9 * 60);
     expect((await described(id)).State).toBe('pending');
     await s.sim.advanceClock(61);
-    expect((await s.sim.engine.settled(id)).state).toBe('error');
+    expect((await s.sim.engine.statuses.settled(id)).state).toBe('error');
     expect((await described(id)).StateMessage).toMatch(/Timeout/);
     await expectEbsError(putBlock(ebs, id, 2, randomBytes(BLOCK)), 'ValidationException', 'WRITE_REQUEST_TIMEOUT');
   });
@@ -228,7 +228,7 @@ describe('a direct snapshot in EC2', () => {
     expect(await described(parent)).toMatchObject({ State: 'completed', Progress: '100%', VolumeSize: 1 });
 
     const copy = (await ec2.send(new CopySnapshotCommand({ SourceSnapshotId: parent, SourceRegion: 'us-east-1' }))).SnapshotId!;
-    expect((await s.sim.engine.settled(copy)).state).toBe('completed');
+    expect((await s.sim.engine.statuses.settled(copy)).state).toBe('completed');
     await ec2.send(new DeleteSnapshotCommand({ SnapshotId: parent }));
     await expect.poll(async () => (await s.sim.engine.repo.getManifest(parent)) === undefined, { timeout: 30_000, interval: 20 }).toBe(true);
 

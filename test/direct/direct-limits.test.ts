@@ -54,7 +54,7 @@ describe('request rates and the pending limit', () => {
     await putBlock(ebs, a, 0, randomBytes(BLOCK));
     await ebs.send(new CompleteSnapshotCommand({ SnapshotId: a, ChangedBlocksCount: 1 }));
     await ebs.send(new CompleteSnapshotCommand({ SnapshotId: b, ChangedBlocksCount: 0 }));
-    expect((await s.sim.engine.settled(a)).state).toBe('completed');
+    expect((await s.sim.engine.statuses.settled(a)).state).toBe('completed');
 
     // Reads: GetSnapshotBlock per snapshot, ListSnapshotBlocks at 50 a second.
     await nextSecond();
@@ -77,7 +77,7 @@ describe('request rates and the pending limit', () => {
     await nextSecond();
     await expectEbsError(ebs.send(new StartSnapshotCommand({ VolumeSize: 1 })), 'ConcurrentLimitExceededException');
     await ebs.send(new CompleteSnapshotCommand({ SnapshotId: ids[0]!, ChangedBlocksCount: 0 }));
-    expect((await s.sim.engine.settled(ids[0]!)).state).toBe('completed');
+    expect((await s.sim.engine.statuses.settled(ids[0]!)).state).toBe('completed');
     expect((await ebs.send(new StartSnapshotCommand({ VolumeSize: 1 }))).Status).toBe('pending');
   });
 });

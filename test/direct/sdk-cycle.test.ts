@@ -28,7 +28,7 @@ afterAll(async () => {
 
 async function snapshot(volumeId: string): Promise<string> {
   const id = (await ec2.send(new CreateSnapshotCommand({ VolumeId: volumeId }))).SnapshotId!;
-  expect((await s.sim.engine.settled(id)).state).toBe('completed');
+  expect((await s.sim.engine.statuses.settled(id)).state).toBe('completed');
   return id;
 }
 

@@ -36,7 +36,7 @@ async function attachNew(instanceId: string, device: string, tags: Array<{ Key: 
 
 /** Restores a snapshot into a new volume (EC2's way to read one) and reads `length` bytes at `offset`. */
 async function restoreAndRead(snapshotId: string, offset: number, length: number): Promise<Buffer> {
-  await s.sim.engine.settled(snapshotId);
+  await s.sim.engine.statuses.settled(snapshotId);
   const v = (await ec2.send(new CreateVolumeCommand({ AvailabilityZone: 'us-east-1a', SnapshotId: snapshotId }))).VolumeId!;
   return getBytes(s.endpoint, v, offset, length);
 }
@@ -57,7 +57,7 @@ describe('CreateSnapshots', () => {
     expect(all.Snapshots!.find((x) => x.VolumeId === b)!.Tags).toEqual([{ Key: 'set', Value: 'nightly' }]);
     // One instant: every member starts at the same time.
     expect(new Set(all.Snapshots!.map((x) => x.StartTime!.getTime())).size).toBe(1);
-    for (const x of all.Snapshots!) await s.sim.engine.settled(x.SnapshotId!);
+    for (const x of all.Snapshots!) await s.sim.engine.statuses.settled(x.SnapshotId!);
     const described = await ec2.send(new DescribeSnapshotsCommand({ SnapshotIds: all.Snapshots!.map((x) => x.SnapshotId!) }));
     expect(described.Snapshots!.every((x) => x.State === 'completed')).toBe(true);
 

@@ -60,7 +60,7 @@ describe('RunInstances', () => {
   it('honours BlockDeviceMappings: a bigger root, extra volumes, one restored from a snapshot', async () => {
     const { instanceId: seedId, rootVolumeId } = await launch(ec2);
     const snap = await ec2.send(new CreateSnapshotCommand({ VolumeId: rootVolumeId }));
-    await s.sim.engine.settled(snap.SnapshotId!);
+    await s.sim.engine.statuses.settled(snap.SnapshotId!);
     const r = await ec2.send(new RunInstancesCommand({
       ImageId: 'ami-12345678', MinCount: 1, MaxCount: 1,
       BlockDeviceMappings: [

@@ -80,7 +80,7 @@ describe('the simulated clock', () => {
     const second = await ec2.send(new CreateSnapshotCommand({ VolumeId: vol }));
     expect(second.SnapshotId).toMatch(/^snap-/);
     // Its start and completion times both follow the simulated clock, hours ahead of the wall's.
-    await s.sim.engine.settled(second.SnapshotId!);
+    await s.sim.engine.statuses.settled(second.SnapshotId!);
     const done = (await ec2.send(new DescribeSnapshotsCommand({ SnapshotIds: [second.SnapshotId!] }))).Snapshots![0]!;
     expect(done.State).toBe('completed');
     expect(done.StartTime!.getTime() - Date.now()).toBeGreaterThan(3_600_000);

@@ -139,7 +139,7 @@ describe('EC2 errors through @aws-sdk/client-ec2', () => {
     } finally {
       s.sim.setCopyRate(undefined);
       // CopyEngine.close() cannot stop a copy that waits for its pending parent: let them finish.
-      await Promise.all(taken.map((id) => s.sim.engine.settled(id)));
+      await Promise.all(taken.map((id) => s.sim.engine.statuses.settled(id)));
     }
   });
 

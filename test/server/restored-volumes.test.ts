@@ -51,7 +51,7 @@ async function checkSurvivesSourceDeletion(opts: {
   const restored = (await restorer.send(new CreateVolumeCommand({ AvailabilityZone: 'us-east-1a', SnapshotId: snap }))).VolumeId!;
   expect((await io.read(restored, 0, 4096)).equals(data.subarray(0, 4096))).toBe(true);
   // Loaded in full, as a volume used for a while is; then its source goes.
-  await expect.poll(() => opts.sim.engine.hydration(restored)?.state, { timeout: 30_000, interval: 20 }).toBe('done');
+  await expect.poll(() => opts.sim.engine.restores.hydration(restored)?.state, { timeout: 30_000, interval: 20 }).toBe('done');
   await owner.send(new DeleteSnapshotCommand({ SnapshotId: snap }));
   await expect.poll(async () => (await opts.sim.engine.repo.getManifest(snap)) === undefined, { timeout: 30_000, interval: 20 }).toBe(true);
 
@@ -100,7 +100,7 @@ describe('a restored volume whose source snapshot is deleted', () => {
     await completed(ec2, before);
     expect((await putBytes(s.endpoint, restored, 0, rng.bytes(4096))).status).toBe(200);
     await ec2.send(new DeleteSnapshotCommand({ SnapshotId: snap }));
-    await expect.poll(() => s.sim.engine.hydration(restored)?.state, { timeout: 30_000, interval: 20 }).toBe('done');
+    await expect.poll(() => s.sim.engine.restores.hydration(restored)?.state, { timeout: 30_000, interval: 20 }).toBe('done');
     expect((await s.sim.engine.readSnapshot(before, 0, 8 * MiB)).equals(data)).toBe(true);
     expect((await s.sim.store.readSnapshot(before, 0, 8 * MiB)).equals(data)).toBe(true);
     expect(await s.sim.engine.repo.getManifest(snap)).toBeDefined(); // kept: `before` needs it

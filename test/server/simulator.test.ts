@@ -41,7 +41,7 @@ describe('simulator', () => {
     const block = Buffer.alloc(512 * 1024, 'ebs-sim');
     await sim.services.volumes.write({}, vol.volumeId, 0, block);
     const snap = await sim.services.snapshots.create(ctx, { volumeId: vol.volumeId });
-    expect((await sim.engine.settled(snap.snapshotId)).state).toBe('completed');
+    expect((await sim.engine.statuses.settled(snap.snapshotId)).state).toBe('completed');
     expect(fromFile).toHaveBeenCalledTimes(1);
     const restored = await sim.services.volumes.create(ctx, { availabilityZone: 'eu-central-1a', snapshotId: snap.snapshotId });
     expect((await sim.services.volumes.read({}, restored.volumeId, 0, block.length)).equals(block)).toBe(true);
@@ -56,7 +56,7 @@ describe('simulator', () => {
       tagSpecifications: [{ ResourceType: 'volume', Tags: [{ Key: 'Name', Value: 'kept' }] }] });
     await sim.services.volumes.write({}, tagged.volumeId, 0, Buffer.from('still here'));
     const snap = await sim.services.snapshots.create(ctx, { volumeId: tagged.volumeId, description: 'kept too' });
-    await sim.engine.settled(snap.snapshotId);
+    await sim.engine.statuses.settled(snap.snapshotId);
     await sim.services.snapshots.modifyAttribute(ctx, { snapshotId: snap.snapshotId, userIds: ['222222222222'], operationType: 'add' });
     await sim.services.settings.setEncryptionByDefault(ctx, true);
     const dying = await sim.services.volumes.create(ctx, { availabilityZone: 'eu-central-1a', sizeGiB: 1 });

@@ -89,7 +89,7 @@ export async function startSnapshot(s: ServiceState, ctx: CallerContext, input: 
       throw new DirectApiError('PARAMETER_INVALID', `Description is longer than ${MAX_DESCRIPTION} characters.`);
     }
     const tags = checkTags(input.Tags);
-    const pending = [...s.catalog.ownedSnapshots(ctx.accountId, ctx.region)].filter((m) => m.direct && s.engine.state(m.id) === 'pending').length;
+    const pending = [...s.catalog.ownedSnapshots(ctx.accountId, ctx.region)].filter((m) => m.direct && s.engine.statuses.state(m.id) === 'pending').length;
     if (pending >= MAX_PENDING_DIRECT) {
       throw new DirectApiError('PENDING_LIMIT_EXCEEDED', `Account ${ctx.accountId} already has ${MAX_PENDING_DIRECT} snapshots pending through StartSnapshot; complete some first.`);
     }
@@ -118,7 +118,7 @@ export async function startSnapshot(s: ServiceState, ctx: CallerContext, input: 
         lineage: parent ? lineageOf(parent) : id,
       },
     };
-    await s.engine.startDirectSnapshot({
+    await s.engine.direct.start({
       snapshotId: id,
       volumeId: meta.volumeId,
       volumeSize: input.VolumeSize * GIB,
@@ -136,7 +136,7 @@ function startOutput(s: ServiceState, m: SnapshotMeta): StartSnapshotOutput {
   return {
     SnapshotId: m.id,
     OwnerId: m.ownerId,
-    Status: s.engine.state(m.id) ?? 'error',
+    Status: s.engine.statuses.state(m.id) ?? 'error',
     StartTime: new Date(m.startTime),
     VolumeSize: m.volumeSizeGiB,
     BlockSize: BLOCK_SIZE,
@@ -184,7 +184,7 @@ export function watchTimeout(s: ServiceState, meta: SnapshotMeta, since: number)
     const due = last + limitMs;
     if (s.clock.now() < due) return schedule(s, due - s.clock.now(), check);
     s.direct.activity.delete(meta.id);
-    await s.engine.expireDirectSnapshot(meta.id, `No block was written and CompleteSnapshot was not called for ${meta.direct!.timeoutMinutes} minutes (the snapshot's Timeout).`);
+    await s.engine.direct.expire(meta.id, `No block was written and CompleteSnapshot was not called for ${meta.direct!.timeoutMinutes} minutes (the snapshot's Timeout).`);
   };
   schedule(s, limitMs, check);
 }
@@ -216,7 +216,7 @@ export async function putSnapshotBlock(s: ServiceState, ctx: CallerContext, inpu
   if (s.direct.puts.has(key)) throw new DirectApiError('BLOCK_UPDATE_CONFLICT', `Block ${input.BlockIndex} of ${meta.id} is being written by another request.`);
   s.direct.puts.add(key);
   try {
-    await s.engine.putDirectBlock(meta.id, {
+    await s.engine.direct.put(meta.id, {
       index: input.BlockIndex, content: input.BlockData, sha256: digest.toString('hex'),
       ...(input.Progress !== undefined ? { progress: input.Progress } : {}),
     });
@@ -230,7 +230,7 @@ export async function putSnapshotBlock(s: ServiceState, ctx: CallerContext, inpu
 /** A snapshot the caller owns that was started with StartSnapshot and still takes blocks. */
 function writableSnapshot(s: ServiceState, ctx: CallerContext, id: string): SnapshotMeta {
   const meta = ownedDirect(s, ctx, id);
-  const st = s.engine.status(meta.id);
+  const st = s.engine.statuses.status(meta.id);
   if (st?.state === 'pending' && !st.direct?.sealing) return meta;
   if (st?.state === 'error' && !s.direct.activity.has(meta.id) && st.message?.includes('Timeout')) {
     throw new DirectApiError('WRITE_TIMED_OUT', `Snapshot ${id} timed out: ${st.message}`);
@@ -280,16 +280,16 @@ export async function completeSnapshot(s: ServiceState, ctx: CallerContext, inpu
   if (given === 3 && (input.ChecksumAlgorithm !== 'SHA256' || input.ChecksumAggregationMethod !== 'LINEAR')) {
     throw new DirectApiError('PARAMETER_INVALID', 'The aggregate checksum is SHA256 with the LINEAR aggregation method.');
   }
-  const st = s.engine.status(meta.id);
+  const st = s.engine.statuses.status(meta.id);
   // A retried CompleteSnapshot: say where it is.
   if (st && (st.state !== 'pending' || st.direct?.sealing)) return { Status: st.state };
   writableSnapshot(s, ctx, meta.id);
   s.direct.activity.delete(meta.id);
-  await s.engine.completeDirectSnapshot(meta.id, {
+  await s.engine.direct.complete(meta.id, {
     changedBlocks: input.ChangedBlocksCount,
     ...(input.Checksum !== undefined ? { checksum: input.Checksum } : {}),
   });
-  if (s.timings.instant) return { Status: (await s.engine.settled(meta.id)).state };
+  if (s.timings.instant) return { Status: (await s.engine.statuses.settled(meta.id)).state };
   return { Status: 'pending' };
 }
 
@@ -298,13 +298,13 @@ export async function completeSnapshot(s: ServiceState, ctx: CallerContext, inpu
 /** A snapshot the caller may read (its own, or one shared with it) that is completed. */
 function readableSnapshot(s: ServiceState, ctx: CallerContext, id: string): SnapshotMeta {
   const meta = visibleSnapshot(s.catalog.getSnapshot(checkSnapshotId(id)), ctx, id);
-  const state = s.engine.state(meta.id);
+  const state = s.engine.statuses.state(meta.id);
   if (state !== 'completed') throw new DirectApiError('SNAPSHOT_NOT_READABLE', `Snapshot ${id} is ${state ?? 'gone'}: only completed snapshots can be read.`);
   return meta;
 }
 
 async function manifestOf(s: ServiceState, meta: SnapshotMeta) {
-  const m = await s.engine.manifest(meta.id);
+  const m = await s.engine.repo.getManifest(meta.id);
   if (!m) throw new DirectApiError('SNAPSHOT_NOT_READABLE', `Snapshot ${meta.id} has no manifest in the object store.`);
   return m;
 }
@@ -323,7 +323,7 @@ export async function getSnapshotBlock(s: ServiceState, ctx: CallerContext, inpu
   const sha = (await manifestOf(s, meta)).blocks.get(input.BlockIndex);
   // A token is made only for a block the manifest holds; this one was for a hole.
   if (sha === undefined) throw new DirectApiError('BLOCK_TOKEN_INVALID', `Block ${input.BlockIndex} of ${meta.id} is a hole: no token names it.`);
-  const data = await s.engine.readBlock(sha);
+  const data = await s.engine.repo.getBlock(sha);
   return { BlockData: data, DataLength: data.length, Checksum: Buffer.from(sha, 'hex').toString('base64'), ChecksumAlgorithm: 'SHA256' as const };
 }
 

@@ -68,7 +68,7 @@ export async function modifySnapshotTier(
   if (tier !== 'archive') throw invalidValue(`StorageTier must be 'archive', got '${tier}'.`);
   return s.lock.run(async () => {
     const snap = ownedSnapshot(s.catalog.getSnapshot(checkSnapshotId(input.snapshotId)), ctx, input.snapshotId);
-    const state = s.engine.state(snap.id);
+    const state = s.engine.statuses.state(snap.id);
     if (state !== 'completed') throw new CatalogError('INCORRECT_STATE', `Snapshot '${snap.id}' is ${state ?? 'error'}: only completed snapshots can be archived.`);
     const now = tierState(snap, s.clock.now());
     if (now.busy) throw new CatalogError('INCORRECT_STATE', `Snapshot '${snap.id}' has a tiering operation in progress (${now.status}).`);
@@ -131,7 +131,7 @@ export function tierStatusView(s: ServiceState, snap: SnapshotMeta): TierStatusV
   return {
     snapshotId: snap.id,
     volumeId: snap.volumeId,
-    state: s.engine.state(snap.id) ?? 'error',
+    state: s.engine.statuses.state(snap.id) ?? 'error',
     ownerId: snap.ownerId,
     tags: snap.tags,
     storageTier: t.storageTier,

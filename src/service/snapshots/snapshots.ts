@@ -52,7 +52,7 @@ export interface CopySnapshotInput {
 }
 
 export function snapshotView(s: ServiceState, snap: SnapshotMeta, callerAccountId: string): SnapshotView {
-  const status = s.engine.status(snap.id);
+  const status = s.engine.statuses.status(snap.id);
   const tier = tierState(snap, s.clock.now());
   return {
     snapshotId: snap.id,
@@ -109,7 +109,7 @@ export async function createSnapshot(s: ServiceState, ctx: CallerContext, input:
  */
 export async function settledUnderInstantTiming(s: ServiceState, ctx: CallerContext, views: SnapshotView[]): Promise<SnapshotView[]> {
   if (!s.timings.instant) return views;
-  await Promise.all(views.map((v) => s.engine.settled(v.snapshotId)));
+  await Promise.all(views.map((v) => s.engine.statuses.settled(v.snapshotId)));
   return views.map((v) => {
     const meta = s.catalog.getSnapshot(v.snapshotId);
     return meta ? snapshotView(s, meta, ctx.accountId) : v;
@@ -133,7 +133,7 @@ export function checkSnapshotLimits(s: ServiceState, volume: VolumeMeta, now: nu
   let last = 0;
   for (const snap of s.catalog.snapshotsOfVolume(volume.id)) {
     // Snapshots stuck in `error` count too (EBS user guide, "Create snapshots").
-    const state = s.engine.state(snap.id);
+    const state = s.engine.statuses.state(snap.id);
     if (state === 'pending' || state === 'error') inFlight++;
     if (interval > 0) last = Math.max(last, Date.parse(snap.startTime));
   }
@@ -244,7 +244,7 @@ export async function copySnapshot(s: ServiceState, ctx: CallerContext, input: C
   }
   if (input.destinationOutpostArn !== undefined) throw invalidValue('Outposts are not simulated: omit DestinationOutpostArn.');
   const source = visibleSnapshot(s.catalog.getSnapshot(checkSnapshotId(input.sourceSnapshotId)), { ...ctx, region: sourceRegion }, input.sourceSnapshotId);
-  const state = s.engine.state(source.id) ?? 'error';
+  const state = s.engine.statuses.state(source.id) ?? 'error';
   if (state !== 'completed') throw new CatalogError('INCORRECT_STATE', `Snapshot '${source.id}' is ${state}: only completed snapshots can be copied.`);
   if (!tierState(source, s.clock.now()).usable) throw new CatalogError('INCORRECT_STATE', `Snapshot '${source.id}' is in the archive tier: restore it first.`);
   if (input.encrypted === false && source.encrypted) {
@@ -282,7 +282,7 @@ export async function copySnapshot(s: ServiceState, ctx: CallerContext, input: C
     s.catalog.setSnapshot(meta);
     return { snapshotId: id, tags };
   }).then(async (copy) => {
-    if (s.timings.instant) await s.engine.settled(copy.snapshotId);
+    if (s.timings.instant) await s.engine.statuses.settled(copy.snapshotId);
     return copy;
   });
 }

@@ -151,7 +151,7 @@ export async function createVolume(s: ServiceState, ctx: CallerContext, input: C
 export async function materializeVolume(s: ServiceState, meta: VolumeMeta, extra: RecordPut[] = []): Promise<void> {
   const records = [s.catalog.volumeRecord(meta), ...extra];
   const size = meta.sizeGiB * GIB;
-  if (meta.snapshotId !== '') await s.engine.restoreVolume({ snapshotId: meta.snapshotId, volumeId: meta.id, size, records });
+  if (meta.snapshotId !== '') await s.engine.restores.restoreVolume({ snapshotId: meta.snapshotId, volumeId: meta.id, size, records });
   else await s.store.createVolume({ id: meta.id, size, records });
   s.catalog.setVolume(meta);
 }
@@ -171,7 +171,7 @@ function replayed(s: ServiceState, ctx: CallerContext, input: CreateVolumeInput)
 /** A snapshot the caller may create a volume from now (completed, in the standard tier). */
 export function usableSnapshot(s: ServiceState, ctx: CallerContext, snapshotId: string): SnapshotMeta {
   const snap = visibleSnapshot(s.catalog.getSnapshot(checkSnapshotId(snapshotId)), ctx, snapshotId);
-  const state = s.engine.state(snap.id) ?? 'error';
+  const state = s.engine.statuses.state(snap.id) ?? 'error';
   if (state !== 'completed') throw new CatalogError('INCORRECT_STATE', `Snapshot '${snap.id}' is ${state}: volumes can only be created from completed snapshots.`);
   if (!snapshotUsable(s, snap)) throw new CatalogError('INCORRECT_STATE', `Snapshot '${snap.id}' is in the archive tier: restore it first (RestoreSnapshotTier).`);
   return snap;
@@ -224,8 +224,8 @@ export async function purgeVolume(s: ServiceState, volumeId: string): Promise<vo
 }
 
 /** Restored volumes: how far the background load from the snapshot got. */
-export function hydration(s: ServiceState, volumeId: string): ReturnType<ServiceState['engine']['hydration']> {
-  return s.engine.hydration(volumeId);
+export function hydration(s: ServiceState, volumeId: string): ReturnType<ServiceState['engine']['restores']['hydration']> {
+  return s.engine.restores.hydration(volumeId);
 }
 
 export function describeVolumes(s: ServiceState, ctx: CallerContext, input: DescribeVolumesInput): Page<VolumeView> {
