@@ -5,6 +5,7 @@
 import { ClassicLevel } from 'classic-level';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { BackingReads, holdsBlock, readsFromSnapshot, type BackingSource } from './backing-reads.js';
 import { knownVersion, readRange, LIVE, type KnownVersion, type ReadView } from './block-reader.js';
 import { BlockWriter, FastAppends, type WriterContext } from './block-writer.js';
 import { loadChunkHasher, type ChunkHasher } from './chunk-id.js';
@@ -37,17 +38,7 @@ import { WriteTx } from './write-tx.js';
 
 export { DEFAULT_BLOCK_SIZE, GiB, MAX_VOLUME_SIZE, MIN_VOLUME_SIZE, TiB } from './geometry.js';
 export type { Extent } from './extents.js';
-
-/** Where restored volumes load blocks they have not hydrated yet (the object store, in practice). */
-export interface BackingSource {
-  /** Block `index` of snapshot `snapshotId`, or null when the snapshot holds zeros there. */
-  readBlock(snapshotId: string, index: number): Promise<Buffer | null>;
-  /** Its SHA-256 (hex), checked, when known without reading it (saves hashing it again). */
-  digest?(snapshotId: string, index: number): string | undefined;
-}
-
-/** Blocks that first reads of restored volumes are storing in the background, at most. */
-const MAX_READ_HYDRATIONS = 16;
+export type { BackingSource } from './backing-reads.js';
 
 export interface BlockStoreOptions {
   /** fsync every acknowledged mutation (survives a machine crash, at a latency cost). */
@@ -115,8 +106,7 @@ export class BlockStore {
   /** Small writes committed without the lock (group commit). */
   private readonly fast: FastAppends;
   private closed = false;
-  /** Background stores of blocks that reads fetched from a restored volume's snapshot. */
-  private readHydrations = 0;
+  private readonly backing: BackingReads;
 
   private constructor(
     /** Volumes, versions, indexes, refcounts and records: small values, one atomic batch per change. */
@@ -127,6 +117,7 @@ export class BlockStore {
     private readonly opts: BlockStoreOptions,
   ) {
     this.opts = { ...opts };
+    this.backing = new BackingReads(opts.backing);
     this.heads = new HeadCache(opts.headCacheBlocks ?? 262_144);
     this.chunks = new RefcountChunkStore(db, chunkBytes, hasher, opts.sync ?? false);
     this.records = new RecordStore(db, (fn) => this.exclusive(fn), (tx) => this.commit(tx));
@@ -316,22 +307,10 @@ export class BlockStore {
     const vol = this.getVolume(id);
     checkRange(vol, offset, length);
     if (!loadsFromBacking(vol.backing)) return readRange(this.readerContext(), this.liveView(vol), offset, length);
-    // A restored volume keeps what a first read fetched from its snapshot, as EBS does: the
-    // block is stored in the background, and neither that read's caller nor the hydration
-    // fetches it again.
-    const backing = vol.backing;
+    // A restored volume keeps what a first read fetched from its snapshot (backing-reads.ts).
     const ctx = {
       ...this.readerContext(),
-      readBacking: async (b: BackingRef, blk: number) => {
-        const content = await this.readBacking(b, blk);
-        if (content && this.readHydrations < MAX_READ_HYDRATIONS) {
-          this.readHydrations++;
-          this.hydrate(id, blk, content, this.opts.backing?.digest?.(backing.snapshotId, blk))
-            .catch(() => undefined) // the hydration stores it later
-            .finally(() => this.readHydrations--);
-        }
-        return content;
-      },
+      readBacking: (b: BackingRef, blk: number) => this.backing.readKeeping(b, blk, (i, content, sha) => this.hydrate(id, i, content, sha)),
     };
     return readRange(ctx, this.liveView(vol), offset, length);
   }
@@ -394,24 +373,14 @@ export class BlockStore {
    * its hydration ended, may still read blocks from it. Costs a pass over the volume records in
    * memory, then reads only the snapshots of the volumes restored from it.
    */
-  async readsFromSnapshot(snapshotId: string): Promise<boolean> {
-    for (const vol of this.volumes.values()) {
-      if (vol.backing?.snapshotId !== snapshotId) continue;
-      if (vol.state === 'available' && loadsFromBacking(vol.backing)) return true;
-      for await (const value of this.db.values(keys.prefixRange(keys.snapshotByGenPrefix(vol.id)))) {
-        const snap = readSnapshotRecord(this.db, value.toString());
-        if (snap?.backing?.snapshotId === snapshotId && loadsFromBacking(snap.backing)) return true;
-      }
-    }
-    return false;
+  readsFromSnapshot(snapshotId: string): Promise<boolean> {
+    return readsFromSnapshot(this.db, this.volumes.values(), snapshotId);
   }
 
   /** True when the volume holds a version of block `index` of its own (written or hydrated). */
   async holdsBlock(id: string, index: number): Promise<boolean> {
     this.getVolume(id);
-    const range = { gte: keys.blockPrefix(id, index), lt: keys.blockPrefix(id, index + 1), limit: 1 };
-    for await (const _ of this.db.keys(range)) return true;
-    return false;
+    return holdsBlock(this.db, id, index);
   }
 
   // ---- snapshots ----
@@ -532,7 +501,7 @@ export class BlockStore {
 
   /** Where restored volumes read blocks they hold no version of (set once the copy engine exists). */
   setBackingSource(source: BackingSource): void {
-    this.opts.backing = source;
+    this.backing.setSource(source);
   }
 
   // ---- maintenance ----
@@ -611,11 +580,7 @@ export class BlockStore {
   }
 
   private readBacking(backing: BackingRef, blk: number): Promise<Buffer | null> {
-    if (!loadsFromBacking(backing)) return Promise.resolve(null); // hydrated: a block it lacks is a hole
-    if (!this.opts.backing) {
-      return Promise.reject(new CoreError('BACKING_UNAVAILABLE', `no backing source to read snapshot ${backing.snapshotId}`));
-    }
-    return this.opts.backing.readBlock(backing.snapshotId, blk);
+    return this.backing.read(backing, blk);
   }
 
   private liveView(vol: VolumeRecord): ReadView {
