@@ -5,14 +5,13 @@
  */
 import { rm } from 'node:fs/promises';
 import { BlockStore } from './core/block-store.js';
-import type { LockTimes } from './core/mutex.js';
 import { CopyEngine } from './copy/copy-engine.js';
 import type { RetryPolicy } from './copy/retry.js';
 import type { ExportResolver, NbdClient } from './nbd/block-device.js';
-import { faultSpecs, injectedCounts, type FaultKind, type FaultPlan } from './object-store/fault-plan.js';
+import { FaultControls } from './object-store/fault-plan.js';
 import { FaultStore, openObjectStore, parseObjectStoreSpec, ThrottleStore, wipeObjectStore } from './object-store/index.js';
 import { SimClock } from './service/clock.js';
-import type { ServiceState } from './service/context.js';
+import { SimulatorControls, type ControlledParts } from './simulator-controls.js';
 import { nbdExports } from './service/instances/index.js';
 import { closeServiceState, openServiceState, type ServiceOptions } from './service/open-service-state.js';
 import { CatalogError } from './service/service-errors.js';
@@ -21,7 +20,7 @@ import type { Catalog } from './service/state/catalog.js';
 
 export type { CallerContext, DataCaller, Services } from './service/services.js';
 /** For the control endpoint: a fault plan from its JSON. */
-export { InvalidFaultPlanError, parseFaultPlan, type FaultPlan } from './object-store/fault-plan.js';
+export { InvalidFaultPlanError, parseFaultPlan, type FaultPlan, type FaultReport } from './object-store/fault-plan.js';
 export type { GuestFlushReport, GuestView } from './service/instances/guest-io.js';
 
 export interface SimulatorOptions extends ServiceOptions {
@@ -45,18 +44,7 @@ export interface SimulatorOptions extends ServiceOptions {
   wallClock?: () => number;
 }
 
-/** The object-store faults in force and what they injected so far. */
-export interface FaultReport {
-  objectStore: FaultPlan | null;
-  injected: { matched: number; failed: number; delayed: number; hung: number };
-}
-
-interface Parts {
-  store: BlockStore;
-  objects: ThrottleStore;
-  faults: { store: FaultStore; plan: FaultPlan | null; kinds: FaultKind[] } | undefined;
-  engine: CopyEngine;
-  state: ServiceState;
+interface Parts extends ControlledParts {
   services: Services;
 }
 
@@ -64,6 +52,9 @@ export class Simulator {
   private parts: Parts | undefined;
   /** Set while reset() rebuilds everything: requests get ServiceUnavailable meanwhile. */
   private resetting: Promise<void> | undefined;
+
+  /** Copy rate, faults, clock and lock timings, for tests, benchmarks and the control endpoints. */
+  readonly controls = new SimulatorControls(() => this.live());
 
   private constructor(readonly options: SimulatorOptions) {}
 
@@ -93,59 +84,6 @@ export class Simulator {
 
   get catalog(): Catalog {
     return this.live().state.catalog;
-  }
-
-  /** Changes the copy engine's upload bandwidth (bytes/s; undefined: unlimited), transfers in flight included. */
-  setCopyRate(bytesPerSecond: number | undefined): void {
-    this.live().objects.setRate(bytesPerSecond);
-  }
-
-  /**
-   * Replaces the object store's faults (undefined clears them; calls they hung go on). Needs
-   * `faultInjection`. A reset clears them too.
-   */
-  setObjectStoreFaults(plan: FaultPlan | undefined): FaultReport {
-    const faults = this.live().faults;
-    if (!faults) throw new Error('fault injection is off: start the simulator with faultInjection (--allow-control)');
-    faults.store.clearFaults();
-    faults.plan = plan ?? null;
-    faults.kinds = [];
-    for (const { kind, spec } of plan ? faultSpecs(plan) : []) {
-      faults.store.addFault(spec);
-      faults.kinds.push(kind);
-    }
-    return this.objectStoreFaults();
-  }
-
-  objectStoreFaults(): FaultReport {
-    const faults = this.live().faults;
-    if (!faults) throw new Error('fault injection is off: start the simulator with faultInjection (--allow-control)');
-    return { objectStore: faults.plan, injected: injectedCounts(faults.kinds, faults.store.counters()) };
-  }
-
-  /** Simulated time (wall time plus every advance since the last open or reset). */
-  clockNow(): Date {
-    return this.live().state.clock.date();
-  }
-
-  /**
-   * Moves simulated time forward: dirty pages expire and are written back, transitional states
-   * settle, tier restores expire, the snapshot interval passes. Resolves once what the advance
-   * started (writebacks, scheduled work that fell due) has begun and the writebacks are done.
-   */
-  async advanceClock(seconds: number): Promise<Date> {
-    const { clock } = this.live().state;
-    await clock.advance(seconds * 1000);
-    return clock.date();
-  }
-
-  /**
-   * How long calls waited for each lock and held it, since the last open: the service's lock
-   * (catalog mutations), the core's (LevelDB mutations), the copy engine's two.
-   */
-  lockTimes(): Record<string, LockTimes> {
-    const { state, store, engine } = this.live();
-    return { service: state.lock.times(), core: store.lockTimes(), ...engine.lockTimes() };
   }
 
   /** What the NBD listener exports (it follows a reset); with `accountOf`, each client sees only its account's. */
@@ -192,7 +130,7 @@ async function openParts(options: SimulatorOptions): Promise<Parts> {
     const opened = await openObjectStore(spec);
     const faultStore = options.faultInjection ? new FaultStore(opened) : undefined;
     objects = new ThrottleStore(faultStore ?? opened, { bytesPerSecond: options.copyRate });
-    const faults = faultStore ? { store: faultStore, plan: null, kinds: [] } : undefined;
+    const faults = faultStore ? new FaultControls(faultStore) : undefined;
     const retry: Partial<RetryPolicy> = {
       ...(options.storeRetryBudgetSeconds !== undefined ? { budgetMs: options.storeRetryBudgetSeconds * 1000 } : {}),
       ...(options.storeTimeoutSeconds !== undefined ? { attemptTimeoutMs: options.storeTimeoutSeconds * 1000 } : {}),

@@ -5,7 +5,7 @@
  *   { "operations": ["put", "get"], "failNext": 5, "errorRate": 0.1, "seed": 7,
  *     "latencyMs": 200, "hang": false, "keyPrefix": "blocks/" }
  */
-import type { FaultCounters, FaultSpec, StoreOp } from './fault-store.js';
+import type { FaultCounters, FaultSpec, FaultStore, StoreOp } from './fault-store.js';
 
 export const STORE_OPS: readonly StoreOp[] = ['put', 'get', 'head', 'delete', 'list'];
 
@@ -99,6 +99,36 @@ export function injectedCounts(kinds: FaultKind[], counters: FaultCounters[]): {
     else out.failed += c.fired;
   });
   return out;
+}
+
+/** The object-store faults in force and what they injected so far. */
+export interface FaultReport {
+  objectStore: FaultPlan | null;
+  injected: { matched: number; failed: number; delayed: number; hung: number };
+}
+
+/** The plan in force on a running server's fault store (--allow-control), and its report. */
+export class FaultControls {
+  private plan: FaultPlan | null = null;
+  private kinds: FaultKind[] = [];
+
+  constructor(readonly store: FaultStore) {}
+
+  /** Replaces the faults in force (undefined clears them; calls they hung go on). */
+  set(plan: FaultPlan | undefined): FaultReport {
+    this.store.clearFaults();
+    this.plan = plan ?? null;
+    this.kinds = [];
+    for (const { kind, spec } of plan ? faultSpecs(plan) : []) {
+      this.store.addFault(spec);
+      this.kinds.push(kind);
+    }
+    return this.report();
+  }
+
+  report(): FaultReport {
+    return { objectStore: this.plan, injected: injectedCounts(this.kinds, this.store.counters()) };
+  }
 }
 
 /** A small seeded generator (mulberry32): the same seed fails the same calls. */

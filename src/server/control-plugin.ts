@@ -27,7 +27,7 @@ export async function controlPlugin(app: FastifyInstance, opts: ControlOptions):
   app.get('/_ebs-sim/stats', async () => {
     const cpu = process.cpuUsage();
     return {
-      locks: sim.lockTimes(),
+      locks: sim.controls.lockTimes(),
       process: {
         uptimeSeconds: process.uptime(),
         cpuUserSeconds: cpu.user / 1e6,
@@ -39,17 +39,17 @@ export async function controlPlugin(app: FastifyInstance, opts: ControlOptions):
       },
     };
   });
-  app.get(CLOCK, async () => ({ now: sim.clockNow().toISOString() }));
+  app.get(CLOCK, async () => ({ now: sim.controls.clockNow().toISOString() }));
   app.post(CLOCK, async (request, reply) => {
     const body = request.body as { advanceSeconds?: unknown } | null;
     const seconds = body?.advanceSeconds;
     if (typeof body !== 'object' || body === null || typeof seconds !== 'number' || !(seconds >= 0) || !Number.isFinite(seconds)) {
       return badRequest(reply, 'The body must be {"advanceSeconds": N} with N a number >= 0: the clock only moves forward.');
     }
-    return { now: (await sim.advanceClock(seconds)).toISOString() };
+    return { now: (await sim.controls.advanceClock(seconds)).toISOString() };
   });
-  app.get(FAULTS, async () => sim.objectStoreFaults());
-  app.delete(FAULTS, async () => sim.setObjectStoreFaults(undefined));
+  app.get(FAULTS, async () => sim.controls.objectStoreFaults());
+  app.delete(FAULTS, async () => sim.controls.setObjectStoreFaults(undefined));
   app.put(FAULTS, async (request, reply) => {
     const body = request.body;
     if (typeof body !== 'object' || body === null || Array.isArray(body)) {
@@ -59,7 +59,7 @@ export async function controlPlugin(app: FastifyInstance, opts: ControlOptions):
     if (unknown.length > 0) return badRequest(reply, `Unknown field ${unknown[0]}: faults are given under "objectStore".`);
     const objectStore = (body as { objectStore?: unknown }).objectStore;
     try {
-      return sim.setObjectStoreFaults(objectStore === undefined ? undefined : parseFaultPlan(objectStore));
+      return sim.controls.setObjectStoreFaults(objectStore === undefined ? undefined : parseFaultPlan(objectStore));
     } catch (err) {
       if (err instanceof InvalidFaultPlanError) return badRequest(reply, err.message);
       throw err;

@@ -136,8 +136,8 @@ describe('reads', () => {
 
     // Block tokens expire at ExpiryTime: move the simulated clock past it.
     const expiry = (await ebs.send(new ListSnapshotBlocksCommand({ SnapshotId: a }))).ExpiryTime!;
-    expect(expiry.getTime()).toBeGreaterThan(s.sim.clockNow().getTime());
-    await s.sim.advanceClock((expiry.getTime() - s.sim.clockNow().getTime()) / 1000 + 1);
+    expect(expiry.getTime()).toBeGreaterThan(s.sim.controls.clockNow().getTime());
+    await s.sim.controls.advanceClock((expiry.getTime() - s.sim.controls.clockNow().getTime()) / 1000 + 1);
     await expectEbsError(ebs.send(new GetSnapshotBlockCommand({ SnapshotId: a, BlockIndex: 0, BlockToken: token })), 'ValidationException', 'INVALID_BLOCK_TOKEN');
     await expectEbsError(ebs.send(new ListSnapshotBlocksCommand({ SnapshotId: big, NextToken: first.NextToken })), 'ValidationException', 'INVALID_PAGE_TOKEN');
   });
@@ -208,11 +208,11 @@ describe('sealing', () => {
   it('fails a snapshot left open past its Timeout, on the simulated clock', async () => {
     const id = await start({ Timeout: 10 });
     await putBlock(ebs, id, 0, randomBytes(BLOCK));
-    await s.sim.advanceClock(9 * 60);
+    await s.sim.controls.advanceClock(9 * 60);
     await putBlock(ebs, id, 1, randomBytes(BLOCK)); // a put restarts the wait
-    await s.sim.advanceClock(9 * 60);
+    await s.sim.controls.advanceClock(9 * 60);
     expect((await described(id)).State).toBe('pending');
-    await s.sim.advanceClock(61);
+    await s.sim.controls.advanceClock(61);
     expect((await s.sim.engine.statuses.settled(id)).state).toBe('error');
     expect((await described(id)).StateMessage).toMatch(/Timeout/);
     await expectEbsError(putBlock(ebs, id, 2, randomBytes(BLOCK)), 'ValidationException', 'WRITE_REQUEST_TIMEOUT');

@@ -24,7 +24,7 @@ describe('request rates and the pending limit', () => {
     ebs?.destroy();
     await s?.close();
   });
-  const nextSecond = () => s.sim.advanceClock(1);
+  const nextSecond = () => s.sim.controls.advanceClock(1);
 
   it('throttles StartSnapshot past 10 a second for the account, and lets it through in the next second', async () => {
     await nextSecond();

@@ -34,7 +34,7 @@ describe('AttachVolume / DetachVolume', () => {
     expect(att).toMatchObject({ VolumeId: v, InstanceId: instanceId, Device: '/dev/sdf', State: 'attaching' });
     expect(att.AttachTime).toBeInstanceOf(Date);
     expect(await describeVolume(v)).toMatchObject({ State: 'in-use', Attachments: [{ State: 'attaching', InstanceId: instanceId, Device: '/dev/sdf', DeleteOnTermination: false }] });
-    await s.sim.advanceClock(601);
+    await s.sim.controls.advanceClock(601);
     expect((await describeVolume(v)).Attachments![0]!.State).toBe('attached');
     const maps = (await ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }))).Reservations![0]!.Instances![0]!.BlockDeviceMappings!;
     expect(maps.map((m) => [m.DeviceName, m.Ebs!.VolumeId, m.Ebs!.Status])).toContainEqual(['/dev/sdf', v, 'attached']);
@@ -45,7 +45,7 @@ describe('AttachVolume / DetachVolume', () => {
     expect(det).toMatchObject({ VolumeId: v, InstanceId: instanceId, Device: '/dev/sdf', State: 'detaching' });
     expect(await describeVolume(v)).toMatchObject({ State: 'in-use', Attachments: [{ State: 'detaching' }] });
     expect((await ec2Error(ec2.send(new DeleteVolumeCommand({ VolumeId: v })))).name).toBe('VolumeInUse');
-    await s.sim.advanceClock(601);
+    await s.sim.controls.advanceClock(601);
     expect(await describeVolume(v)).toMatchObject({ State: 'available', Attachments: [] });
     await ec2.send(new DeleteVolumeCommand({ VolumeId: v }));
   });
@@ -109,7 +109,7 @@ describe('AttachVolume / DetachVolume', () => {
     expect((await describeVolume(v)).Attachments!.map((x) => x.InstanceId).sort()).toEqual([a, b].sort());
     expect((await ec2Error(ec2.send(new DetachVolumeCommand({ VolumeId: v })))).name).toBe('InvalidParameterCombination');
     await ec2.send(new DetachVolumeCommand({ VolumeId: v, InstanceId: a, Force: true }));
-    await s.sim.advanceClock(601);
+    await s.sim.controls.advanceClock(601);
     expect((await describeVolume(v)).Attachments).toHaveLength(1);
     expect((await describeVolume(v)).Attachments![0]!.InstanceId).toBe(b);
   });

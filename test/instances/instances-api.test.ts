@@ -163,7 +163,7 @@ describe('state transitions', () => {
   it('pending → running → stopping → stopped → pending → running → shutting-down → terminated, over the clock', async () => {
     // Ten-minute transitions: they pass only when the simulated clock is advanced, no wall-clock wait.
     const slow = await startSimServer({ sim: { instanceStateMs: 600_000, attachmentMs: 0 } });
-    const advance = () => slow.sim.advanceClock(601);
+    const advance = () => slow.sim.controls.advanceClock(601);
     try {
       const c = slow.client();
       const state = async (id: string) => (await describeOne(c, id)).State!.Name;
@@ -227,7 +227,7 @@ describe('state transitions', () => {
       const states = () => sim.services.instances.describe(ctx, { instanceIds: [a!, b!] }).items[0]!.instances.map((i) => i.state.name);
       // The clock says where each one is: still in transition a minute long, then past it.
       expect(states()).toEqual(['pending', 'shutting-down']);
-      await sim.advanceClock(61);
+      await sim.controls.advanceClock(61);
       expect(states()).toEqual(['running', 'terminated']);
       await eventually(() => sim.catalog.getVolume(rootOfB) === undefined);
       expect((await sim.store.fsck()).ok).toBe(true);

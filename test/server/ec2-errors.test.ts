@@ -117,7 +117,7 @@ describe('EC2 errors through @aws-sdk/client-ec2', () => {
   });
 
   it('ConcurrentSnapshotLimitExceeded: one pending snapshot on st1, five on gp3', async () => {
-    s.sim.setCopyRate(1024); // uploads crawl: snapshots stay pending
+    s.sim.controls.setCopyRate(1024); // uploads crawl: snapshots stay pending
     const taken: string[] = [];
     const snap = async (volumeId: string) => {
       const r = await ec2.send(new CreateSnapshotCommand({ VolumeId: volumeId }));
@@ -137,7 +137,7 @@ describe('EC2 errors through @aws-sdk/client-ec2', () => {
       e = await ec2Error(ec2.send(new CreateSnapshotCommand({ VolumeId: gp3 })));
       expect(e.name).toBe('ConcurrentSnapshotLimitExceeded');
     } finally {
-      s.sim.setCopyRate(undefined);
+      s.sim.controls.setCopyRate(undefined);
       // CopyEngine.close() cannot stop a copy that waits for its pending parent: let them finish.
       await Promise.all(taken.map((id) => s.sim.engine.statuses.settled(id)));
     }

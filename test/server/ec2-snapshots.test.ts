@@ -28,7 +28,7 @@ describe('snapshots', () => {
     const before = Buffer.alloc(8 * MiB);
     for (let i = 0; i < before.length; i += 4096) before.fill(i / 4096 + 1, i, i + 4096);
     await putBytes(s.endpoint, v, 0, before);
-    s.sim.setCopyRate(8 * MiB); // about a second of upload
+    s.sim.controls.setCopyRate(8 * MiB); // about a second of upload
     const snap = await snapshot(v, {
       Description: 'nightly backup', TagSpecifications: [{ ResourceType: 'snapshot', Tags: [{ Key: 'team', Value: 'storage' }] }],
     });
@@ -46,7 +46,7 @@ describe('snapshots', () => {
       expect(d.Progress).not.toBe('100%');
       await new Promise((r) => setTimeout(r, 100));
     }
-    s.sim.setCopyRate(undefined);
+    s.sim.controls.setCopyRate(undefined);
     const percents = seen.map((x) => Number(x.split(' ')[1]!.slice(0, -1)));
     expect(percents).toEqual([...percents].sort((a, b) => a - b));
     expect(percents.some((p) => p > 0 && p < 100), seen.join(', ')).toBe(true);
@@ -90,12 +90,12 @@ describe('snapshots', () => {
     expect((await getBytes(s.endpoint, r, 0, 1))[0]).toBe(1);
     expect((await getBytes(s.endpoint, r, 5 * MiB, 1))[0]).toBe(6);
 
-    s.sim.setCopyRate(1024);
+    s.sim.controls.setCopyRate(1024);
     await putBytes(s.endpoint, v, 0, Buffer.alloc(8192, 9));
     const pending = (await snapshot(v)).SnapshotId!;
     await ec2.send(new DeleteSnapshotCommand({ SnapshotId: pending }));
     expect(await list({ Filters: [{ Name: 'snapshot-id', Values: [pending] }] })).toEqual([]);
-    s.sim.setCopyRate(undefined);
+    s.sim.controls.setCopyRate(undefined);
   });
 
   it('CopySnapshot in the same region and across regions; only completed snapshots', async () => {
@@ -117,12 +117,12 @@ describe('snapshots', () => {
     const r = (await eu.send(new CreateVolumeCommand({ AvailabilityZone: 'eu-west-1a', SnapshotId: far.SnapshotId }))).VolumeId!;
     expect((await getBytes(s.endpoint, r, 0, 12)).toString()).toBe('copied bytes');
 
-    s.sim.setCopyRate(1024);
+    s.sim.controls.setCopyRate(1024);
     await putBytes(s.endpoint, v, 0, Buffer.alloc(8192, 7));
     const pending = (await snapshot(v)).SnapshotId!;
     expect((await ec2Error(ec2.send(new CopySnapshotCommand({ SourceRegion: 'us-east-1', SourceSnapshotId: pending })))).name).toBe('IncorrectState');
     expect((await ec2Error(ec2.send(new CreateVolumeCommand({ AvailabilityZone: 'us-east-1a', SnapshotId: pending })))).name).toBe('IncorrectState');
-    s.sim.setCopyRate(undefined);
+    s.sim.controls.setCopyRate(undefined);
     await wait([pending]);
   });
 
@@ -163,7 +163,7 @@ describe('snapshots', () => {
     const started = await ec2.send(new ModifySnapshotTierCommand({ SnapshotId: id, StorageTier: 'archive' }));
     expect([started.SnapshotId, started.TieringStartTime instanceof Date]).toEqual([id, true]);
     expect(await status()).toMatchObject({ LastTieringOperationStatus: 'archival-in-progress', StorageTier: 'standard' });
-    await s.sim.advanceClock(1.05); // the tier change's second, on the simulated clock
+    await s.sim.controls.advanceClock(1.05); // the tier change's second, on the simulated clock
     expect(await status()).toMatchObject({ LastTieringOperationStatus: 'archival-completed', StorageTier: 'archive', LastTieringProgress: 100, ArchivalCompleteTime: expect.any(Date) });
     expect((await ec2.send(new DescribeSnapshotsCommand({ Filters: [{ Name: 'storage-tier', Values: ['archive'] }, { Name: 'snapshot-id', Values: [id] }] }))).Snapshots).toHaveLength(1);
     expect((await ec2Error(ec2.send(new CreateVolumeCommand({ AvailabilityZone: 'us-east-1a', SnapshotId: id })))).name).toBe('IncorrectState');
@@ -172,18 +172,18 @@ describe('snapshots', () => {
     const temp = await ec2.send(new RestoreSnapshotTierCommand({ SnapshotId: id, TemporaryRestoreDays: 2 }));
     expect(temp).toMatchObject({ SnapshotId: id, RestoreDuration: 2, IsPermanentRestore: false });
     expect(await status()).toMatchObject({ LastTieringOperationStatus: 'temporary-restore-in-progress', StorageTier: 'archive' });
-    await s.sim.advanceClock(1.05); // the tier change's second, on the simulated clock
+    await s.sim.controls.advanceClock(1.05); // the tier change's second, on the simulated clock
     const restoredTemp = (await ec2.send(new DescribeSnapshotsCommand({ SnapshotIds: [id] }))).Snapshots![0]!;
     expect(restoredTemp.StorageTier).toBe('archive');
     expect(restoredTemp.RestoreExpiryTime!.getTime() - Date.now()).toBeGreaterThan(47 * 3600 * 1000);
     const r = (await ec2.send(new CreateVolumeCommand({ AvailabilityZone: 'us-east-1a', SnapshotId: id }))).VolumeId!;
     expect((await getBytes(s.endpoint, r, 0, 6)).toString()).toBe('tiered');
     // Two days later the temporary restore has expired: archived again, not restorable.
-    await s.sim.advanceClock(48 * 3600 + 60);
+    await s.sim.controls.advanceClock(48 * 3600 + 60);
     expect((await ec2Error(ec2.send(new CreateVolumeCommand({ AvailabilityZone: 'us-east-1a', SnapshotId: id })))).name).toBe('IncorrectState');
 
     expect((await ec2.send(new RestoreSnapshotTierCommand({ SnapshotId: id, PermanentRestore: true }))).IsPermanentRestore).toBe(true);
-    await s.sim.advanceClock(1.05); // the tier change's second, on the simulated clock
+    await s.sim.controls.advanceClock(1.05); // the tier change's second, on the simulated clock
     expect(await status()).toMatchObject({ LastTieringOperationStatus: 'permanent-restore-completed', StorageTier: 'standard' });
     expect((await ec2Error(ec2.send(new RestoreSnapshotTierCommand({ SnapshotId: id, PermanentRestore: true })))).name).toBe('IncorrectState');
     expect((await ec2Error(ec2.send(new RestoreSnapshotTierCommand({ SnapshotId: id })))).name).toBe('MissingParameter');

@@ -106,7 +106,7 @@ describe('volumes', () => {
     expect(m).toMatchObject({ VolumeId: v, ModificationState: 'modifying', OriginalVolumeType: 'gp2', TargetVolumeType: 'gp3', TargetIops: 6000, OriginalIops: 300, TargetThroughput: 500, OriginalSize: 100, TargetSize: 100 });
     expect((await ec2Error(ec2.send(new ModifyVolumeCommand({ VolumeId: v, Iops: 7000 })))).name).toBe('IncorrectModificationState');
     expect((await ec2.send(new DescribeVolumesCommand({ VolumeIds: [v] }))).Volumes![0]).toMatchObject({ VolumeType: 'gp3', Iops: 6000, Throughput: 500 });
-    await s.sim.advanceClock(1.05); // the modification's second passes on the simulated clock
+    await s.sim.controls.advanceClock(1.05); // the modification's second passes on the simulated clock
     const mods = await ec2.send(new DescribeVolumesModificationsCommand({ VolumeIds: [v] }));
     expect(mods.VolumesModifications).toEqual([expect.objectContaining({ ModificationState: 'completed', Progress: 100, EndTime: expect.any(Date) })]);
     const byFilter = await ec2.send(new DescribeVolumesModificationsCommand({ Filters: [{ Name: 'target-volume-type', Values: ['gp3'] }, { Name: 'volume-id', Values: [v] }] }));
