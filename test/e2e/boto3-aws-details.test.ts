@@ -36,6 +36,7 @@ it.skipIf(unavailable !== undefined)('legacy ids, omitted tagSets, tag-value, EC
   expect(out.missing.createTags).toEqual(['MissingParameter', 'The request must contain the parameter resourceIdSet']);
   expect(out.missing.attachVolume).toEqual(['InvalidInstanceID.Malformed', 'Invalid id: "" (expecting "i-...")']);
   expect(out.missing.createVolume).toEqual(['MissingParameter', 'The request must contain the parameter AvailabilityZone']);
+  expect(out.missing.iops).toEqual(['MissingParameter', 'The request must contain the parameter Iops']);
   expect(out.missing.mappingDevice).toEqual(['MissingParameter', 'The request must contain the parameter BlockDeviceMapping.1.DeviceName']);
   expect(out.missing.operationType).toEqual(['MissingParameter', 'The request must contain the parameter OperationType']);
   expect(out.missing.sourceRegion).toEqual(['InvalidParameterValue', expect.stringMatching(/^Value \(nowhere\) for parameter SourceRegion is invalid\./)]);

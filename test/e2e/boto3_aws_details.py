@@ -60,6 +60,7 @@ out["missing"] = {
     "attachVolume": code(lambda: ec2.attach_volume(VolumeId=vol["VolumeId"], InstanceId="", Device="/dev/sdf")),
     # Checked by the service, not the model: still the names the Query API sends.
     "createVolume": code(lambda: ec2.create_volume(Size=1)),
+    "iops": code(lambda: ec2.create_volume(AvailabilityZone="us-east-1a", Size=10, VolumeType="io1")),
     "mappingDevice": code(lambda: ec2.run_instances(ImageId="ami-12345678", MinCount=1, MaxCount=1, BlockDeviceMappings=[{"Ebs": {"VolumeSize": 8}}])),
     "operationType": code(lambda: ec2.modify_snapshot_attribute(SnapshotId=snap["SnapshotId"], Attribute="createVolumePermission", UserIds=["111122223333"])),
     "sourceRegion": code(lambda: ec2.copy_snapshot(SourceRegion="nowhere", SourceSnapshotId=snap["SnapshotId"])),

@@ -66,7 +66,7 @@ export function resolvePerformance(req: PerformanceRequest): Performance {
   }
   let iops: number | undefined;
   if (limits.iops) {
-    if (req.iops === undefined && limits.iops.required) throw missingParameter('iops');
+    if (req.iops === undefined && limits.iops.required) throw missingParameter('Iops');
     iops = req.iops ?? limits.iops.default!;
     if (iops < limits.iops.min || iops > limits.iops.max) {
       throw invalidValue(`Volume iops of ${iops} is invalid for ${type}: expected ${limits.iops.min} to ${limits.iops.max}.`);
