@@ -1,5 +1,5 @@
 /**
- * Storage core benchmarks (issue 2), each figure beside a baseline measured in the same run:
+ * Storage core benchmarks, each figure beside a baseline measured in the same run:
  *  - snapshot latency: a 16 TiB volume holding 20,000 written blocks vs a never-written 1 GiB one;
  *  - sequential write: 1 GiB of random data in 512 KiB writes vs raw classic-level batch puts;
  *  - random 4 KiB writes: IOPS at queue depth 1 and 16, with and without snapshots in between,

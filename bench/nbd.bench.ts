@@ -1,5 +1,5 @@
 /**
- * NBD benchmarks (issue 5), against qemu-nbd serving a raw file in the same run:
+ * NBD benchmarks, against qemu-nbd serving a raw file in the same run:
  *  - NBD write: `qemu-img convert` of 1 GiB of random data into an ebs-sim volume over NBD;
  *  - random writes: `qemu-img bench -w` with 4 KiB random writes, IOPS;
  *  - memory: our peak RSS while 1 GiB streams through NBD (qemu-img runs in its own process);

@@ -1,5 +1,5 @@
 /**
- * CreateSnapshots and what snapshots of a running instance hold (issue 5, tests 3 to 5):
+ * CreateSnapshots and what snapshots of a running instance hold:
  *  - two volumes written in lockstep (A then B, each flushed) are never caught with B ahead of A
  *    by CreateSnapshots, across 50 rounds at random moments; two CreateSnapshot calls can be;
  *  - an instance crash drops unflushed writes, and the volume, its snapshots and fsck stay clean;

@@ -1,5 +1,5 @@
 /**
- * `ebs-sim serve --nbd-port` with real qemu tools (issue 5, tests 1 and 2):
+ * `ebs-sim serve --nbd-port` with real qemu tools:
  *  1. qemu-img convert of a seeded random raw image into a volume export, then qemu-img compare;
  *  2. qemu-io writes a pattern through an instance's export (its page cache) and is killed before
  *     any flush: a snapshot, restored, lacks the pattern; with a flush first, it has it.

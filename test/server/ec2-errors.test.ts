@@ -1,5 +1,5 @@
 /**
- * Every bad-input answer of issue 4, through the JS SDK where the SDK can send the request, and
+ * Every bad-input answer, through the JS SDK where the SDK can send the request, and
  * as raw HTTP where no SDK would (a missing Action, a bad encoding, an unknown parameter).
  */
 import {
