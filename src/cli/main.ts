@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-/** The `ebs-sim` command: `serve`, `fsck` and `nbd-psk`. */
+/** The `ebs-sim` command: `serve`, `fsck`, `nbd-psk` and `bench`. */
 import { CoreError } from '../core/errors.js';
 import { fsck, FSCK_HELP, parseFsckArgs } from './fsck.js';
 import { parseServeArgs, SERVE_HELP } from './serve-args.js';
@@ -13,6 +13,8 @@ Commands:
   serve    Run the server (EC2 Query API + data plane). \`ebs-sim serve --help\` lists its options.
   fsck     Check a stopped server's storage. \`ebs-sim fsck --help\`.
   nbd-psk  Print the TLS-PSK keys qemu needs for NBD under --auth sigv4. \`ebs-sim nbd-psk --help\`.
+  bench    Benchmark snapshot copies through the public APIs, with live progress, a report and
+           plots; \`ebs-sim bench compare A.json B.json\` compares two runs. \`ebs-sim bench --help\`.
 
 Example:
   ebs-sim serve --port 7447
@@ -55,8 +57,22 @@ async function main(argv: string[]): Promise<number> {
       }
       return nbdPsk(opts);
     }
+    case 'bench': {
+      if (rest[0] === 'compare') {
+        const { benchCompare } = await import('./bench.js');
+        return benchCompare(rest.slice(1));
+      }
+      const { BENCH_HELP, parseBenchArgs } = await import('./bench-args.js');
+      const config = parseBenchArgs(rest);
+      if (config === 'help') {
+        process.stdout.write(BENCH_HELP);
+        return 0;
+      }
+      const { bench } = await import('./bench.js');
+      return bench(config, ['bench', ...rest]);
+    }
     default:
-      throw new UsageError(`unknown command '${command}'. Commands: serve, fsck, nbd-psk (ebs-sim --help).`);
+      throw new UsageError(`unknown command '${command}'. Commands: serve, fsck, nbd-psk, bench (ebs-sim --help).`);
   }
 }
 

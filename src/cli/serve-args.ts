@@ -37,6 +37,7 @@ Options:
                                 "secretAccessKey": "secret1", "accountId": "111122223333"}]}
   --copy-rate <bytes/s>     Upload bandwidth of the snapshot copier, e.g. 50MB, 20MiB, 1048576
                             (default: unlimited). Slow it down to watch snapshots progress.
+  --copy-concurrency <n>    Blocks each snapshot copy uploads at once (default 8).
   --store-retry-budget <s>  How long a failing object-store call is retried, with backoff, before
                             the snapshot copy goes to error (default 300). Meanwhile the snapshot
                             stays pending and DescribeSnapshots shows the last error as its
@@ -99,6 +100,7 @@ export interface ServeConfig {
   auth: AuthMode;
   credentialsFile?: string;
   copyRate?: number;
+  copyConcurrency?: number;
   storeRetryBudgetSeconds?: number;
   storeTimeoutSeconds?: number;
   snapshotIntervalSeconds: number;
@@ -127,6 +129,7 @@ export function parseServeArgs(args: string[]): ServeConfig | 'help' {
       auth: { type: 'string' },
       credentials: { type: 'string' },
       'copy-rate': { type: 'string' },
+      'copy-concurrency': { type: 'string' },
       'snapshot-interval': { type: 'string' },
       'store-retry-budget': { type: 'string' },
       'store-timeout': { type: 'string' },
@@ -160,6 +163,10 @@ export function parseServeArgs(args: string[]): ServeConfig | 'help' {
       throw new UsageError(`--copy-rate must be a positive rate in bytes per second such as 50MB, 20MiB or 1048576, got '${values['copy-rate']}'`);
     }
   }
+  const copyConcurrency = values['copy-concurrency'] === undefined ? undefined : Number(values['copy-concurrency']);
+  if (copyConcurrency !== undefined && (!Number.isInteger(copyConcurrency) || copyConcurrency < 1 || copyConcurrency > 1024)) {
+    throw new UsageError(`--copy-concurrency must be a whole number from 1 to 1024, got '${values['copy-concurrency']}'`);
+  }
   const interval = values['snapshot-interval'] === undefined ? 0 : Number(values['snapshot-interval']);
   if (!Number.isFinite(interval) || interval < 0 || values['snapshot-interval']?.trim() === '') {
     throw new UsageError(`--snapshot-interval must be a number of seconds (0 for off), got '${values['snapshot-interval']}'`);
@@ -180,6 +187,7 @@ export function parseServeArgs(args: string[]): ServeConfig | 'help' {
     auth,
     ...(values.credentials !== undefined ? { credentialsFile: values.credentials } : {}),
     ...(copyRate !== undefined ? { copyRate } : {}),
+    ...(copyConcurrency !== undefined ? { copyConcurrency } : {}),
     snapshotIntervalSeconds: interval,
     ...(nbdPort !== undefined ? { nbdPort } : {}),
     dirtyExpireSeconds: dirtyExpire,

@@ -28,6 +28,7 @@ export async function serve(config: ServeConfig): Promise<void> {
     snapshotIntervalSeconds: config.snapshotIntervalSeconds,
     dirtyExpireSeconds: config.dirtyExpireSeconds,
     ...(config.copyRate !== undefined ? { copyRate: config.copyRate } : {}),
+    ...(config.copyConcurrency !== undefined ? { copyConcurrency: config.copyConcurrency } : {}),
     ...(config.storeRetryBudgetSeconds !== undefined ? { storeRetryBudgetSeconds: config.storeRetryBudgetSeconds } : {}),
     ...(config.storeTimeoutSeconds !== undefined ? { storeTimeoutSeconds: config.storeTimeoutSeconds } : {}),
     faultInjection: config.allowControl,

@@ -1,0 +1,108 @@
+/**
+ * The baselines every figure sits beside, measured in the same run on the same machine with the
+ * same 512 KiB blocks: plain file writes on the object store's disk (fs), a raw PutObject loop to
+ * the same bucket (s3), or a data-plane write (memory store, and the direct preset).
+ */
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DeleteObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import type { BlockData } from './block-data.js';
+import { BLOCK } from './config.js';
+import { PublicClient, pool } from './public-client.js';
+import type { ThroughputPhase } from './results.js';
+
+/** Times `count` operations of BLOCK bytes run one after another (or `workers` at a time). */
+async function timeBlocks(
+  name: string, description: string, count: number, workers: number, op: (i: number) => Promise<void> | void,
+): Promise<ThroughputPhase> {
+  const points: Array<[number, number]> = [];
+  const latenciesMs: number[] = [];
+  let done = 0;
+  const start = performance.now();
+  await pool(Array.from({ length: count }, (_, i) => i), workers, async (i) => {
+    const t = performance.now();
+    await op(i);
+    const end = performance.now();
+    latenciesMs.push(end - t);
+    done += BLOCK;
+    points.push([end - start, done]);
+  });
+  const durationMs = performance.now() - start;
+  return { name, description, bytes: done, durationMs, bytesPerSec: done / (durationMs / 1000), points, latenciesMs, opBytes: BLOCK };
+}
+
+/** One new file per block, written with writeFileSync one after another, in `dir` (then removed). */
+export async function plainFileWrites(dir: string, data: BlockData, blocks: number): Promise<ThroughputPhase> {
+  mkdirSync(dir, { recursive: true });
+  try {
+    return await timeBlocks('plain file writes', `plain file writes on the object store's disk: one new 512 KiB file per block, one after another (${dir})`, blocks, 1, (i) => {
+      writeFileSync(join(dir, `block-${i}`), data.block(i));
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The s3 object store spec's parts, as `ebs-sim serve --object-store` takes them. */
+export function parseS3Spec(spec: string): { bucket: string; prefix: string; endpoint?: string; region: string; forcePathStyle: boolean } {
+  const url = new URL(spec);
+  const endpoint = url.searchParams.get('endpoint') ?? undefined;
+  return {
+    bucket: url.hostname,
+    prefix: url.pathname.replace(/^\/+/, ''),
+    ...(endpoint ? { endpoint } : {}),
+    region: url.searchParams.get('region') ?? process.env.AWS_REGION ?? 'us-east-1',
+    forcePathStyle: url.searchParams.get('forcePathStyle') === 'true',
+  };
+}
+
+/** PutObject of each block under `<prefix>ebs-sim-bench-baseline/`, one after another (deleted after). */
+export async function rawPutObjects(spec: string, data: BlockData, blocks: number): Promise<ThroughputPhase> {
+  const s3 = parseS3Spec(spec);
+  const client = new S3Client({ region: s3.region, forcePathStyle: s3.forcePathStyle, ...(s3.endpoint ? { endpoint: s3.endpoint } : {}) });
+  const key = (i: number) => `${s3.prefix ? `${s3.prefix.replace(/\/$/, '')}/` : ''}ebs-sim-bench-baseline/block-${i}`;
+  try {
+    const phase = await timeBlocks('raw PutObject', `a raw PutObject loop, one 512 KiB object per block, one after another, to s3://${s3.bucket}`, blocks, 1, async (i) => {
+      await client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: key(i), Body: Buffer.from(data.block(i)) }));
+    });
+    await pool(Array.from({ length: blocks }, (_, i) => i), 16, async (i) => {
+      await client.send(new DeleteObjectCommand({ Bucket: s3.bucket, Key: key(i) }));
+    });
+    return phase;
+  } finally {
+    client.destroy();
+  }
+}
+
+/**
+ * Writes `bytes` to a volume through the data plane, `inFlight` requests of `requestBytes` at a
+ * time, blocks of `version`.
+ */
+export async function dataPlaneWrite(
+  client: PublicClient, volumeId: string, data: BlockData, bytes: number, opts: { name?: string; version?: number; requestBytes?: number; inFlight?: number } = {},
+): Promise<ThroughputPhase> {
+  const requestBytes = opts.requestBytes ?? 8 * 1024 * 1024;
+  const blocksPer = requestBytes / BLOCK;
+  const total = Math.ceil(bytes / BLOCK);
+  const requests = Array.from({ length: Math.ceil(total / blocksPer) }, (_, r) => r * blocksPer);
+  const points: Array<[number, number]> = [];
+  const latenciesMs: number[] = [];
+  let done = 0;
+  const start = performance.now();
+  await pool(requests, opts.inFlight ?? 4, async (first) => {
+    const count = Math.min(blocksPer, total - first);
+    const body = data.range(first, count, opts.version ?? 0);
+    const t = performance.now();
+    await client.write(volumeId, first * BLOCK, body);
+    const end = performance.now();
+    latenciesMs.push(end - t);
+    done += body.length;
+    points.push([end - start, done]);
+  });
+  const durationMs = performance.now() - start;
+  return {
+    name: opts.name ?? 'data-plane write',
+    description: `PUT /data/volumes/${volumeId}, ${requestBytes / (1024 * 1024)} MiB per request, ${opts.inFlight ?? 4} at a time`,
+    bytes: done, durationMs, bytesPerSec: done / (durationMs / 1000), points, latenciesMs, opBytes: requestBytes,
+  };
+}

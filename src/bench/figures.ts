@@ -1,0 +1,97 @@
+/**
+ * The headline figures of a run, each beside its same-run baseline, and the issue's moonshot
+ * targets with what this run measured of them.
+ */
+import type { BenchResults, Figure, Moonshot, SnapshotRun } from './results.js';
+
+const MB = 1e6;
+
+/** Aggregate bytes per second of snapshots taken together: their bytes over first start to last end. */
+export function aggregateRate(runs: SnapshotRun[]): number {
+  const start = Math.min(...runs.map((s) => s.startMs));
+  const end = Math.max(...runs.map((s) => s.startMs + s.durationMs));
+  return runs.reduce((n, s) => n + s.bytesWritten, 0) / ((end - start) / 1000);
+}
+
+export function figuresOf(r: BenchResults): Figure[] {
+  const figures: Figure[] = [];
+  const fs = r.baseline.name === 'plain file writes';
+  const volumeSnapshots = r.snapshots.filter((s) => s.kind !== 'direct');
+  const firstFull = volumeSnapshots.find((s) => s.kind === 'full');
+  if (firstFull) {
+    const ratio = firstFull.bytesPerSec / r.baseline.bytesPerSec;
+    figures.push({
+      key: 'copy.full', name: `full copy of ${(firstFull.bytesWritten / 2 ** 20).toFixed(0)} MiB, CreateSnapshot until completed`,
+      value: firstFull.bytesPerSec / MB, unit: 'MB/s', baseline: { name: r.baseline.name, value: r.baseline.bytesPerSec / MB }, ratio,
+      ...(fs ? { target: '≥ 1.0', met: ratio >= 1 } : {}),
+    });
+  }
+  const chainGroup = volumeSnapshots.filter((s) => s.group !== 'alone');
+  const fulls = chainGroup.filter((s) => s.kind === 'full');
+  const incrementals = chainGroup.filter((s) => s.kind === 'incremental');
+  if (fulls.length > 0 && incrementals.length > 0) {
+    const fullMs = fulls.reduce((n, s) => n + s.durationMs, 0) / fulls.length;
+    const incMs = incrementals.reduce((n, s) => n + s.durationMs, 0) / incrementals.length;
+    const ratio = incMs / fullMs;
+    figures.push({
+      key: 'copy.incremental', name: `incremental copy (${(r.flags.changeRate * 100).toFixed(2)}% changed) time, mean of ${incrementals.length}`,
+      value: incMs, unit: 'ms', baseline: { name: 'the full copy\'s time', value: fullMs }, ratio,
+      ...(Math.abs(r.flags.changeRate - 0.01) < 1e-9 ? { target: '≤ 0.02', met: ratio <= 0.02 } : {}),
+    });
+  }
+  const alone = volumeSnapshots.filter((s) => s.group === 'alone' && s.position === 0);
+  const together = volumeSnapshots.filter((s) => s.group === 'concurrent' && s.position === 0);
+  if (alone.length > 0 && together.length > 1) {
+    const aloneRate = aggregateRate(alone);
+    const ratio = aggregateRate(together) / aloneRate;
+    figures.push({
+      key: 'copy.concurrent', name: `${together.length} concurrent full copies, aggregate`,
+      value: aggregateRate(together) / MB, unit: 'MB/s', baseline: { name: 'one copy alone', value: aloneRate / MB }, ratio,
+      ...(together.length >= 16 ? { target: '≥ 0.9', met: ratio >= 0.9 } : {}),
+    });
+  }
+  if (r.restore && firstFull) {
+    const from = chainGroup.find((s) => s.kind === 'full') ?? firstFull;
+    const last = chainGroup.filter((s) => s.volumeId === from.volumeId).at(-1) ?? from;
+    const copyRate = last.kind === 'full' ? last.bytesPerSec : from.bytesPerSec;
+    const ratio = r.restore.bytesPerSec / copyRate;
+    figures.push({
+      key: 'restore.read', name: 'restore read (lazy load through the data plane)', value: r.restore.bytesPerSec / MB, unit: 'MB/s',
+      baseline: { name: 'the full copy', value: copyRate / MB }, ratio, target: '≥ 0.7', met: ratio >= 0.7,
+    });
+  }
+  if (r.writesDuringPending) {
+    const first = r.writes[0];
+    figures.push({
+      key: 'writes.pending', name: 'data-plane writes during pending (512 KiB, one at a time per volume)', value: r.writesDuringPending.bytesPerSec / MB, unit: 'MB/s',
+      ...(first ? { baseline: { name: 'the first data-plane write (8 MiB requests, 4 at a time)', value: first.bytesPerSec / MB }, ratio: r.writesDuringPending.bytesPerSec / first.bytesPerSec } : {}),
+    });
+  }
+  if (r.direct) {
+    for (const [key, phase] of [['direct.upload', r.direct.upload], ['direct.download', r.direct.download]] as const) {
+      figures.push({
+        key, name: phase.description, value: phase.bytesPerSec / MB, unit: 'MB/s',
+        baseline: { name: r.baseline.name, value: r.baseline.bytesPerSec / MB }, ratio: phase.bytesPerSec / r.baseline.bytesPerSec,
+      });
+    }
+  }
+  if (r.server.peakRssBytes !== undefined) {
+    figures.push({ key: 'server.peakRss', name: 'server peak resident memory', value: r.server.peakRssBytes / 2 ** 20, unit: 'MiB', target: '< 300 MB', met: r.server.peakRssBytes < 300e6 });
+  }
+  return figures;
+}
+
+export function moonshotsOf(r: BenchResults): Moonshot[] {
+  const byKey = new Map(r.figures.map((f) => [f.key, f]));
+  const row = (figure: string, target: string, key: string, preset: string, applies: boolean, why: string): Moonshot => {
+    const f = byKey.get(key);
+    if (!f || f.ratio === undefined) return { figure, target, note: `not measured by this run: \`ebs-sim bench --preset ${preset}\`` };
+    return { figure, target, measured: f.ratio, ...(applies && f.met !== undefined ? { met: f.met } : {}), note: applies ? '' : why };
+  };
+  return [
+    row('fs copy vs plain file writes', '≥ 1.0', 'copy.full', 'full', r.baseline.name === 'plain file writes', 'the store is not fs: the ratio is against its own baseline'),
+    row('restore read vs the copy', '≥ 0.7', 'restore.read', 'restore', true, ''),
+    row('16 concurrent copies, aggregate vs one copy alone', '≥ 0.9', 'copy.concurrent', 'many', (byKey.get('copy.concurrent')?.target) !== undefined, 'fewer than 16 volumes'),
+    row('incremental 1% vs the full copy\'s time', '≤ 0.02', 'copy.incremental', 'incremental', (byKey.get('copy.incremental')?.target) !== undefined, 'change rate is not 1%'),
+  ];
+}

@@ -1,0 +1,92 @@
+/**
+ * What a bench run shows while it runs: one live bar per snapshot (cli-progress) with its Progress
+ * as DescribeSnapshots reports it, MB/s and ETA; on a stream that is not a terminal, plain lines
+ * instead (each 10% step, and when a snapshot completes).
+ */
+import cliProgress from 'cli-progress';
+
+export interface SnapshotProgress {
+  /** DescribeSnapshots' Progress, percent. */
+  progress: number;
+  /** Bytes per second since CreateSnapshot (progress × bytes to copy / elapsed). */
+  bytesPerSec: number;
+  /** Seconds left at that rate; undefined until there is a rate. */
+  etaSeconds: number | undefined;
+}
+
+export interface ProgressDisplay {
+  /** A new snapshot to show. */
+  add(id: string, label: string): void;
+  update(id: string, p: SnapshotProgress): void;
+  /** A line of text above the bars (or among the plain lines). */
+  log(line: string): void;
+  /** Ends the bars (the terminal is left as a log). */
+  stop(): void;
+}
+
+export const fmtRate = (bytesPerSec: number) => `${(bytesPerSec / 1e6).toFixed(bytesPerSec < 1e7 ? 1 : 0)} MB/s`;
+export const fmtEta = (s: number | undefined) =>
+  s === undefined || !Number.isFinite(s) ? '--' : s < 60 ? `${s.toFixed(s < 10 ? 1 : 0)}s` : `${Math.floor(s / 60)}m${String(Math.round(s % 60)).padStart(2, '0')}s`;
+
+export function progressDisplay(stream: NodeJS.WriteStream): ProgressDisplay {
+  return stream.isTTY ? new Bars(stream) : new PlainLines(stream);
+}
+
+class Bars implements ProgressDisplay {
+  private readonly multi: cliProgress.MultiBar;
+  private readonly bars = new Map<string, cliProgress.SingleBar>();
+
+  constructor(stream: NodeJS.WriteStream) {
+    this.multi = new cliProgress.MultiBar({
+      stream,
+      format: ' {label} [{bar}] {percentage}% | {rate} | ETA {etaText}',
+      barsize: 30,
+      hideCursor: true,
+      clearOnComplete: false,
+      stopOnComplete: false,
+      fps: 10,
+      autopadding: true,
+    }, cliProgress.Presets.shades_classic);
+  }
+
+  add(id: string, label: string): void {
+    this.bars.set(id, this.multi.create(100, 0, { label, rate: fmtRate(0), etaText: '--' }));
+  }
+
+  update(id: string, p: SnapshotProgress): void {
+    this.bars.get(id)?.update(p.progress, { rate: fmtRate(p.bytesPerSec), etaText: p.progress >= 100 ? 'done' : fmtEta(p.etaSeconds) });
+  }
+
+  log(line: string): void {
+    this.multi.log(`${line}\n`);
+  }
+
+  stop(): void {
+    this.multi.stop();
+  }
+}
+
+class PlainLines implements ProgressDisplay {
+  private readonly labels = new Map<string, string>();
+  private readonly lastStep = new Map<string, number>();
+
+  constructor(private readonly stream: NodeJS.WriteStream) {}
+
+  add(id: string, label: string): void {
+    this.labels.set(id, label);
+    this.lastStep.set(id, -1);
+  }
+
+  update(id: string, p: SnapshotProgress): void {
+    const step = Math.floor(p.progress / 10);
+    if (step <= (this.lastStep.get(id) ?? -1)) return;
+    this.lastStep.set(id, step);
+    this.log(`  ${this.labels.get(id) ?? id}  ${String(Math.round(p.progress)).padStart(3)}%  ${fmtRate(p.bytesPerSec)}  ETA ${p.progress >= 100 ? 'done' : fmtEta(p.etaSeconds)}`);
+  }
+
+  log(line: string): void {
+    this.stream.write(`${line}\n`);
+  }
+
+  stop(): void {}
+}

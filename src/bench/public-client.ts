@@ -1,0 +1,91 @@
+/**
+ * The server as a bench run sees it: only its public interfaces, the EC2 API (the AWS SDK), the
+ * data plane (plain HTTP) and the EBS direct APIs (the AWS SDK). Requests are signed with fixed
+ * keys, which a server under `--auth none` accepts.
+ */
+import { Agent } from 'node:http';
+import { EBSClient } from '@aws-sdk/client-ebs';
+import { CreateSnapshotCommand, CreateVolumeCommand, DescribeSnapshotsCommand, DescribeVolumesCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { GiB } from './config.js';
+
+export interface SnapshotState {
+  state: string;
+  /** DescribeSnapshots' Progress, as a number of percent. */
+  progress: number;
+  message?: string;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export class PublicClient {
+  readonly ec2: EC2Client;
+  readonly ebs: EBSClient;
+  private readonly agent: Agent;
+
+  constructor(readonly endpoint: string, maxSockets = 64) {
+    const credentials = { accessKeyId: 'ebs-sim-bench', secretAccessKey: 'ebs-sim-bench' };
+    this.agent = new Agent({ keepAlive: true, maxSockets });
+    this.ec2 = new EC2Client({ region: 'us-east-1', endpoint, credentials });
+    this.ebs = new EBSClient({ region: 'us-east-1', endpoint, credentials, maxAttempts: 1, requestHandler: { httpAgent: this.agent } });
+  }
+
+  /** CreateVolume, then DescribeVolumes until it is available. */
+  async createVolume(input: { sizeBytes?: number; snapshotId?: string }): Promise<string> {
+    const size = input.sizeBytes === undefined ? undefined : Math.max(1, Math.ceil(input.sizeBytes / GiB));
+    const id = (await this.ec2.send(new CreateVolumeCommand({
+      AvailabilityZone: 'us-east-1a', ...(size !== undefined ? { Size: size } : {}), ...(input.snapshotId ? { SnapshotId: input.snapshotId } : {}),
+    }))).VolumeId!;
+    for (;;) {
+      const v = (await this.ec2.send(new DescribeVolumesCommand({ VolumeIds: [id] }))).Volumes![0]!;
+      if (v.State === 'available') return id;
+      if (v.State === 'error') throw new Error(`volume ${id} went to error`);
+      await sleep(20);
+    }
+  }
+
+  async createSnapshot(volumeId: string): Promise<string> {
+    return (await this.ec2.send(new CreateSnapshotCommand({ VolumeId: volumeId, Description: 'ebs-sim bench' }))).SnapshotId!;
+  }
+
+  async describeSnapshots(ids: string[]): Promise<Map<string, SnapshotState>> {
+    const out = new Map<string, SnapshotState>();
+    const { Snapshots } = await this.ec2.send(new DescribeSnapshotsCommand({ SnapshotIds: ids }));
+    for (const s of Snapshots ?? []) {
+      out.set(s.SnapshotId!, { state: s.State ?? 'unknown', progress: Number.parseFloat(s.Progress ?? '0') || 0, ...(s.StateMessage ? { message: s.StateMessage } : {}) });
+    }
+    return out;
+  }
+
+  /** One data-plane write of `body` at `offset`. */
+  async write(volumeId: string, offset: number, body: Buffer): Promise<void> {
+    const res = await fetch(`${this.endpoint}/data/volumes/${volumeId}?offset=${offset}`, { method: 'PUT', body });
+    if (res.status !== 200) throw new Error(`data-plane write of ${volumeId} at ${offset}: ${res.status} ${await res.text()}`);
+    await res.arrayBuffer();
+  }
+
+  /** One data-plane read; the number of bytes received. */
+  async read(volumeId: string, offset: number, length: number): Promise<number> {
+    const res = await fetch(`${this.endpoint}/data/volumes/${volumeId}?offset=${offset}&length=${length}`);
+    if (res.status !== 200) throw new Error(`data-plane read of ${volumeId} at ${offset}: ${res.status} ${await res.text()}`);
+    let got = 0;
+    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) got += chunk.byteLength;
+    return got;
+  }
+
+  destroy(): void {
+    this.ec2.destroy();
+    this.ebs.destroy();
+    this.agent.destroy();
+  }
+}
+
+/** Runs `fn` over `items` with `workers` callers at a time. */
+export async function pool<T>(items: readonly T[], workers: number, fn: (item: T, index: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.min(workers, items.length) }, async () => {
+    while (next < items.length) {
+      const i = next++;
+      await fn(items[i]!, i);
+    }
+  }));
+}

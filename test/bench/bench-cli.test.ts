@@ -1,0 +1,113 @@
+/**
+ * `ebs-sim bench` as users run it: the real command (src/cli/main.ts), which starts its own real
+ * `ebs-sim serve` and drives it through the EC2 API and the data plane; then `bench compare` on
+ * two of its real results files.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { XMLValidator } from 'fast-xml-parser';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { BenchResults } from '../../src/bench/results.js';
+import { runCli } from '../support/cli-server.js';
+import { tempDir } from '../support/temp-dir.js';
+
+const tmp = tempDir('ebs-sim-bench-');
+afterAll(() => tmp.remove());
+
+const MiB = 1024 * 1024;
+const read = (file: string) => readFileSync(file, 'utf8');
+const results = (dir: string) => JSON.parse(read(join(dir, 'results.json'))) as BenchResults;
+
+/** The SVGs report.md shows, each checked to be well-formed XML with data drawn in it. */
+function checkSvgs(dir: string, markdownFile: string): string[] {
+  const names = [...read(join(dir, markdownFile)).matchAll(/!\[[^\]]*\]\(([^)]+\.svg)\)/g)].map((m) => m[1]!);
+  for (const name of names) {
+    const svg = read(join(dir, name));
+    expect(XMLValidator.validate(svg), name).toBe(true);
+    const lines = [...svg.matchAll(/<polyline class="series"[^>]* points="([^"]+)"/g)].map((m) => m[1]!.trim().split(' ').length);
+    const bars = [...svg.matchAll(/<rect class="bar"[^>]* height="([\d.]+)"/g)].map((m) => Number(m[1]));
+    // Data: a line of at least two points, or bars with some height.
+    expect(Math.max(0, ...lines) >= 2 || bars.some((h) => h > 0), `${name} draws data`).toBe(true);
+    expect(svg).toMatch(/<text[^>]*>[^<]*\((?:MB\/s|s|%|ms|MB)\)<\/text>/); // an axis title with its unit
+  }
+  return names;
+}
+
+describe('ebs-sim bench', () => {
+  const runA = join(tmp.dir, 'full-a');
+  const runB = join(tmp.dir, 'full-b');
+
+  it('--preset full --size 64MiB: samples, monotonic progress, a measured baseline, well-formed plots with data', async () => {
+    const run = await runCli(['bench', '--preset', 'full', '--size', '64MiB', '--volume-size', '1GiB', '--out', runA]);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    // Not a terminal: plain progress lines, ending at 100%.
+    expect(run.stdout).toMatch(/snap-[0-9a-f]+ full +64 MiB +100% +[\d.]+ MB\/s +ETA done/);
+    expect(run.stdout).toMatch(/fs copy vs plain file writes \(≥ 1\.0\): \d+\.\d{3}/);
+
+    const r = results(runA);
+    expect(r.flags).toMatchObject({ preset: 'full', sizeBytes: 64 * MiB, volumes: 1, chainLength: 1 });
+    expect(r.machine.cpus).toBeGreaterThan(0);
+    expect(r.versions.node).toBe(process.version);
+    expect(r.server.own).toBe(true);
+    expect(r.server.peakRssBytes).toBeGreaterThan(0);
+
+    expect(r.snapshots).toHaveLength(1);
+    const [snap] = r.snapshots;
+    expect(snap!.bytesWritten).toBe(64 * MiB);
+    expect(snap!.samples.length).toBeGreaterThanOrEqual(1);
+    expect(snap!.samples.at(-1)!.progress).toBe(100);
+    for (let i = 1; i < snap!.samples.length; i++) {
+      expect(snap!.samples[i]!.progress).toBeGreaterThanOrEqual(snap!.samples[i - 1]!.progress);
+      expect(snap!.samples[i]!.t).toBeGreaterThan(snap!.samples[i - 1]!.t);
+    }
+    expect(snap!.durationMs).toBeGreaterThan(0);
+
+    // The baseline: plain file writes of the same 128 blocks, each timed.
+    expect(r.baseline).toMatchObject({ name: 'plain file writes', bytes: 64 * MiB });
+    expect(r.baseline.latenciesMs).toHaveLength(128);
+    expect(r.baseline.points).toHaveLength(128);
+    expect(r.baseline.durationMs).toBeGreaterThan(0);
+    const copy = r.figures.find((f) => f.key === 'copy.full')!;
+    expect(copy.baseline!.value).toBeCloseTo(r.baseline.bytesPerSec / 1e6, 6);
+    expect(copy.ratio).toBeCloseTo(snap!.bytesPerSec / r.baseline.bytesPerSec, 6);
+    expect(r.moonshots.map((m) => m.figure)).toEqual([
+      'fs copy vs plain file writes', 'restore read vs the copy', '16 concurrent copies, aggregate vs one copy alone', 'incremental 1% vs the full copy\'s time',
+    ]);
+
+    const svgs = checkSvgs(runA, 'report.md');
+    expect(svgs).toEqual(expect.arrayContaining(['throughput.svg', 'progress.svg', 'latency.svg']));
+    // The server's data went with it; the report stays.
+    expect(existsSync(join(runA, 'data'))).toBe(false);
+  });
+
+  it('compare: two real runs, figure by figure, printed and plotted', async () => {
+    const run = await runCli(['bench', '--preset', 'incremental', '--size', '32MiB', '--volume-size', '1GiB', '--chain', '2', '--out', runB]);
+    expect([run.code, run.stderr]).toEqual([0, '']);
+    const b = results(runB);
+    expect(b.snapshots.map((s) => [s.kind, s.bytesWritten])).toEqual([['full', 32 * MiB], ['incremental', 512 * 1024]]);
+    expect(b.figures.find((f) => f.key === 'copy.incremental')?.ratio).toBeGreaterThan(0);
+
+    const cmp = await runCli(['bench', 'compare', join(runA, 'results.json'), join(runB, 'results.json'), '--out', tmp.dir]);
+    expect([cmp.code, cmp.stderr]).toEqual([0, '']);
+    const a = results(runA);
+    const line = cmp.stdout.split('\n').find((l) => l.startsWith('full copy of'))!;
+    expect(line).toBeDefined();
+    // A's and B's figures, and B/A, as the two files say.
+    const fa = a.figures.find((f) => f.key === 'copy.full')!.value;
+    const fb = b.figures.find((f) => f.key === 'copy.full')!.value;
+    expect(line).toContain((fb / fa).toFixed(3));
+    expect(cmp.stdout).toMatch(/^incremental copy .*\(ms\) +– +[\d.]+ +–$/m); // only B has it
+    expect(checkSvgs(tmp.dir, 'compare.md')).toEqual(['compare-throughput.svg', 'compare-progress.svg']);
+  });
+
+  it('--help explains the presets; bad flags are usage errors', async () => {
+    const help = await runCli(['bench', '--help']);
+    expect(help.code).toBe(0);
+    for (const preset of ['full', 'incremental', 'restore', 'many', 'direct']) expect(help.stdout).toContain(`  ${preset} `);
+    const bad = await runCli(['bench', '--preset', 'fastest']);
+    expect([bad.code, bad.stderr]).toEqual([2, expect.stringContaining('--preset must be one of full, incremental, restore, many, direct')]);
+    const notJson = await runCli(['bench', 'compare', join(tmp.dir, 'missing-a.json')]);
+    expect(notJson.code).toBe(2);
+  });
+});
