@@ -31,6 +31,7 @@ import {
   type SnapshotBlock,
 } from './snapshot-ops.js';
 import { volumeExtents, type Extent } from './extents.js';
+import { volumeBlockBirths, volumeSnapshotGens, type BlockBirths } from './block-births.js';
 import { checkRange, checkVolumeGeometry, DEFAULT_BLOCK_SIZE, MAX_VOLUME_SIZE } from './geometry.js';
 import { allocatedBlocks } from './version-map.js';
 import { purgeVolume } from './volume-purge.js';
@@ -39,6 +40,7 @@ import { WriteTx } from './write-tx.js';
 export { DEFAULT_BLOCK_SIZE, GiB, MAX_VOLUME_SIZE, MIN_VOLUME_SIZE, TiB } from './geometry.js';
 export type { Extent } from './extents.js';
 export type { BackingSource } from './backing-reads.js';
+export type { BlockBirths } from './block-births.js';
 
 export interface BlockStoreOptions {
   /** fsync every acknowledged mutation (survives a machine crash, at a latency cost). */
@@ -497,6 +499,19 @@ export class BlockStore {
     const b = readSnapshotRecord(this.db, secondId);
     if (!a || !b || a.volumeId !== b.volumeId) return undefined;
     return blocksBornBetween(this.db, a, b);
+  }
+
+  /**
+   * Every version a volume (live, or deleted but held for its snapshots) stores, as (block, birth):
+   * what block maps draw. Costs what was written, never the volume's size.
+   */
+  async blockBirths(volumeId: string): Promise<BlockBirths> {
+    return volumeBlockBirths(this.db, volumeId);
+  }
+
+  /** The volume's existing snapshots, oldest first, with the generation each froze. */
+  async snapshotGens(volumeId: string): Promise<Array<{ snapshotId: string; gen: number }>> {
+    return volumeSnapshotGens(this.db, volumeId);
   }
 
   /** Where restored volumes read blocks they hold no version of (set once the copy engine exists). */

@@ -82,6 +82,11 @@ export class PageCache implements BlockDevice {
     return this.dirty.size * PAGE_SIZE;
   }
 
+  /** The dirty pages (numbers of 4 KiB pages), ascending: where the guest's unsaved writes are. */
+  dirtyPageNumbers(): number[] {
+    return [...this.dirty.keys()].sort((a, b) => a - b);
+  }
+
   async read(offset: number, length: number): Promise<Buffer> {
     // Take the dirty pages first: a writeback racing this read then only makes the volume newer.
     const overlay = this.dirtyPagesIn(offset, length);

@@ -9,6 +9,7 @@ import type { Simulator } from '../simulator.js';
 import { adminPlugin } from './admin-plugin.js';
 import { Authenticator, type AuthMode } from './auth.js';
 import { clientErrorHandler } from './client-errors.js';
+import { consolePlugin, redirectBrowsersToConsole } from './console-plugin.js';
 import { controlPlugin } from './control-plugin.js';
 import { dataPlanePlugin } from './data-plane-plugin.js';
 import { ebsDirectPlugin } from './ebs-direct-plugin.js';
@@ -52,6 +53,12 @@ export async function buildApp(sim: Simulator, options: AppOptions = {}): Promis
   app.setNotFoundHandler((request, reply) =>
     reply.code(404).send({ code: 'NOT_FOUND', message: `No route for ${request.method} ${request.url.split('?')[0]}. EC2 requests go to POST /.` }),
   );
+  // A browser opening / gets the web console; EC2 requests (POST /, GET /?Action=…) never match.
+  app.addHook('onRequest', redirectBrowsersToConsole);
+  await app.register(consolePlugin, {
+    sim, auth: options.auth ?? 'none', defaultAccountId: options.defaultAccountId ?? DEFAULT_ACCOUNT_ID,
+    ...(options.credentials ? { credentials: options.credentials } : {}),
+  });
   await app.register(ec2Plugin, { sim, auth, bodyLimit: options.ec2BodyLimit ?? DEFAULT_EC2_BODY_LIMIT });
   await app.register(ebsDirectPlugin, { sim, auth });
   await app.register(dataPlanePlugin, { sim, auth, maxTransferBytes: options.maxTransferBytes ?? DEFAULT_MAX_TRANSFER_BYTES });

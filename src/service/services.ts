@@ -5,6 +5,7 @@
  */
 import { settingsService, tagService } from './account/index.js';
 import type { ServiceState } from './context.js';
+import { consoleService } from './console/index.js';
 import { directService } from './direct/index.js';
 import { guestService, instanceService } from './instances/index.js';
 import { snapshotService } from './snapshots/index.js';
@@ -20,6 +21,8 @@ export function openServices(s: ServiceState) {
     settings: settingsService(s),
     /** The EBS direct APIs. */
     direct: directService(s),
+    /** What the web console reads: overview, block maps, lineage. */
+    console: consoleService(s),
   };
 }
 

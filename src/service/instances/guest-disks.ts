@@ -60,6 +60,11 @@ export class GuestDisks {
     return [...this.disks.values()].filter((d) => d.instanceId === instanceId);
   }
 
+  /** The live disks (page caches) in front of one volume: more than one for a multi-attached volume. */
+  ofVolume(volumeId: string): GuestDisk[] {
+    return [...this.disks.values()].filter((d) => d.volumeId === volumeId && !d.retired);
+  }
+
   /** True while the disk is in service (not detached, stopped or terminated since it was opened). */
   isCurrent(disk: GuestDisk): boolean {
     return !(disk as Entry).retired && this.disks.get(keyOf(disk.instanceId, disk.device, disk.volumeId)) === disk;

@@ -1,0 +1,14 @@
+/** The labs, by name: the four lessons of issue 13. */
+import { incrementalLab } from './incremental.js';
+import type { Lab } from './lab.js';
+import { multiVolumeLab } from './multi-volume.js';
+import { pageCacheLab } from './page-cache.js';
+import { pendingLab } from './pending.js';
+
+export const LABS: readonly Lab[] = [pageCacheLab, pendingLab, multiVolumeLab, incrementalLab];
+
+export function labNamed(name: string): Lab | undefined {
+  return LABS.find((l) => l.name === name);
+}
+
+export { LabRun, type Lab, type LabLine, type StepOutcome } from './lab.js';

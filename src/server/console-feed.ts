@@ -1,0 +1,134 @@
+/**
+ * Server-sent events for the console: each open page subscribes to its account and region, and
+ * is sent the overview whenever it changed. The server looks for changes (one overview per
+ * account and region watched, however many pages) on a timer that backs off with the overview's
+ * cost, and at once after a console action: the pages never poll.
+ *
+ * While it runs it also samples pending snapshots' uploads, so a snapshot's page can chart its
+ * progress and throughput over time.
+ */
+import type { FastifyReply } from 'fastify';
+import type { CallerContext, Simulator } from '../simulator.js';
+
+/** Fastest look for changes, and how many times its own cost it waits between two looks. */
+const MIN_INTERVAL_MS = 250;
+const COST_FACTOR = 4;
+const HEARTBEAT_MS = 15_000;
+/** Samples kept per snapshot (at 4 a second, over two minutes of copy; older ones are thinned). */
+const MAX_SAMPLES = 600;
+
+export interface ProgressSample {
+  /** Wall-clock ms. */
+  t: number;
+  progress: number;
+  blocksDone: number;
+  bytesUploaded: number;
+}
+
+interface Watch {
+  ctx: CallerContext;
+  replies: Set<FastifyReply>;
+  last?: string;
+}
+
+export class ConsoleFeed {
+  private readonly watches = new Map<string, Watch>();
+  private readonly history = new Map<string, ProgressSample[]>();
+  private timer: NodeJS.Timeout | undefined;
+  private heartbeat: NodeJS.Timeout | undefined;
+  private running = false;
+  private closed = false;
+
+  constructor(private readonly sim: Simulator) {}
+
+  /** Streams overviews of `ctx`'s resources to `reply` (already hijacked) until it closes. */
+  subscribe(ctx: CallerContext, reply: FastifyReply): void {
+    const key = `${ctx.accountId}|${ctx.region}`;
+    let w = this.watches.get(key);
+    if (!w) this.watches.set(key, (w = { ctx, replies: new Set() }));
+    w.replies.add(reply);
+    const watch = w;
+    reply.raw.on('close', () => {
+      watch.replies.delete(reply);
+      if (watch.replies.size === 0) this.watches.delete(key);
+    });
+    // A new page gets the current overview at once, whatever the others saw.
+    try {
+      reply.raw.write(event('overview', watch.last ?? JSON.stringify(this.sim.services.console.overview(ctx))));
+    } catch {
+      // resetting: the next look sends it
+    }
+    this.heartbeat ??= setInterval(() => this.each((r) => r.raw.write(': keep-alive\n\n')), HEARTBEAT_MS).unref();
+    this.schedule(0);
+  }
+
+  /** Look for changes now (after an action), not at the next tick. */
+  poke(): void {
+    this.schedule(0);
+  }
+
+  samples(snapshotId: string): ProgressSample[] {
+    return this.history.get(snapshotId) ?? [];
+  }
+
+  /** Ends every stream (the server is closing: open streams would hold it up). */
+  close(): void {
+    this.closed = true;
+    clearTimeout(this.timer);
+    clearInterval(this.heartbeat);
+    this.each((r) => r.raw.end());
+    this.watches.clear();
+  }
+
+  private each(fn: (reply: FastifyReply) => void): void {
+    for (const w of this.watches.values()) for (const r of w.replies) fn(r);
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.closed || this.watches.size === 0) return;
+    if (this.running) return; // the running look reschedules itself
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.look(), delayMs);
+    this.timer.unref();
+  }
+
+  private async look(): Promise<void> {
+    this.running = true;
+    const started = performance.now();
+    try {
+      for (const w of this.watches.values()) {
+        let json: string;
+        try {
+          const o = this.sim.services.console.overview(w.ctx);
+          this.sample(o.snapshots);
+          json = JSON.stringify(o);
+        } catch {
+          continue; // resetting or closing
+        }
+        if (json === w.last) continue;
+        w.last = json;
+        for (const r of w.replies) r.raw.write(event('overview', json));
+      }
+    } finally {
+      this.running = false;
+    }
+    this.schedule(Math.max(MIN_INTERVAL_MS, COST_FACTOR * (performance.now() - started)));
+  }
+
+  private sample(rows: Array<{ snapshotId: string; state: string; progress: number; blocksDone: number; bytesUploaded: number }>): void {
+    const t = Date.now();
+    for (const r of rows) {
+      const list = this.history.get(r.snapshotId);
+      // Pending ones, and the first look at a completed one that was seen pending (its last point).
+      if (r.state !== 'pending' && (!list || list[list.length - 1]!.progress === r.progress)) continue;
+      const samples = list ?? [];
+      if (!list) this.history.set(r.snapshotId, samples);
+      samples.push({ t, progress: r.progress, blocksDone: r.blocksDone, bytesUploaded: r.bytesUploaded });
+      if (samples.length > MAX_SAMPLES) samples.splice(0, samples.length - MAX_SAMPLES);
+    }
+  }
+}
+
+function event(name: string, json: string): string {
+  return `event: ${name}\ndata: ${json}\n\n`;
+}

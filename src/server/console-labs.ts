@@ -1,0 +1,37 @@
+/** The console's lab pages: each run is a LabRun against this server, stepped by the page's buttons. */
+import { randomUUID } from 'node:crypto';
+import { LABS, LabRun, labNamed, type StepOutcome } from '../labs/index.js';
+import { DataPlaneRequestError } from './data-plane-errors.js';
+
+/** Runs kept at once (a page that never finishes its lab leaves one behind). */
+const MAX_RUNS = 50;
+
+export class ConsoleLabRuns {
+  private readonly runs = new Map<string, LabRun>();
+
+  constructor(private readonly endpoint: () => string) {}
+
+  list() {
+    return LABS.map((l) => ({
+      name: l.name, title: l.title, summary: l.summary, claim: l.claim, serverArgs: l.serverArgs ?? [],
+      steps: l.steps.map((s) => ({ title: s.title, explain: s.explain })),
+    }));
+  }
+
+  start(name: string): { runId: string; lab: string } {
+    const lab = labNamed(name);
+    if (!lab) throw new DataPlaneRequestError(404, 'NOT_FOUND', `No lab '${name}' (labs: ${LABS.map((l) => l.name).join(', ')}).`);
+    if (this.runs.size >= MAX_RUNS) this.runs.delete(this.runs.keys().next().value!);
+    const runId = randomUUID();
+    this.runs.set(runId, new LabRun(lab, this.endpoint()));
+    return { runId, lab: name };
+  }
+
+  async step(runId: string): Promise<StepOutcome> {
+    const run = this.runs.get(runId);
+    if (!run) throw new DataPlaneRequestError(404, 'NOT_FOUND', `No lab run ${runId} (the server restarted, or it was evicted): start the lab again.`);
+    const out = await run.step();
+    if (out.done) this.runs.delete(runId);
+    return out;
+  }
+}

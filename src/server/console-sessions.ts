@@ -1,0 +1,68 @@
+/**
+ * Who the console acts as. Under `--auth none`, the default account. Under `--auth sigv4`, the
+ * page asks for an access key and its secret once; the server checks them against the
+ * credentials file and answers with a session cookie (HttpOnly: the page's script never holds
+ * it), so the event stream, which cannot sign, is scoped too. Sessions live in memory.
+ */
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { AccessKey } from '../protocol/sigv4/index.js';
+import type { AuthMode } from './auth.js';
+import { DataPlaneRequestError } from './data-plane-errors.js';
+
+export const SESSION_COOKIE = 'ebs_sim_console';
+
+export class ConsoleSessions {
+  private readonly sessions = new Map<string, { accountId: string; accessKeyId: string }>();
+
+  constructor(
+    readonly mode: AuthMode,
+    private readonly defaultAccountId: string,
+    private readonly credentials: ReadonlyMap<string, AccessKey> | undefined,
+  ) {}
+
+  /** The account of the request's session, or undefined (sigv4, not signed in). */
+  accountOf(request: FastifyRequest): { accountId: string; accessKeyId?: string } | undefined {
+    if (this.mode === 'none') return { accountId: this.defaultAccountId };
+    const token = cookie(request.headers.cookie, SESSION_COOKIE);
+    return token ? this.sessions.get(token) : undefined;
+  }
+
+  /** The account, or a 403 the page answers by asking for keys. */
+  require(request: FastifyRequest): string {
+    const who = this.accountOf(request);
+    if (!who) throw new DataPlaneRequestError(403, 'UNAUTHORIZED_OPERATION', 'Sign in to the console with an access key and its secret (the server runs with --auth sigv4).');
+    return who.accountId;
+  }
+
+  signIn(reply: FastifyReply, accessKeyId: string, secretAccessKey: string): string {
+    const key = this.credentials?.get(accessKeyId);
+    if (this.mode !== 'sigv4' || !key || !sameSecret(key.secretAccessKey, secretAccessKey)) {
+      throw new DataPlaneRequestError(403, 'UNAUTHORIZED_OPERATION', 'Unknown access key, or a secret that does not match it.');
+    }
+    const token = randomBytes(24).toString('base64url');
+    this.sessions.set(token, { accountId: key.accountId, accessKeyId });
+    reply.header('set-cookie', `${SESSION_COOKIE}=${token}; Path=/console; HttpOnly; SameSite=Strict`);
+    return key.accountId;
+  }
+
+  signOut(request: FastifyRequest, reply: FastifyReply): void {
+    const token = cookie(request.headers.cookie, SESSION_COOKIE);
+    if (token) this.sessions.delete(token);
+    reply.header('set-cookie', `${SESSION_COOKIE}=; Path=/console; HttpOnly; SameSite=Strict; Max-Age=0`);
+  }
+}
+
+function sameSecret(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+function cookie(header: string | undefined, name: string): string | undefined {
+  for (const part of header?.split(';') ?? []) {
+    const eq = part.indexOf('=');
+    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
+  }
+  return undefined;
+}

@@ -1,0 +1,104 @@
+/**
+ * The web console in real headless Chromium, against a real server on 127.0.0.1: resources made
+ * through the SDK appear without a reload (server-sent events), a pending snapshot's progress bar
+ * moves under a copy rate, the block map shows written and dirty blocks (and clean ones after an
+ * fsync), and the page-cache lab runs to its end in the page.
+ */
+import { AttachVolumeCommand, CreateSnapshotCommand, CreateVolumeCommand, RunInstancesCommand } from '@aws-sdk/client-ec2';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hasChromium, launchChromium, type Chromium } from '../support/chromium.js';
+import { putBytes, startSimServer, type SimServer } from '../support/sim-server.js';
+
+const BLOCK = 512 * 1024;
+
+describe.skipIf(!hasChromium)('web console in Chromium', () => {
+  let server: SimServer;
+  let browser: Chromium;
+  let page: Page;
+
+  beforeAll(async () => {
+    server = await startSimServer({ sim: { instanceStateMs: 0, attachmentMs: 0 } });
+    browser = await launchChromium();
+    page = await browser.context.newPage();
+    page.setDefaultTimeout(20_000);
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  const ec2 = () => server.client();
+
+  async function newVolume(sizeGiB = 1): Promise<string> {
+    return (await ec2().send(new CreateVolumeCommand({ AvailabilityZone: 'us-east-1a', Size: sizeGiB }))).VolumeId!;
+  }
+
+  it('a browser opening / lands on the console; a volume and a snapshot made through the SDK appear without a reload', async () => {
+    await page.goto(`${server.endpoint}/`);
+    expect(new URL(page.url()).pathname).toBe('/console/');
+    await page.locator('#volumes tbody').waitFor();
+    const volumeId = await newVolume();
+    await page.locator(`#volumes tr[data-volume="${volumeId}"]`).waitFor();
+    const snapshotId = (await ec2().send(new CreateSnapshotCommand({ VolumeId: volumeId }))).SnapshotId!;
+    await page.locator(`#snapshots tr[data-snapshot="${snapshotId}"]`).waitFor();
+    await expect.poll(() => page.locator(`#snapshots tr[data-snapshot="${snapshotId}"] .badge`).textContent()).toBe('completed');
+    // Same page, never reloaded: the first navigation is the only one.
+    expect(await page.evaluate('performance.getEntriesByType("navigation").length')).toBe(1);
+  });
+
+  it("a pending snapshot's progress bar advances under a copy rate", async () => {
+    const volumeId = await newVolume();
+    expect((await putBytes(server.endpoint, volumeId, 0, Buffer.alloc(8 * BLOCK, 7))).status).toBe(200);
+    server.sim.controls.setCopyRate(1024 * 1024); // 4 MiB at 1 MiB/s: a copy a few seconds long
+    try {
+      const snapshotId = (await ec2().send(new CreateSnapshotCommand({ VolumeId: volumeId }))).SnapshotId!;
+      const bar = page.locator(`#snapshots .progress[data-snapshot="${snapshotId}"]`);
+      await bar.waitFor();
+      const value = async () => Number(await bar.getAttribute('aria-valuenow'));
+      const first = await value();
+      expect(first).toBeLessThan(100);
+      await expect.poll(value, { timeout: 30_000 }).toBeGreaterThan(first);
+      expect(await page.locator(`#snapshots tr[data-snapshot="${snapshotId}"] .badge`).textContent()).toBe('pending');
+      server.sim.controls.setCopyRate(undefined);
+      await expect.poll(value, { timeout: 30_000 }).toBe(100);
+    } finally {
+      server.sim.controls.setCopyRate(undefined);
+    }
+  });
+
+  it('the block map shows written blocks, dirty cells after a write through an instance, clean ones after an fsync', async () => {
+    const run = await ec2().send(new RunInstancesCommand({ ImageId: 'ami-12345678', MinCount: 1, MaxCount: 1 }));
+    const instanceId = run.Instances![0]!.InstanceId!;
+    const volumeId = await newVolume();
+    await ec2().send(new AttachVolumeCommand({ VolumeId: volumeId, InstanceId: instanceId, Device: '/dev/sdf' }));
+    expect((await putBytes(server.endpoint, volumeId, 0, Buffer.from('on the volume'))).status).toBe(200);
+
+    await page.goto(`${server.endpoint}/console/#/volumes/${volumeId}`);
+    const cell = (i: number) => page.locator(`#map .map i[data-i="${i}"]`);
+    await expect.poll(() => cell(0).getAttribute('data-state')).toBe('written');
+    expect(await cell(3).getAttribute('data-state')).toBe('hole');
+
+    // A guest write to block 3: in the page cache only.
+    const res = await fetch(`${server.endpoint}/data/instances/${instanceId}/devices/sdf?offset=${3 * BLOCK}`, { method: 'PUT', body: 'dirty page' });
+    expect(res.status).toBe(200);
+    await expect.poll(() => cell(3).getAttribute('data-state')).toBe('dirty');
+    expect(await page.locator('#map .map i[data-state="dirty"]').count()).toBe(1);
+
+    const fsync = await fetch(`${server.endpoint}/data/instances/${instanceId}/devices/sdf/fsync`, { method: 'POST' });
+    expect(fsync.status).toBe(200);
+    await expect.poll(() => cell(3).getAttribute('data-state')).toBe('written');
+    expect(await page.locator('#map .map i[data-state="dirty"]').count()).toBe(0);
+    expect(await page.locator('#map .map i[data-state="written"]').count()).toBe(2);
+  });
+
+  it('runs the page-cache lab to its end in the page, its claim checked', async () => {
+    await page.goto(`${server.endpoint}/console/#/labs/page-cache`);
+    await page.locator('#run-all').click();
+    await page.locator('#claim[data-result]').waitFor({ timeout: 45_000 });
+    expect(await page.locator('#claim').getAttribute('data-result')).toBe('held');
+    expect(await page.locator('.transcript .check.ok').count()).toBe(3);
+    expect(await page.locator('.transcript .check.bad').count()).toBe(0);
+  }, 60_000);
+});
