@@ -76,10 +76,10 @@ export async function rawPutObjects(spec: string, data: BlockData, blocks: numbe
 
 /**
  * Writes `bytes` to a volume through the data plane, `inFlight` requests of `requestBytes` at a
- * time, blocks of `version`.
+ * time: blocks `base`.. of `version`.
  */
 export async function dataPlaneWrite(
-  client: PublicClient, volumeId: string, data: BlockData, bytes: number, opts: { name?: string; version?: number; requestBytes?: number; inFlight?: number } = {},
+  client: PublicClient, volumeId: string, data: BlockData, bytes: number, opts: { name?: string; version?: number; requestBytes?: number; inFlight?: number; base?: number } = {},
 ): Promise<ThroughputPhase> {
   const requestBytes = opts.requestBytes ?? 8 * 1024 * 1024;
   const blocksPer = requestBytes / BLOCK;
@@ -91,7 +91,7 @@ export async function dataPlaneWrite(
   const start = performance.now();
   await pool(requests, opts.inFlight ?? 4, async (first) => {
     const count = Math.min(blocksPer, total - first);
-    const body = data.range(first, count, opts.version ?? 0);
+    const body = data.range((opts.base ?? 0) + first, count, opts.version ?? 0);
     const t = performance.now();
     await client.write(volumeId, first * BLOCK, body);
     const end = performance.now();

@@ -6,6 +6,8 @@
 export const BLOCK = 512 * 1024;
 export const MiB = 1024 * 1024;
 export const GiB = 1024 * MiB;
+/** Blocks of the largest volume (16 TiB): each volume's block numbers start at a multiple of it. */
+export const VOLUME_BLOCKS = (16 * 1024 * GiB) / BLOCK;
 
 export const PRESETS = ['full', 'incremental', 'restore', 'many', 'direct'] as const;
 export type PresetName = (typeof PRESETS)[number];

@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import { CompleteSnapshotCommand, GetSnapshotBlockCommand, ListSnapshotBlocksCommand, PutSnapshotBlockCommand, StartSnapshotCommand } from '@aws-sdk/client-ebs';
 import { dataPlaneWrite, plainFileWrites, rawPutObjects } from './baselines.js';
 import { BlockData } from './block-data.js';
-import { BLOCK, GiB, type BenchConfig, type ServerLauncher } from './config.js';
+import { BLOCK, GiB, VOLUME_BLOCKS, type BenchConfig, type ServerLauncher } from './config.js';
 import { figuresOf, moonshotsOf } from './figures.js';
 import { startOwnServer, type OwnServer } from './own-server.js';
 import { fmtRate, progressDisplay, type ProgressDisplay } from './progress-display.js';
@@ -64,6 +64,10 @@ export async function runBench(config: BenchConfig, launcher: ServerLauncher, ar
   const client = new PublicClient(endpoint, Math.max(64, config.directWorkers));
   const data = new BlockData(config.data);
   const sizeBlocks = Math.ceil(config.sizeBytes / BLOCK);
+  // Each volume (and the direct upload) gets blocks of its own: the store keeps each distinct
+  // block once, so volumes with the same bytes would copy in no time. Ordinal 0 is the baseline's.
+  let ordinals = 0;
+  const nextBase = () => ++ordinals * VOLUME_BLOCKS;
 
   try {
     const writes: ThroughputPhase[] = [];
@@ -77,7 +81,7 @@ export async function runBench(config: BenchConfig, launcher: ServerLauncher, ar
     let baseline: ThroughputPhase;
     if (config.preset === 'direct' || kind === 'memory') {
       const volumeId = await client.createVolume({ sizeBytes: config.volumeSizeBytes });
-      baseline = await dataPlaneWrite(client, volumeId, data, config.sizeBytes, { name: 'data-plane write' });
+      baseline = await dataPlaneWrite(client, volumeId, data, config.sizeBytes, { name: 'data-plane write', base: 0 });
     } else if (kind === 's3') {
       baseline = await rawPutObjects(objectStore, data, sizeBlocks);
     } else {
@@ -87,23 +91,24 @@ export async function runBench(config: BenchConfig, launcher: ServerLauncher, ar
     say(`baseline: ${baseline.name}, ${fmtBytes(baseline.bytes)} in ${(baseline.durationMs / 1000).toFixed(2)} s: ${fmtRate(baseline.bytesPerSec)}`);
 
     if (config.preset === 'direct') {
-      direct = await directUploadAndDownload(client, config, data, display, runStart, snapshots);
+      direct = await directUploadAndDownload(client, config, data, nextBase(), display, runStart, snapshots);
       say(`direct: upload ${fmtRate(direct.upload.bytesPerSec)}, download ${fmtRate(direct.download.bytesPerSec)} (${config.directWorkers} callers)`);
     } else {
       const chain = async (group: string, count: number) => {
-        const volumes: string[] = [];
+        const volumes: Array<{ id: string; base: number }> = [];
         for (let v = 0; v < count; v++) {
           const volumeId = await client.createVolume({ sizeBytes: config.volumeSizeBytes });
-          const w = await dataPlaneWrite(client, volumeId, data, config.sizeBytes, { name: `data-plane write (${group} volume ${v + 1})` });
+          const base = nextBase();
+          const w = await dataPlaneWrite(client, volumeId, data, config.sizeBytes, { name: `data-plane write (${group} volume ${v + 1})`, base });
           writes.push(w);
-          volumes.push(volumeId);
+          volumes.push({ id: volumeId, base });
         }
         say(`${group}: ${count} volume(s) of ${fmtBytes(config.volumeSizeBytes)}, ${fmtBytes(config.sizeBytes)} written to each (${fmtRate(writes[writes.length - 1]!.bytesPerSec)})`);
         const dirty = volumes.map(() => new Set<number>(Array.from({ length: sizeBlocks }, (_, i) => i)));
         let last: SnapshotRun[] = [];
         for (let position = 0; position < config.chainLength; position++) {
           if (position > 0) await changeBlocks(client, volumes, dirty, data, sizeBlocks, config.changeRate, position);
-          const started: Started[] = await Promise.all(volumes.map(async (volumeId, v) => {
+          const started: Started[] = await Promise.all(volumes.map(async ({ id: volumeId }, v) => {
             const sentAt = performance.now();
             const snapshotId = await client.createSnapshot(volumeId);
             const bytesWritten = dirty[v]!.size * BLOCK;
@@ -175,31 +180,33 @@ export async function runBench(config: BenchConfig, launcher: ServerLauncher, ar
   }
 }
 
+type BenchVolume = { id: string; base: number };
+
 /** Changes `rate` of each volume's written blocks, spread evenly, at least one: blocks of version `version`. */
-async function changeBlocks(client: PublicClient, volumes: string[], dirty: Set<number>[], data: BlockData, sizeBlocks: number, rate: number, version: number): Promise<void> {
+async function changeBlocks(client: PublicClient, volumes: BenchVolume[], dirty: Set<number>[], data: BlockData, sizeBlocks: number, rate: number, version: number): Promise<void> {
   const count = Math.min(sizeBlocks, Math.max(1, Math.round(rate * sizeBlocks)));
   const step = sizeBlocks / count;
   const blocks = Array.from({ length: count }, (_, i) => (Math.floor(i * step) + version) % sizeBlocks);
-  for (const [v, volumeId] of volumes.entries()) {
+  for (const [v, { id: volumeId, base }] of volumes.entries()) {
     await pool(blocks, 8, async (b) => {
-      await client.write(volumeId, b * BLOCK, Buffer.from(data.block(b, version)));
+      await client.write(volumeId, b * BLOCK, Buffer.from(data.block(base + b, version)));
       dirty[v]!.add(b);
     });
   }
 }
 
 /** Writes blocks to the volumes, one at a time per volume, until stopped: what a busy application does during `pending`. */
-function writeWhilePending(client: PublicClient, volumes: string[], dirty: Set<number>[], data: BlockData, sizeBlocks: number, position: number) {
+function writeWhilePending(client: PublicClient, volumes: BenchVolume[], dirty: Set<number>[], data: BlockData, sizeBlocks: number, position: number) {
   let stopped = false;
   const points: Array<[number, number]> = [];
   const latenciesMs: number[] = [];
   let bytes = 0;
   const start = performance.now();
-  const done = Promise.all(volumes.map(async (volumeId, v) => {
+  const done = Promise.all(volumes.map(async ({ id: volumeId, base }, v) => {
     for (let i = 0; !stopped; i++) {
       const b = (i * 7919 + position) % sizeBlocks;
       const t = performance.now();
-      await client.write(volumeId, b * BLOCK, Buffer.from(data.block(b, 1_000_000 + position * sizeBlocks + i)));
+      await client.write(volumeId, b * BLOCK, Buffer.from(data.block(base + b, 1_000_000 + position * sizeBlocks + i)));
       latenciesMs.push(performance.now() - t);
       dirty[v]!.add(b);
       bytes += BLOCK;
@@ -253,20 +260,21 @@ async function restoreRead(client: PublicClient, volumeId: string, bytes: number
 
 /** StartSnapshot, PutSnapshotBlock by `directWorkers` callers, CompleteSnapshot until completed; then every block read back. */
 async function directUploadAndDownload(
-  client: PublicClient, config: BenchConfig, data: BlockData, display: ProgressDisplay, runStart: number, snapshots: SnapshotRun[],
+  client: PublicClient, config: BenchConfig, data: BlockData, base: number, display: ProgressDisplay, runStart: number, snapshots: SnapshotRun[],
 ): Promise<{ upload: ThroughputPhase; download: ThroughputPhase }> {
   const blocks = Math.ceil(config.sizeBytes / BLOCK);
   const indexes = Array.from({ length: blocks }, (_, i) => i);
+  // Checksums first, off the clock: what is timed is the server, not this client's hashing.
+  const checksums = indexes.map((i) => createHash('sha256').update(data.block(base + i)).digest('base64'));
   const sentAt = performance.now();
   const snapshotId = (await client.ebs.send(new StartSnapshotCommand({ VolumeSize: Math.max(1, Math.ceil(config.volumeSizeBytes / GiB)), Timeout: 60 }))).SnapshotId!;
   const upPoints: Array<[number, number]> = [];
   const upLatencies: number[] = [];
   let done = 0;
   await pool(indexes, config.directWorkers, async (i) => {
-    const block = Buffer.from(data.block(i));
-    const checksum = createHash('sha256').update(block).digest('base64');
+    const block = Buffer.from(data.block(base + i));
     const t = performance.now();
-    await client.ebs.send(new PutSnapshotBlockCommand({ SnapshotId: snapshotId, BlockIndex: i, BlockData: block, DataLength: BLOCK, Checksum: checksum, ChecksumAlgorithm: 'SHA256' }));
+    await client.ebs.send(new PutSnapshotBlockCommand({ SnapshotId: snapshotId, BlockIndex: i, BlockData: block, DataLength: BLOCK, Checksum: checksums[i]!, ChecksumAlgorithm: 'SHA256' }));
     upLatencies.push(performance.now() - t);
     done += BLOCK;
     upPoints.push([performance.now() - sentAt, done]);

@@ -17,6 +17,9 @@ export interface Started {
   sentAt: number;
 }
 
+/** The quickest polling, for copies that are just starting. */
+const MIN_POLL_MS = 5;
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export const fmtBytes = (n: number) =>
@@ -26,7 +29,7 @@ export function snapshotLabel(s: Pick<Started, 'snapshotId' | 'kind' | 'bytesWri
   return `${s.snapshotId} ${s.kind.padEnd(11)} ${fmtBytes(s.bytesWritten).padStart(9)}`;
 }
 
-/** Polls until every snapshot is completed (throws on `error`); `runStart` is the run's performance.now() origin. */
+/** Polls (every pollMs at most) until every snapshot is completed (throws on `error`); `runStart` is the run's performance.now() origin. */
 export async function watchSnapshots(
   client: PublicClient, started: Started[], display: ProgressDisplay, pollMs: number, runStart: number, addToDisplay = true,
 ): Promise<SnapshotRun[]> {
@@ -56,7 +59,10 @@ export async function watchSnapshots(
         open.delete(id);
       }
     }
-    if (open.size > 0) await sleep(pollMs);
+    // Quick polls while the copies are young, so a short (incremental) copy's time is not
+    // rounded up to the polling interval; then every pollMs, so polling does not load the server.
+    const youngest = Math.min(...[...open].map((id) => now - sentAt.get(id)!));
+    if (open.size > 0) await sleep(Math.min(pollMs, Math.max(MIN_POLL_MS, youngest / 20)));
   }
   return started.map((s) => runs.get(s.snapshotId)!);
 }

@@ -48,7 +48,8 @@ Where:
                                direct preset, --direct-rate-limits off) instead of starting one
   --out <dir>                  Output folder (default ./ebs-sim-bench-<date>-<time>); an own server
                                keeps its data in <dir>/data while it runs (removed after)
-  --poll <ms>                  DescribeSnapshots polling interval (default 50)
+  --poll <ms>                  Longest DescribeSnapshots polling interval (default 50; a young copy
+                               is polled every 5 ms, then less often, up to this)
   -h, --help                   Show this help.
 
 Examples:
