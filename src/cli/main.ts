@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-/** The `ebs-sim` command: `serve`, `fsck`, `nbd-psk` and `bench`. */
+/** The `ebs-sim` command: `serve`, `fsck`, `nbd-psk`, `lab` and `bench`. */
 import { CoreError } from '../core/errors.js';
 import { fsck, FSCK_HELP, parseFsckArgs } from './fsck.js';
 import { parseServeArgs, SERVE_HELP } from './serve-args.js';
@@ -13,6 +13,8 @@ Commands:
   serve    Run the server (EC2 Query API + data plane). \`ebs-sim serve --help\` lists its options.
   fsck     Check a stopped server's storage. \`ebs-sim fsck --help\`.
   nbd-psk  Print the TLS-PSK keys qemu needs for NBD under --auth sigv4. \`ebs-sim nbd-psk --help\`.
+  lab      Run a guided lesson (page-cache, pending, multi-volume, incremental) and check its
+           claim. \`ebs-sim lab --help\`.
   bench    Benchmark snapshot copies through the public APIs, with live progress, a report and
            plots; \`ebs-sim bench compare A.json B.json\` compares two runs. \`ebs-sim bench --help\`.
 
@@ -57,6 +59,15 @@ async function main(argv: string[]): Promise<number> {
       }
       return nbdPsk(opts);
     }
+    case 'lab': {
+      const { lab, LAB_HELP, parseLabArgs } = await import('./lab.js');
+      const opts = parseLabArgs(rest);
+      if (opts === 'help') {
+        process.stdout.write(LAB_HELP);
+        return 0;
+      }
+      return lab(opts);
+    }
     case 'bench': {
       if (rest[0] === 'compare') {
         const { benchCompare } = await import('./bench.js');
@@ -72,7 +83,7 @@ async function main(argv: string[]): Promise<number> {
       return bench(config, ['bench', ...rest]);
     }
     default:
-      throw new UsageError(`unknown command '${command}'. Commands: serve, fsck, nbd-psk, bench (ebs-sim --help).`);
+      throw new UsageError(`unknown command '${command}'. Commands: serve, fsck, nbd-psk, lab, bench (ebs-sim --help).`);
   }
 }
 

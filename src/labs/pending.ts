@@ -3,6 +3,14 @@ import type { Lab } from './lab.js';
 
 const MiB = 1024 * 1024;
 const SIZE = 8 * MiB;
+const BLOCK = 512 * 1024;
+
+/** 8 MiB of one letter, each 512 KiB block labelled with its number, so no two blocks deduplicate. */
+function content(letter: string): Buffer {
+  const buf = Buffer.alloc(SIZE, letter);
+  for (let b = 0; b < SIZE / BLOCK; b++) buf.write(`block ${b} `, b * BLOCK, 'latin1');
+  return buf;
+}
 
 export const pendingLab: Lab = {
   name: 'pending',
@@ -13,10 +21,10 @@ export const pendingLab: Lab = {
   steps: [
     {
       title: 'A volume with 8 MiB of A',
-      explain: 'A 1 GiB volume gets 8 MiB of the letter A: sixteen 512 KiB blocks the snapshot will have to upload.',
+      explain: 'A 1 GiB volume gets 8 MiB of the letter A (each 512 KiB block labelled with its number): sixteen distinct blocks the snapshot will have to upload.',
       async run(ctx) {
         const volumeId = await ctx.client.createVolume(1);
-        await ctx.client.writeVolume(volumeId, 0, Buffer.alloc(SIZE, 'A'));
+        await ctx.client.writeVolume(volumeId, 0, content('A'));
         ctx.state.volumeId = volumeId;
         ctx.result(`volume ${volumeId}: 8 MiB of A at offset 0`);
       },
@@ -35,7 +43,7 @@ export const pendingLab: Lab = {
       title: 'Overwrite the volume while the copy runs',
       explain: 'The same 8 MiB are overwritten with B while the snapshot is still uploading. The writes go to new versions of the blocks: the frozen ones stay for the copy.',
       async run(ctx) {
-        await ctx.client.writeVolume(String(ctx.state.volumeId), 0, Buffer.alloc(SIZE, 'B'));
+        await ctx.client.writeVolume(String(ctx.state.volumeId), 0, content('B'));
         const d = await ctx.client.describeSnapshot(String(ctx.state.snapshotId));
         ctx.state.overwrittenWhile = d.state;
         ctx.result(`overwritten with B; the snapshot is ${d.state} (${d.progress})${d.state === 'pending' ? ': the writes landed during pending' : ''}`);
@@ -50,10 +58,11 @@ export const pendingLab: Lab = {
         const restored = await ctx.client.createVolume(1, snapshotId);
         const bytes = await ctx.client.readVolume(restored, 0, SIZE);
         const live = await ctx.client.readVolume(String(ctx.state.volumeId), 0, SIZE);
-        const allA = bytes.every((b) => b === 0x41);
-        ctx.result(`restored ${restored}: ${allA ? '8 MiB of A' : 'NOT all A'}; the live volume: ${live.every((b) => b === 0x42) ? '8 MiB of B' : 'not all B'}`);
+        const allA = bytes.equals(content('A'));
+        const allB = live.equals(content('B'));
+        ctx.result(`restored ${restored}: ${allA ? '8 MiB of A' : 'NOT all A'}; the live volume: ${allB ? '8 MiB of B' : 'not all B'}`);
         ctx.check(allA, `the restore holds the snapshot's instant (A), though it was overwritten while ${String(ctx.state.overwrittenWhile)}`);
-        ctx.check(live.every((b) => b === 0x42), 'the volume holds the later writes (B)');
+        ctx.check(allB, 'the volume holds the later writes (B)');
       },
     },
   ],
