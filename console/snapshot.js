@@ -81,13 +81,19 @@ export function renderSnapshot(main, snapshotId) {
     const t0 = samples[0].t;
     const xs = samples.map((p) => (p.t - t0) / 1000);
     const progress = samples.map((p) => p.progress);
-    const rate = samples.map((p, i) => (i === 0 ? 0 : (p.bytesUploaded - samples[i - 1].bytesUploaded) / 1048576 / Math.max(0.001, (p.t - samples[i - 1].t) / 1000)));
+    // Throughput over the last 1.5 s (uploads land in bursts of blocks: a per-sample rate is all spikes).
+    const rate = samples.map((p, i) => {
+      let j = i;
+      while (j > 0 && p.t - samples[j - 1].t <= 1500) j--;
+      if (j === i) j = Math.max(0, i - 1);
+      return j === i ? 0 : (p.bytesUploaded - samples[j].bytesUploaded) / 1048576 / Math.max(0.001, (p.t - samples[j].t) / 1000);
+    });
     const el = main.querySelector('#chart');
     const data = [xs, progress, rate];
     if (plot) { plot.setData(data); return; }
     el.innerHTML = '';
     plot = new window.uPlot({
-      width: Math.max(320, el.clientWidth - 16), height: 220,
+      width: Math.max(320, el.clientWidth - 16), height: 220, legend: { live: false },
       scales: { x: { time: false }, pct: { range: [0, 100] }, rate: { range: (_u, _min, max) => [0, Math.max(1, max * 1.15)] } },
       axes: [
         { label: 'seconds since the copy was first seen', size: 42 },
@@ -95,7 +101,7 @@ export function renderSnapshot(main, snapshotId) {
         { scale: 'rate', label: 'MiB/s', side: 1, size: 52, grid: { show: false } },
       ],
       series: [
-        { label: 's' },
+        {},
         { label: 'progress', scale: 'pct', stroke: '#0072b2', width: 2, value: (_u, v) => (v == null ? '–' : v + '%') },
         { label: 'throughput', scale: 'rate', stroke: '#d55e00', width: 2, dash: [6, 4], value: (_u, v) => (v == null ? '–' : v.toFixed(2) + ' MiB/s') },
       ],
