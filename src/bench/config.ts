@@ -9,7 +9,7 @@ export const GiB = 1024 * MiB;
 /** Blocks of the largest volume (16 TiB): each volume's block numbers start at a multiple of it. */
 export const VOLUME_BLOCKS = (16 * 1024 * GiB) / BLOCK;
 
-export const PRESETS = ['full', 'incremental', 'restore', 'many', 'direct'] as const;
+export const PRESETS = ['full', 'incremental', 'restore', 'many', 'direct', 'scale'] as const;
 export type PresetName = (typeof PRESETS)[number];
 
 /** random: unique incompressible blocks; zeros: all-zero blocks (holes); duplicate: a share of blocks repeat others. */

@@ -16,7 +16,8 @@ export function aggregateRate(runs: SnapshotRun[]): number {
 export function figuresOf(r: BenchResults): Figure[] {
   const figures: Figure[] = [];
   const fs = r.baseline.name === 'plain file writes';
-  const volumeSnapshots = r.snapshots.filter((s) => s.kind !== 'direct');
+  // The scale preset's snapshots are steps of its curves, figured below, not one workload.
+  const volumeSnapshots = r.scale ? [] : r.snapshots.filter((s) => s.kind !== 'direct');
   const firstFull = volumeSnapshots.find((s) => s.kind === 'full');
   if (firstFull) {
     const ratio = firstFull.bytesPerSec / r.baseline.bytesPerSec;
@@ -75,6 +76,46 @@ export function figuresOf(r: BenchResults): Figure[] {
       });
     }
   }
+  const curve = (key: string) => r.scale?.find((c) => c.key === key);
+  const bySize = curve('volume-size');
+  if (bySize && bySize.points.length > 1) {
+    const first = bySize.points[0]!;
+    const last = bySize.points.at(-1)!;
+    const ratio = last.copyMs / first.copyMs;
+    figures.push({
+      key: 'scale.volumeSize', name: `copy time of a ${last.x} GiB volume vs a ${first.x} GiB one, same data written`, value: last.copyMs, unit: 'ms',
+      baseline: { name: `the ${first.x} GiB volume`, value: first.copyMs }, ratio, target: '≤ 1.5 (flat)', met: ratio <= 1.5,
+    });
+  }
+  const freezes = (r.scale ?? []).flatMap((c) => c.points.map((p) => p.freezeMs));
+  if (freezes.length > 1) {
+    const median = [...freezes].sort((a, b) => a - b)[Math.floor(freezes.length / 2)]!;
+    const p99 = [...freezes].sort((a, b) => a - b)[Math.min(freezes.length - 1, Math.floor(freezes.length * 0.99))]!;
+    figures.push({
+      key: 'scale.freeze', name: `freeze time (CreateSnapshot call), p99 of ${freezes.length} across every curve`, value: p99, unit: 'ms',
+      baseline: { name: 'their median', value: median }, ratio: p99 / median,
+    });
+  }
+  const chain = curve('chain');
+  if (chain && chain.points.length >= 20) {
+    const inc = chain.points.slice(1);
+    const tenth = Math.max(1, Math.floor(inc.length / 10));
+    const mean = (ps: typeof inc) => ps.reduce((n, p) => n + p.copyMs, 0) / ps.length;
+    const ratio = mean(inc.slice(-tenth)) / mean(inc.slice(0, tenth));
+    figures.push({
+      key: 'scale.chain', name: `incremental copy time at the end of a ${chain.points.length}-snapshot chain (last tenth, mean)`, value: mean(inc.slice(-tenth)), unit: 'ms',
+      baseline: { name: 'the first tenth', value: mean(inc.slice(0, tenth)) }, ratio, target: '≤ 1.5 (flat)', met: ratio <= 1.5,
+    });
+  }
+  const conc = curve('concurrency');
+  if (conc && conc.points.length > 1) {
+    const last = conc.points.at(-1)!;
+    const ratio = last.bytesPerSec / conc.points[0]!.bytesPerSec;
+    figures.push({
+      key: 'scale.concurrency', name: `${last.x} concurrent copies, aggregate`, value: last.bytesPerSec / MB, unit: 'MB/s',
+      baseline: { name: 'one copy alone', value: conc.points[0]!.bytesPerSec / MB }, ratio, ...(last.x >= 16 ? { target: '≥ 0.9', met: ratio >= 0.9 } : {}),
+    });
+  }
   if (r.server.peakRssBytes !== undefined) {
     figures.push({ key: 'server.peakRss', name: 'server peak resident memory', value: r.server.peakRssBytes / 2 ** 20, unit: 'MiB', target: '< 300 MB', met: r.server.peakRssBytes < 300e6 });
   }
@@ -84,14 +125,14 @@ export function figuresOf(r: BenchResults): Figure[] {
 export function moonshotsOf(r: BenchResults): Moonshot[] {
   const byKey = new Map(r.figures.map((f) => [f.key, f]));
   const row = (figure: string, target: string, key: string, preset: string, applies: boolean, why: string): Moonshot => {
-    const f = byKey.get(key);
+    const f = byKey.get(key) ?? (key === 'copy.concurrent' ? byKey.get('scale.concurrency') : undefined);
     if (!f || f.ratio === undefined) return { figure, target, note: `not measured by this run: \`ebs-sim bench --preset ${preset}\`` };
     return { figure, target, measured: f.ratio, ...(applies && f.met !== undefined ? { met: f.met } : {}), note: applies ? '' : why };
   };
   return [
     row('fs copy vs plain file writes', '≥ 1.0', 'copy.full', 'full', r.baseline.name === 'plain file writes', 'the store is not fs: the ratio is against its own baseline'),
     row('restore read vs the copy', '≥ 0.7', 'restore.read', 'restore', true, ''),
-    row('16 concurrent copies, aggregate vs one copy alone', '≥ 0.9', 'copy.concurrent', 'many', (byKey.get('copy.concurrent')?.target) !== undefined, 'fewer than 16 volumes'),
+    row('16 concurrent copies, aggregate vs one copy alone', '≥ 0.9', 'copy.concurrent', 'many', (byKey.get('copy.concurrent') ?? byKey.get('scale.concurrency'))?.target !== undefined, 'fewer than 16 volumes'),
     row('incremental 1% vs the full copy\'s time', '≤ 0.02', 'copy.incremental', 'incremental', (byKey.get('copy.incremental')?.target) !== undefined, 'change rate is not 1%'),
   ];
 }

@@ -99,6 +99,21 @@ export function reportFigures(r: BenchResults): ReportFigure[] {
       }),
     });
   }
+  for (const curve of r.scale ?? []) {
+    const concurrency = curve.key === 'concurrency';
+    const series: Series[] = concurrency
+      ? [{ name: 'aggregate copy throughput', points: curve.points.map((p): [number, number] => [p.x, p.bytesPerSec / 1e6]) },
+        { name: 'one copy alone × copies (perfect scaling)', points: curve.points.map((p): [number, number] => [p.x, (p.x * curve.points[0]!.bytesPerSec) / 1e6]), dashed: true }]
+      : [{ name: 'copy time (CreateSnapshot until completed)', points: curve.points.map((p): [number, number] => [p.x, p.copyMs]) },
+        { name: 'freeze time (the CreateSnapshot call)', points: curve.points.map((p): [number, number] => [p.x, p.freezeMs]) }];
+    figs.push({
+      file: `scale-${curve.key}.svg`, title: curve.title,
+      caption: `${curve.title}. Server peak RSS over these steps: ${Math.max(0, ...curve.points.map((p) => p.peakRssBytes ?? 0)) / 1e6 > 0 ? `${(Math.max(...curve.points.map((p) => p.peakRssBytes ?? 0)) / 1e6).toFixed(0)} MB` : 'not measured'}.${curve.note ? ` ${curve.note}.` : ''}`,
+      svg: lineChartSvg({
+        title: curve.title, xLabel: curve.xLabel, yLabel: concurrency ? 'throughput (MB/s)' : 'time (ms)', series, ...(curve.key === 'volume-size' ? { xLog: true } : {}),
+      }),
+    });
+  }
   if (r.server.rss.length > 1) {
     figs.push({
       file: 'memory.svg', title: 'Server memory',
@@ -159,8 +174,10 @@ export function reportMarkdown(r: BenchResults, figs: ReportFigure[]): string {
     '',
     '| snapshot | volume | group | kind | bytes written | copy time | MB/s | mean time per block | samples |',
     '|---|---|---|---|---|---|---|---|---|',
-    ...r.snapshots.map((s) => `| ${s.snapshotId} | ${s.volumeId ?? '(direct)'} | ${s.group} | ${s.kind} | ${(s.bytesWritten / 2 ** 20).toFixed(1)} MiB | ${(s.durationMs / 1000).toFixed(3)} s | ${(s.bytesPerSec / 1e6).toFixed(1)} | ${s.bytesWritten > 0 ? `${(s.durationMs / (s.bytesWritten / (512 * 1024))).toFixed(2)} ms` : '–'} | ${s.samples.length} |`),
+    ...r.snapshots.slice(0, 60).map((s) => `| ${s.snapshotId} | ${s.volumeId ?? '(direct)'} | ${s.group} | ${s.kind} | ${(s.bytesWritten / 2 ** 20).toFixed(1)} MiB | ${(s.durationMs / 1000).toFixed(3)} s | ${(s.bytesPerSec / 1e6).toFixed(1)} | ${s.bytesWritten > 0 ? `${(s.durationMs / (s.bytesWritten / (512 * 1024))).toFixed(2)} ms` : '–'} | ${s.samples.length} |`),
     '',
+    ...(r.snapshots.length > 60 ? [`(${r.snapshots.length - 60} more snapshots in results.json)`, ''] : []),
+    ...(r.scale ? scaleTables(r) : []),
     '## Phases',
     '',
     '| phase | bytes | time | MB/s | what |',
@@ -172,6 +189,18 @@ export function reportMarkdown(r: BenchResults, figs: ReportFigure[]): string {
     '',
   ];
   return lines.join('\n');
+}
+
+function scaleTables(r: BenchResults): string[] {
+  return ['## Scale', '', ...(r.scale ?? []).flatMap((c) => {
+    const shown = c.key === 'chain' ? c.points.filter((p, i) => i < 3 || (p.x % 100 === 0) || i === c.points.length - 1) : c.points;
+    return [
+      `### ${c.title}`, '', ...(c.note ? [c.note, ''] : []),
+      `| ${c.xLabel} | freeze (ms) | copy (ms) | MB/s | server peak RSS (MB) |`, '|---|---|---|---|---|',
+      ...shown.map((p) => `| ${p.x} | ${p.freezeMs.toFixed(1)} | ${p.copyMs.toFixed(1)} | ${(p.bytesPerSec / 1e6).toFixed(1)} | ${p.peakRssBytes ? (p.peakRssBytes / 1e6).toFixed(0) : '–'} |`),
+      '',
+    ];
+  })];
 }
 
 /** Writes the SVGs and report.md into `outDir`; returns the report's path. */

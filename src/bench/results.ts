@@ -3,6 +3,7 @@
  * from which the report, its plots and `compare` are made.
  */
 import type { BenchConfig } from './config.js';
+import type { ScaleCurve } from './scale.js';
 
 export const RESULTS_FORMAT = 'ebs-sim-bench/1';
 
@@ -100,6 +101,8 @@ export interface BenchResults {
   writesDuringPending?: ThroughputPhase;
   restore?: ThroughputPhase;
   direct?: { upload: ThroughputPhase; download: ThroughputPhase };
+  /** The scale preset's curves. */
+  scale?: ScaleCurve[];
   figures: Figure[];
   moonshots: Moonshot[];
 }

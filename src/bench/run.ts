@@ -15,6 +15,7 @@ import { startOwnServer, type OwnServer } from './own-server.js';
 import { fmtRate, progressDisplay, type ProgressDisplay } from './progress-display.js';
 import { PublicClient, pool } from './public-client.js';
 import { writeReport } from './report.js';
+import { runScale, type ScaleCurve } from './scale.js';
 import { RESULTS_FORMAT, type BenchResults, type SnapshotRun, type ThroughputPhase } from './results.js';
 import { fmtBytes, watchSnapshots, type Started } from './snapshot-watch.js';
 
@@ -55,7 +56,7 @@ export async function runBench(config: BenchConfig, launcher: ServerLauncher, ar
     rssTimer = setInterval(() => {
       const r = server!.rssBytes();
       if (r !== undefined) rss.push([performance.now() - runStart, r]);
-    }, 250);
+    }, 100);
     rssTimer.unref();
   } else {
     say(`ebs-sim bench: measuring ${config.endpoint}`);
@@ -75,22 +76,33 @@ export async function runBench(config: BenchConfig, launcher: ServerLauncher, ar
     let writesDuringPending: ThroughputPhase | undefined;
     let restore: ThroughputPhase | undefined;
     let direct: BenchResults['direct'];
+    let scale: ScaleCurve[] | undefined;
 
     // The baseline, first: the same blocks, written as plainly as the store allows.
     const kind = storeKind(objectStore);
+    // The scale preset writes up to --size in one step: its baseline is of at most 1 GiB.
+    const baselineBytes = config.preset === 'scale' ? Math.min(config.sizeBytes, GiB) : config.sizeBytes;
+    const baselineBlocks = Math.ceil(baselineBytes / BLOCK);
     let baseline: ThroughputPhase;
     if (config.preset === 'direct' || kind === 'memory') {
       const volumeId = await client.createVolume({ sizeBytes: config.volumeSizeBytes });
-      baseline = await dataPlaneWrite(client, volumeId, data, config.sizeBytes, { name: 'data-plane write', base: 0 });
+      baseline = await dataPlaneWrite(client, volumeId, data, baselineBytes, { name: 'data-plane write', base: 0 });
     } else if (kind === 's3') {
-      baseline = await rawPutObjects(objectStore, data, sizeBlocks);
+      baseline = await rawPutObjects(objectStore, data, baselineBlocks);
     } else {
       const objectsDir = objectStore.slice('fs:'.length);
-      baseline = await plainFileWrites(join(resolve(objectsDir), '..', `baseline-${process.pid}`), data, sizeBlocks);
+      baseline = await plainFileWrites(join(resolve(objectsDir), '..', `baseline-${process.pid}`), data, baselineBlocks);
     }
     say(`baseline: ${baseline.name}, ${fmtBytes(baseline.bytes)} in ${(baseline.durationMs / 1000).toFixed(2)} s: ${fmtRate(baseline.bytesPerSec)}`);
 
-    if (config.preset === 'direct') {
+    if (config.preset === 'scale') {
+      const peakRss = (fromMs: number, toMs: number) => {
+        const seen = rss.filter(([t]) => t >= fromMs && t <= toMs).map(([, b]) => b);
+        // A step shorter than the sampling interval: the server's memory now.
+        return seen.length > 0 ? Math.max(...seen) : server?.rssBytes();
+      };
+      scale = await runScale({ client, config, data, display, runStart, nextBase, peakRss, dataDir, snapshots, say });
+    } else if (config.preset === 'direct') {
       direct = await directUploadAndDownload(client, config, data, nextBase(), display, runStart, snapshots);
       say(`direct: upload ${fmtRate(direct.upload.bytesPerSec)}, download ${fmtRate(direct.download.bytesPerSec)} (${config.directWorkers} callers)`);
     } else {
@@ -160,6 +172,7 @@ export async function runBench(config: BenchConfig, launcher: ServerLauncher, ar
       ...(writesDuringPending ? { writesDuringPending } : {}),
       ...(restore ? { restore } : {}),
       ...(direct ? { direct } : {}),
+      ...(scale ? { scale } : {}),
       figures: [],
       moonshots: [],
     };

@@ -19,6 +19,8 @@ export interface LineChart {
   series: Series[];
   /** Fixed y range (e.g. 0..100 for progress); default 0..max. */
   yMax?: number;
+  /** A logarithmic x axis (positive x only), ticked at the data's own x values. */
+  xLog?: boolean;
 }
 
 export interface BarChart {
@@ -86,13 +88,15 @@ function legend(names: LegendEntry[], top: number): string[] {
 
 export function lineChartSvg(chart: LineChart): string {
   const all = chart.series.flatMap((s) => s.points);
-  const xTicks = niceTicks(0, Math.max(...all.map((p) => p[0]), 0));
+  const xs = all.map((p) => p[0]);
+  const xTicks = chart.xLog ? [...new Set(xs)].sort((a, b) => a - b) : niceTicks(0, Math.max(...xs, 0));
   const yTicks = chart.yMax !== undefined ? niceTicks(0, chart.yMax) : niceTicks(0, Math.max(...all.map((p) => p[1]), 0));
-  const xMax = xTicks[xTicks.length - 1]!;
+  const xMin = chart.xLog ? Math.log2(xTicks[0] ?? 1) : 0;
+  const xMax = chart.xLog ? Math.log2(xTicks[xTicks.length - 1] ?? 2) : xTicks[xTicks.length - 1]!;
   const yMax = yTicks[yTicks.length - 1]!;
   const plotW = WIDTH - M.left - M.right;
   const plotH = HEIGHT - M.top - M.bottom;
-  const sx = (x: number) => M.left + (x / xMax) * plotW;
+  const sx = (x: number) => M.left + (((chart.xLog ? Math.log2(x) : x) - xMin) / Math.max(1e-9, xMax - xMin)) * plotW;
   const sy = (y: number) => M.top + plotH - (y / yMax) * plotH;
   const body: string[] = [];
   for (const t of yTicks) {
@@ -111,7 +115,8 @@ export function lineChartSvg(chart: LineChart): string {
     if (s.points.length === 0) return;
     const pts = s.points.map(([x, y]) => `${sx(x).toFixed(1)},${sy(y).toFixed(1)}`).join(' ');
     body.push(`<polyline class="series" data-name="${escapeXml(s.name)}" points="${pts}" fill="none" stroke="${color}" stroke-width="2"${s.dashed ? ' stroke-dasharray="6 4"' : ''}/>`);
-    if (s.points.length === 1) body.push(`<circle cx="${sx(s.points[0]![0]).toFixed(1)}" cy="${sy(s.points[0]![1]).toFixed(1)}" r="3" fill="${color}"/>`);
+    // Markers where points are few enough to tell apart (and always for a lone point).
+    if (s.points.length <= 20) for (const [x, y] of s.points) body.push(`<circle class="point" cx="${sx(x).toFixed(1)}" cy="${sy(y).toFixed(1)}" r="3" fill="${color}"/>`);
   });
   return frame(chart.title, chart.xLabel, chart.yLabel, body, keys);
 }

@@ -26,6 +26,9 @@ Presets (the question each answers):
   restore      How fast does a volume restored from a snapshot read (lazy load)?
   many         16 volumes snapshotted at once, aggregate vs one alone (--size is per volume: 64MiB)
   direct       EBS direct APIs: PutSnapshotBlock upload and GetSnapshotBlock download, 64 callers
+  scale        How copy time, freeze time and server memory grow: with volume size (1 GiB to
+               16 TiB, 64 MiB written), written data (256 MiB up to --size, disk permitting), a
+               chain of --chain snapshots (default 1000) and 1 to 16 concurrent copies
 
 Workload (override a preset's values):
   --volume-size <bytes>        Size of each volume (default 8GiB). Sizes: 64MiB, 1GiB, 1073741824...
@@ -72,6 +75,7 @@ const PRESET_DEFAULTS: Record<PresetName, PresetDefaults> = {
   restore: { chainLength: 1, volumes: 1, restore: true, sizeBytes: GiB },
   many: { chainLength: 1, volumes: 16, restore: false, sizeBytes: 64 * MiB },
   direct: { chainLength: 0, volumes: 1, restore: false, sizeBytes: GiB },
+  scale: { chainLength: 1000, volumes: 1, restore: false, sizeBytes: GiB },
 };
 
 /** `./ebs-sim-bench-20261205-211400`: a dated folder in the working directory. */

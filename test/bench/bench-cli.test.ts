@@ -26,8 +26,9 @@ function checkSvgs(dir: string, markdownFile: string): string[] {
     expect(XMLValidator.validate(svg), name).toBe(true);
     const lines = [...svg.matchAll(/<polyline class="series"[^>]* points="([^"]+)"/g)].map((m) => m[1]!.trim().split(' ').length);
     const bars = [...svg.matchAll(/<rect class="bar"[^>]* height="([\d.]+)"/g)].map((m) => Number(m[1]));
-    // Data: a line of at least two points, or bars with some height.
-    expect(Math.max(0, ...lines) >= 2 || bars.some((h) => h > 0), `${name} draws data`).toBe(true);
+    const points = [...svg.matchAll(/<circle class="point"/g)].length;
+    // Data: a line of at least two points, a marked point, or bars with some height.
+    expect(Math.max(0, ...lines) >= 2 || points > 0 || bars.some((h) => h > 0), `${name} draws data`).toBe(true);
     expect(svg).toMatch(/<text[^>]*>[^<]*\((?:MB\/s|s|%|ms|MB)\)<\/text>/); // an axis title with its unit
   }
   return names;
@@ -110,4 +111,26 @@ describe('ebs-sim bench', () => {
     const notJson = await runCli(['bench', 'compare', join(tmp.dir, 'missing-a.json')]);
     expect(notJson.code).toBe(2);
   });
+});
+
+it('--preset scale, small: every curve has its points, freeze and copy times, and a plot', async () => {
+  const out = join(tmp.dir, 'scale');
+  const run = await runCli(['bench', '--preset', 'scale', '--size', '2MiB', '--chain', '4', '--out', out]);
+  expect([run.code, run.stderr]).toEqual([0, '']);
+  const r = results(out);
+  expect(r.scale!.map((c) => [c.key, c.points.map((p) => p.x)])).toEqual([
+    ['volume-size', [1, 16, 256, 4096, 16384]],
+    ['written', [2]],
+    ['chain', [1, 2, 3, 4]],
+    ['concurrency', [1, 2, 4, 8, 16]],
+  ]);
+  for (const p of r.scale!.flatMap((c) => c.points)) {
+    expect(p.freezeMs).toBeGreaterThan(0);
+    expect(p.copyMs).toBeGreaterThanOrEqual(p.freezeMs);
+    expect(p.peakRssBytes).toBeGreaterThan(0);
+  }
+  // Every snapshot of the curves: 5 + 1 + 4 + 31.
+  expect(r.snapshots).toHaveLength(41);
+  expect(r.figures.map((f) => f.key)).toEqual(expect.arrayContaining(['scale.volumeSize', 'scale.freeze', 'scale.concurrency', 'server.peakRss']));
+  expect(checkSvgs(out, 'report.md')).toEqual(expect.arrayContaining(['scale-volume-size.svg', 'scale-written.svg', 'scale-chain.svg', 'scale-concurrency.svg']));
 });
