@@ -18,7 +18,8 @@ function classify(map, c, changed) {
   } else if (c.dirty > 0) { cls = 'dirty'; state = 'dirty'; }
   else if (c.written > 0) {
     state = 'written';
-    if (c.epoch === map.epochs.length - 1) cls = 'unsnap';
+    if (c.epoch === -1) cls = 'loaded';
+    else if (c.epoch === map.epochs.length - 1) cls = 'unsnap';
     else { cls = epochPattern(c.epoch); style = epochStyle(c.epoch); }
   } else if (c.backing > 0) { cls = 'backing'; state = 'backing'; }
   else { cls = 'hole'; state = 'hole'; }
@@ -70,6 +71,7 @@ export function legendHtml(map, changed) {
   items.push(sw('hole', '', 'hole (never written)'));
   if (map.kind === 'volume') {
     const present = new Set(map.cells.filter((c) => c.written && !c.dirty).map((c) => c.epoch));
+    if (present.has(-1)) items.push(sw('loaded', '', 'loaded from the snapshot it was restored from'));
     for (const e of map.epochs) {
       if (!present.has(e.index)) continue;
       if (e.snapshotId === null) items.push(sw('unsnap', '', 'written since the last snapshot: in no snapshot yet'));

@@ -18,11 +18,20 @@ export interface BlockBirths {
 export async function volumeBlockBirths(db: Db, volumeId: string): Promise<BlockBirths> {
   const blks: number[] = [];
   const gens: number[] = [];
-  // The epoch index sorts by birth, then block.
-  for await (const key of db.keys(keys.prefixRange(keys.epochPrefix(volumeId)))) {
-    const { birth, blk } = keys.parseEpochKey(key, volumeId);
-    blks.push(blk);
-    gens.push(birth);
+  // The epoch index sorts by birth, then block. Read in batches: one await per key costs more than the key.
+  const it = db.keys(keys.prefixRange(keys.epochPrefix(volumeId)));
+  try {
+    for (;;) {
+      const batch = await it.nextv(8192);
+      if (batch.length === 0) break;
+      for (const key of batch) {
+        const { birth, blk } = keys.parseEpochKey(key, volumeId);
+        blks.push(blk);
+        gens.push(birth);
+      }
+    }
+  } finally {
+    await it.close();
   }
   // A stable sort by block keeps each block's births ascending.
   const order = blks.map((_, i) => i).sort((a, b) => blks[a]! - blks[b]!);
@@ -36,4 +45,34 @@ export async function volumeSnapshotGens(db: Db, volumeId: string): Promise<Arra
     out.push({ snapshotId: value.toString(), gen: keys.parseSnapshotByGenKey(key, volumeId) });
   }
   return out;
+}
+
+/**
+ * The last scan of each of a few volumes, reused while the volume has taken no new version: the
+ * epoch index changes only when a version is born or freed, and then the volume's generation,
+ * its count of versions since the last snapshot, or its list of snapshots changes. A scan is at
+ * most `maxAgeMs` old, for the rare mix of changes that leaves all three as they were (a trim
+ * freeing one version and a write adding another between two looks). Restored volumes still
+ * loading are never cached: hydration adds versions without changing any of them.
+ */
+export class BirthsCache {
+  private readonly entries = new Map<string, { stamp: string; at: number; births: BlockBirths }>();
+
+  constructor(
+    private readonly maxVolumes = 8,
+    private readonly maxAgeMs = 2000,
+  ) {}
+
+  get(volumeId: string, stamp: string | undefined): BlockBirths | undefined {
+    const e = this.entries.get(volumeId);
+    if (!e || stamp === undefined || e.stamp !== stamp || performance.now() - e.at > this.maxAgeMs) return undefined;
+    return e.births;
+  }
+
+  set(volumeId: string, stamp: string | undefined, births: BlockBirths): void {
+    if (stamp === undefined) return;
+    this.entries.delete(volumeId);
+    this.entries.set(volumeId, { stamp, at: performance.now(), births });
+    if (this.entries.size > this.maxVolumes) this.entries.delete(this.entries.keys().next().value!);
+  }
 }

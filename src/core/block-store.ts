@@ -31,7 +31,7 @@ import {
   type SnapshotBlock,
 } from './snapshot-ops.js';
 import { volumeExtents, type Extent } from './extents.js';
-import { volumeBlockBirths, volumeSnapshotGens, type BlockBirths } from './block-births.js';
+import { BirthsCache, volumeBlockBirths, volumeSnapshotGens, type BlockBirths } from './block-births.js';
 import { checkRange, checkVolumeGeometry, DEFAULT_BLOCK_SIZE, MAX_VOLUME_SIZE } from './geometry.js';
 import { allocatedBlocks } from './version-map.js';
 import { purgeVolume } from './volume-purge.js';
@@ -109,6 +109,7 @@ export class BlockStore {
   private readonly fast: FastAppends;
   private closed = false;
   private readonly backing: BackingReads;
+  private readonly births = new BirthsCache();
 
   private constructor(
     /** Volumes, versions, indexes, refcounts and records: small values, one atomic batch per change. */
@@ -506,7 +507,21 @@ export class BlockStore {
    * what block maps draw. Costs what was written, never the volume's size.
    */
   async blockBirths(volumeId: string): Promise<BlockBirths> {
-    return volumeBlockBirths(this.db, volumeId);
+    const stamp = await this.birthsStamp(volumeId);
+    const cached = this.births.get(volumeId, stamp);
+    if (cached) return cached;
+    const births = await volumeBlockBirths(this.db, volumeId);
+    // Kept only if nothing changed during the scan.
+    if (stamp !== undefined && stamp === (await this.birthsStamp(volumeId))) this.births.set(volumeId, stamp, births);
+    return births;
+  }
+
+  /** What changes whenever a version is born or freed (see BirthsCache); undefined: do not cache. */
+  private async birthsStamp(volumeId: string): Promise<string | undefined> {
+    const vol = this.volumes.get(volumeId);
+    if (!vol || loadsFromBacking(vol.backing)) return undefined;
+    const snaps = await volumeSnapshotGens(this.db, volumeId);
+    return `${vol.state}|${vol.gen}|${vol.dirtyBlocks}|${vol.lastSnapId ?? ''}|${snaps.map((x) => x.snapshotId).join(',')}`;
   }
 
   /** The volume's existing snapshots, oldest first, with the generation each froze. */

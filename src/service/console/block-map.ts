@@ -42,7 +42,7 @@ export interface BlockMapCell {
   fresh: number;
   /** Restored volumes: blocks still to load from the source snapshot (no local version yet). */
   backing: number;
-  /** Newest birth among the cell's versions, and its epoch. */
+  /** Newest birth among the cell's versions, and its epoch (-1: loaded from the snapshot a restored volume came from). */
   birth?: number;
   epoch?: number;
   /** Single-block cells: every birth of the block's versions, oldest first (hover: which snapshots hold which). */
@@ -125,10 +125,11 @@ class CellGrid {
   }
 }
 
+/** Epoch -1: generation 0, data a restored volume loaded from the snapshot it was restored from. */
 function noteBirth(c: BlockMapCell, birth: number, snapshots: Array<{ gen: number }>): void {
   if (c.birth === undefined || birth > c.birth) {
     c.birth = birth;
-    c.epoch = epochOf(snapshots, birth);
+    c.epoch = birth === 0 ? -1 : epochOf(snapshots, birth);
   }
 }
 
