@@ -1,9 +1,9 @@
 /**
- * A seeded fuzz pass: random EC2 Query bodies, data-plane requests and NBD byte streams. Every
- * HTTP answer must be a proper error of its protocol (EC2: an XML `<Response><Errors>` or a valid
- * answer, never a 5xx; data plane: JSON `{code, message}`), an NBD server may close the
- * connection but must stay up, and the server answers health checks throughout.
- * (The EBS direct API has no fuzzing yet: it does not exist yet.)
+ * A seeded fuzz pass: random EC2 Query bodies, data-plane requests, EBS direct-API requests and
+ * NBD byte streams. Every HTTP answer must be a proper error of its protocol (EC2: an XML
+ * `<Response><Errors>` or a valid answer, never a 5xx; data plane: JSON `{code, message}`; direct
+ * API: rest-json `{Message}` with `x-amzn-ErrorType`), an NBD server may close the connection but
+ * must stay up, and the server answers health checks throughout.
  */
 import { mkdirSync } from 'node:fs';
 import { connect } from 'node:net';
@@ -13,6 +13,14 @@ import { ec2Client, rng, sleep, startServer, type PhaseResult, type SoakContext 
 
 const ACTIONS = ['DescribeVolumes', 'CreateVolume', 'CreateSnapshot', 'DeleteSnapshot', 'DescribeSnapshots', 'AttachVolume', 'CreateTags', 'ModifyVolume', 'RunInstances', 'CopySnapshot', 'NoSuchAction', ''];
 const PARAMS = ['VolumeId', 'SnapshotId', 'Size', 'AvailabilityZone', 'Filter.1.Name', 'Filter.1.Value.1', 'MaxResults', 'NextToken', 'TagSpecification.1.Tag.1.Key', 'VolumeType', 'Iops', 'InstanceId', 'Device', 'DryRun', 'Tag.1.Key', 'Version'];
+/** Direct-API paths, some real (a started snapshot, its block 0), most not. */
+const directPath = (r: ReturnType<typeof rng>, snap: string) =>
+  r.pick([
+    '/snapshots', `/snapshots/${snap}`, `/snapshots/${snap}/blocks`, `/snapshots/${snap}/blocks/0`, `/snapshots/${snap}/blocks/${r.int(-3, 2 ** 33)}`,
+    `/snapshots/${snap}/changedblocks`, `/snapshots/completion/${snap}`, '/snapshots/snap-0/blocks', '/snapshots/snap-%00/blocks', `/snapshots/${snap}/blocks/x`,
+  ]);
+const DIRECT_QUERIES = ['', '?pageToken=AAAA', '?maxResults=-1', '?maxResults=99999', '?blockToken=x', '?startingBlockIndex=1e3', '?firstSnapshotId=snap-1', '?secondSnapshotId='];
+const DIRECT_HEADERS = ['x-amz-Data-Length', 'x-amz-Checksum', 'x-amz-Checksum-Algorithm', 'x-amz-ChangedBlocksCount', 'x-amz-Progress', 'content-type'];
 const VALUES = ['', 'vol-0', 'vol-00000000000000000', 'snap-1', '-1', '0', '99999999999999999999', 'us-east-1a', 'gp3', 'io2', '*a*a*a*a*ab', 'true', '%00', '\u0000', 'é', 'x'.repeat(300), '2016-11-15', '1e3', '[]'];
 
 export async function runFuzz(ctx: SoakContext, opts: { requests: number }): Promise<PhaseResult> {
@@ -27,8 +35,12 @@ export async function runFuzz(ctx: SoakContext, opts: { requests: number }): Pro
   let ec2Sent = 0;
   let dataSent = 0;
   let nbdSent = 0;
+  let directSent = 0;
   try {
     const volumeId = (await ec2.send(new CreateVolumeCommand({ AvailabilityZone: 'us-east-1a', Size: 1 }))).VolumeId!;
+    const started = await fetch(`${server.endpoint}/snapshots`, { method: 'POST', body: JSON.stringify({ VolumeSize: 1 }), headers: { 'content-type': 'application/json' } });
+    const directSnap = started.ok ? ((await started.json()) as { SnapshotId: string }).SnapshotId : 'snap-0123456789abcdef0';
+    if (!started.ok) bad(`StartSnapshot answered ${started.status}`);
     const each = Math.ceil(opts.requests / 3);
     for (let i = 0; i < each; i++) {
       // EC2 Query: a form of random fields, sometimes not a form at all.
@@ -63,6 +75,26 @@ export async function runFuzz(ctx: SoakContext, opts: { requests: number }): Pro
         if (typeof parsed?.code !== 'string' || typeof parsed.message !== 'string') bad(`data plane ${method} ${path}${query} → ${dres.status} not {code,message}: ${dtext.slice(0, 200)}`);
       }
 
+      // EBS direct API: random methods, paths, queries, headers and bodies under /snapshots.
+      const dmethod = r.pick(['GET', 'PUT', 'POST', 'DELETE']);
+      const headers: Record<string, string> = {};
+      for (let h = r.int(0, 3); h > 0; h--) headers[r.pick(DIRECT_HEADERS)] = r.pick(VALUES).replace(/[^\x20-\x7e]/g, '?');
+      const dbody = dmethod === 'PUT' || dmethod === 'POST' ? (r.next() < 0.5 ? r.bytes(r.int(0, 4096)) : Buffer.from(JSON.stringify({ VolumeSize: r.pick([1, -1, 0, 'x', 2 ** 40]), ChangedBlocksCount: r.int(-1, 3) }))) : undefined;
+      const xpath = `${directPath(r, directSnap)}${r.pick(DIRECT_QUERIES)}`;
+      const xres = await fetch(`${server.endpoint}${xpath}`, { method: dmethod, headers, ...(dbody ? { body: dbody } : {}) });
+      const xtext = await xres.text();
+      directSent++;
+      if (xres.status >= 500) bad(`direct API ${dmethod} ${xpath} → ${xres.status} ${xtext.slice(0, 200)}`);
+      else if (xres.status >= 400) {
+        let parsed: { Message?: unknown } | undefined;
+        try {
+          parsed = JSON.parse(xtext) as { Message?: unknown };
+        } catch {
+          parsed = undefined;
+        }
+        if (!xres.headers.get('x-amzn-errortype') || typeof parsed?.Message !== 'string') bad(`direct API ${dmethod} ${xpath} → ${xres.status} not a rest-json error: ${xtext.slice(0, 200)}`);
+      }
+
       // NBD: random bytes after (or instead of) a proper greeting's reply.
       if (nbdPort) {
         await new Promise<void>((resolve) => {
@@ -92,12 +124,13 @@ export async function runFuzz(ctx: SoakContext, opts: { requests: number }): Pro
     ec2.destroy();
     await server.stop();
   }
-  ctx.log(`  fuzz: ${ec2Sent} EC2, ${dataSent} data-plane, ${nbdSent} NBD requests`);
+  ctx.log(`  fuzz: ${ec2Sent} EC2, ${dataSent} data-plane, ${directSent} direct-API, ${nbdSent} NBD requests`);
   const ok = failures.length === 0;
   return {
     figures: [
       { phase: 'fuzz', figure: 'seeded random EC2 Query bodies', value: String(ec2Sent), target: 'EC2 XML errors, no 5xx', ok },
       { phase: 'fuzz', figure: 'seeded random data-plane requests', value: String(dataSent), target: 'JSON {code,message}, no 5xx', ok },
+      { phase: 'fuzz', figure: 'seeded random EBS direct-API requests', value: String(directSent), target: 'rest-json errors with x-amzn-ErrorType, no 5xx', ok },
       { phase: 'fuzz', figure: 'seeded random NBD byte streams', value: String(nbdSent), target: 'server stays up', ok },
     ],
     failures,

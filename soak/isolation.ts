@@ -1,12 +1,14 @@
 /**
  * Isolation under --auth sigv4, two accounts: B must not see, read, write, snapshot or open A's
- * volume, over EC2, the data plane or NBD (TLS-PSK, with qemu-img). A's own access is the control.
- * (The EBS direct API will join this once it exists.)
+ * volume, over EC2, the data plane, the EBS direct APIs or NBD (TLS-PSK, with qemu-img). A's own
+ * access is the control.
  */
 import { execFile } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { createHash } from 'node:crypto';
+import { EBSClient, GetSnapshotBlockCommand, ListSnapshotBlocksCommand, PutSnapshotBlockCommand, StartSnapshotCommand } from '@aws-sdk/client-ebs';
 import { CreateSnapshotCommand, CreateVolumeCommand, DescribeSnapshotsCommand, DescribeVolumesCommand, type EC2Client } from '@aws-sdk/client-ec2';
 import { runCli } from '../test/support/cli-server.js';
 import { findOnPath } from '../test/support/moto-server.js';
@@ -61,6 +63,35 @@ export async function runIsolation(ctx: SoakContext): Promise<PhaseResult> {
     const unsigned = await fetch(`${server.endpoint}/data/volumes/${vol}?offset=0&length=4096`);
     check('data plane', 'an unsigned read is refused', unsigned.status === 403 || unsigned.status === 401, String(unsigned.status));
 
+    // EBS direct APIs: A's CreateSnapshot snapshot, read block by block; a snapshot A writes.
+    const ebs = (key: typeof A) => new EBSClient({ region: 'us-east-1', endpoint: server.endpoint, credentials: key, maxAttempts: 1 });
+    const [aEbs, bEbs] = [ebs(A), ebs(B)];
+    try {
+      for (let i = 0; i < 300; i++) {
+        const st = (await alice.send(new DescribeSnapshotsCommand({ SnapshotIds: [aSnap] }))).Snapshots?.[0]?.State;
+        if (st !== 'pending') break;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      const listed = await aEbs.send(new ListSnapshotBlocksCommand({ SnapshotId: aSnap })).then((o) => o.Blocks ?? [], () => []);
+      check('direct API', "A lists its own snapshot's blocks (control)", listed.length === 1, String(listed.length));
+      const bList = await refused(bEbs.send(new ListSnapshotBlocksCommand({ SnapshotId: aSnap })));
+      check('direct API', "B cannot list A's snapshot", bList === 'ResourceNotFoundException', bList);
+      const token = listed[0]?.BlockToken ?? 'x';
+      const bGet = await refused(bEbs.send(new GetSnapshotBlockCommand({ SnapshotId: aSnap, BlockIndex: 0, BlockToken: token })));
+      check('direct API', "B cannot read A's block, even with A's token", bGet === 'ResourceNotFoundException', bGet);
+      const started = (await aEbs.send(new StartSnapshotCommand({ VolumeSize: 1 }))).SnapshotId!;
+      const block = Buffer.alloc(512 * 1024, 'bob');
+      const bPut = await refused(bEbs.send(new PutSnapshotBlockCommand({
+        SnapshotId: started, BlockIndex: 0, BlockData: block, DataLength: block.length, Checksum: createHash('sha256').update(block).digest('base64'), ChecksumAlgorithm: 'SHA256',
+      })));
+      check('direct API', "B cannot write A's open snapshot", bPut === 'ResourceNotFoundException', bPut);
+      const unsignedList = await fetch(`${server.endpoint}/snapshots/${aSnap}/blocks`);
+      check('direct API', 'an unsigned listing is refused', unsignedList.status === 403, String(unsignedList.status));
+    } finally {
+      aEbs.destroy();
+      bEbs.destroy();
+    }
+
     // NBD over TLS-PSK, with qemu-img.
     const qemu = (key: typeof A, name: string) => {
       const keys = join(dir, `psk-${key.accountId}`);
@@ -87,7 +118,7 @@ export async function runIsolation(ctx: SoakContext): Promise<PhaseResult> {
   }
   ctx.log(`  isolation: ${checks.filter((c) => c.ok).length} of ${checks.length} checks hold`);
   return {
-    figures: ['EC2', 'data plane', 'NBD'].map((surface) => {
+    figures: ['EC2', 'data plane', 'direct API', 'NBD'].map((surface) => {
       const mine = checks.filter((c) => c.surface === surface);
       if (surface === 'NBD' && skipped) return { phase: 'isolation (sigv4)', figure: surface, value: skipped };
       return { phase: 'isolation (sigv4)', figure: surface, value: `${mine.filter((c) => c.ok).length} of ${mine.length} checks hold`, target: 'all', ok: mine.every((c) => c.ok) };
