@@ -18,6 +18,8 @@ export interface ProgressDisplay {
   /** A new snapshot to show. */
   add(id: string, label: string): void;
   update(id: string, p: SnapshotProgress): void;
+  /** The snapshot completed: its bar becomes a line of the log, so bars never outnumber the screen. */
+  done(id: string, p: SnapshotProgress, seconds: number): void;
   /** A line of text above the bars (or among the plain lines). */
   log(line: string): void;
   /** Ends the bars (the terminal is left as a log). */
@@ -35,6 +37,7 @@ export function progressDisplay(stream: NodeJS.WriteStream): ProgressDisplay {
 class Bars implements ProgressDisplay {
   private readonly multi: cliProgress.MultiBar;
   private readonly bars = new Map<string, cliProgress.SingleBar>();
+  private readonly labelOf = new Map<string, string>();
 
   constructor(stream: NodeJS.WriteStream) {
     this.multi = new cliProgress.MultiBar({
@@ -50,11 +53,20 @@ class Bars implements ProgressDisplay {
   }
 
   add(id: string, label: string): void {
+    this.labelOf.set(id, label);
     this.bars.set(id, this.multi.create(100, 0, { label, rate: fmtRate(0), etaText: '--' }));
   }
 
   update(id: string, p: SnapshotProgress): void {
     this.bars.get(id)?.update(p.progress, { rate: fmtRate(p.bytesPerSec), etaText: p.progress >= 100 ? 'done' : fmtEta(p.etaSeconds) });
+  }
+
+  done(id: string, p: SnapshotProgress, seconds: number): void {
+    const bar = this.bars.get(id);
+    if (!bar) return;
+    this.bars.delete(id);
+    this.multi.remove(bar);
+    this.multi.log(` ${this.labelOf.get(id) ?? id}  completed in ${seconds.toFixed(2)} s, ${fmtRate(p.bytesPerSec)}\n`);
   }
 
   log(line: string): void {
@@ -78,10 +90,15 @@ class PlainLines implements ProgressDisplay {
   }
 
   update(id: string, p: SnapshotProgress): void {
+    if (!this.labels.has(id)) return; // followed, not shown
     const step = Math.floor(p.progress / 10);
     if (step <= (this.lastStep.get(id) ?? -1)) return;
     this.lastStep.set(id, step);
     this.log(`  ${this.labels.get(id) ?? id}  ${String(Math.round(p.progress)).padStart(3)}%  ${fmtRate(p.bytesPerSec)}  ETA ${p.progress >= 100 ? 'done' : fmtEta(p.etaSeconds)}`);
+  }
+
+  done(id: string, p: SnapshotProgress): void {
+    this.update(id, p); // its 100% line, if not printed yet
   }
 
   log(line: string): void {

@@ -53,7 +53,7 @@ export function reportFigures(r: BenchResults): ReportFigure[] {
       caption: 'DescribeSnapshots Progress of each snapshot against time: a straight line means progress is honest (linear in bytes copied). Dashed: the baseline\'s share of bytes written against time.',
       svg: lineChartSvg({
         title: 'Progress against time', xLabel: 'time since CreateSnapshot (s)', yLabel: 'Progress (%)', yMax: 100,
-        series: [...shown.map((s) => ({ name: snapshotName(s), points: s.samples.map((x): [number, number] => [x.t / 1000, x.progress]) })), phaseProgress(r.baseline, `baseline: ${r.baseline.name}`)],
+        series: [...shown.map((s) => ({ name: snapshotName(s), points: s.samples.map((x): [number, number] => [x.t / 1000, x.progress]) })), phaseProgress(r.baseline, `baseline: ${r.baseline.name} (share written, from its first write)`)],
       }),
     });
   }

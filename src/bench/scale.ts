@@ -89,6 +89,11 @@ export async function runScale(ctx: ScaleContext): Promise<ScaleCurve[]> {
   const curves: ScaleCurve[] = [];
   const fixed = Math.min(ctx.config.sizeBytes, 64 * MiB);
 
+  // One copy first, not recorded: the first copy after the server starts also pays its warm-up
+  // (JIT, first files), which would tilt the first point of the first curve.
+  const warm = await writtenVolume(ctx, GiB, fixed);
+  await watchSnapshots(ctx.client, [{ snapshotId: await ctx.client.createSnapshot(warm.id), volumeId: warm.id, group: 'scale:warm-up', position: 0, kind: 'full', bytesWritten: fixed, sentAt: performance.now() }], ctx.display, ctx.config.pollMs, ctx.runStart, false);
+
   // Volume size, at fixed written data.
   const bySize: ScalePoint[] = [];
   for (const size of VOLUME_SIZES) {

@@ -52,11 +52,13 @@ export async function watchSnapshots(
       run.samples.push({ t, progress: state.progress });
       const bytesPerSec = ((state.progress / 100) * run.bytesWritten) / (t / 1000);
       const left = (1 - state.progress / 100) * run.bytesWritten;
-      display.update(id, { progress: state.progress, bytesPerSec, etaSeconds: bytesPerSec > 0 ? left / bytesPerSec : undefined });
+      const shown = { progress: state.progress, bytesPerSec, etaSeconds: bytesPerSec > 0 ? left / bytesPerSec : undefined };
+      display.update(id, shown);
       if (state.state === 'completed') {
         run.durationMs = t;
         run.bytesPerSec = run.bytesWritten / (t / 1000);
         open.delete(id);
+        display.done(id, shown, t / 1000);
       }
     }
     // Quick polls while the copies are young, so a short (incremental) copy's time is not
