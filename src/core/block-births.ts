@@ -15,11 +15,13 @@ export interface BlockBirths {
   births: Float64Array;
 }
 
-export async function volumeBlockBirths(db: Db, volumeId: string): Promise<BlockBirths> {
+/** The versions born in generation `fromGen` or later (all of them by default). */
+export async function volumeBlockBirths(db: Db, volumeId: string, fromGen = 0): Promise<BlockBirths> {
   const blks: number[] = [];
   const gens: number[] = [];
   // The epoch index sorts by birth, then block. Read in batches: one await per key costs more than the key.
-  const it = db.keys(keys.prefixRange(keys.epochPrefix(volumeId)));
+  const all = keys.prefixRange(keys.epochPrefix(volumeId));
+  const it = db.keys(fromGen > 0 ? { gte: keys.epochGenPrefix(volumeId, fromGen), lt: all.lt } : all);
   try {
     for (;;) {
       const batch = await it.nextv(8192);
@@ -47,32 +49,56 @@ export async function volumeSnapshotGens(db: Db, volumeId: string): Promise<Arra
   return out;
 }
 
+/** `older`'s versions born before `fromGen`, with `newer` (versions born from `fromGen` on), sorted by block then birth. */
+export function mergeBirths(older: BlockBirths, fromGen: number, newer: BlockBirths): BlockBirths {
+  const blks: number[] = [];
+  const gens: number[] = [];
+  for (let i = 0; i < older.blocks.length; i++) {
+    if (older.births[i]! >= fromGen) continue;
+    blks.push(older.blocks[i]!);
+    gens.push(older.births[i]!);
+  }
+  for (let i = 0; i < newer.blocks.length; i++) {
+    blks.push(newer.blocks[i]!);
+    gens.push(newer.births[i]!);
+  }
+  const order = blks.map((_, i) => i).sort((a, b) => blks[a]! - blks[b]! || gens[a]! - gens[b]!);
+  return { blocks: Uint32Array.from(order, (i) => blks[i]!), births: Float64Array.from(order, (i) => gens[i]!) };
+}
+
 /**
- * The last scan of each of a few volumes, reused while the volume has taken no new version: the
- * epoch index changes only when a version is born or freed, and then the volume's generation,
- * its count of versions since the last snapshot, or its list of snapshots changes. A scan is at
- * most `maxAgeMs` old, for the rare mix of changes that leaves all three as they were (a trim
- * freeing one version and a write adding another between two looks). Restored volumes still
- * loading are never cached: hydration adds versions without changing any of them.
+ * The last scan of each of a few volumes, so a block map costs what changed since the last look.
+ * Versions born before the volume's first generation no snapshot froze yet (lastSnapGen + 1) change
+ * only when a snapshot is deleted or the volume purged: every one of them is seen by a snapshot,
+ * so writes add versions instead of replacing them. While the volume's snapshot list is the same,
+ * a look rescans only the generations from there on; an unchanged volume (same generation and
+ * count of versions since its last snapshot, at most `maxAgeMs` ago) is not rescanned at all.
  */
+export interface CachedBirths {
+  /** The volume's state and snapshot list when scanned: any change means a full scan. */
+  snapshotsKey: string;
+  /** The volume's generation and versions since its last snapshot, read before the scan. */
+  gen: number;
+  dirtyBlocks: number;
+  at: number;
+  births: BlockBirths;
+}
+
 export class BirthsCache {
-  private readonly entries = new Map<string, { stamp: string; at: number; births: BlockBirths }>();
+  private readonly entries = new Map<string, CachedBirths>();
 
   constructor(
     private readonly maxVolumes = 8,
-    private readonly maxAgeMs = 2000,
+    readonly maxAgeMs = 2000,
   ) {}
 
-  get(volumeId: string, stamp: string | undefined): BlockBirths | undefined {
-    const e = this.entries.get(volumeId);
-    if (!e || stamp === undefined || e.stamp !== stamp || performance.now() - e.at > this.maxAgeMs) return undefined;
-    return e.births;
+  get(volumeId: string): CachedBirths | undefined {
+    return this.entries.get(volumeId);
   }
 
-  set(volumeId: string, stamp: string | undefined, births: BlockBirths): void {
-    if (stamp === undefined) return;
+  set(volumeId: string, entry: CachedBirths): void {
     this.entries.delete(volumeId);
-    this.entries.set(volumeId, { stamp, at: performance.now(), births });
+    this.entries.set(volumeId, entry);
     if (this.entries.size > this.maxVolumes) this.entries.delete(this.entries.keys().next().value!);
   }
 }

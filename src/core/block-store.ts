@@ -31,7 +31,7 @@ import {
   type SnapshotBlock,
 } from './snapshot-ops.js';
 import { volumeExtents, type Extent } from './extents.js';
-import { BirthsCache, volumeBlockBirths, volumeSnapshotGens, type BlockBirths } from './block-births.js';
+import { BirthsCache, mergeBirths, volumeBlockBirths, volumeSnapshotGens, type BlockBirths } from './block-births.js';
 import { checkRange, checkVolumeGeometry, DEFAULT_BLOCK_SIZE, MAX_VOLUME_SIZE } from './geometry.js';
 import { allocatedBlocks } from './version-map.js';
 import { purgeVolume } from './volume-purge.js';
@@ -507,21 +507,24 @@ export class BlockStore {
    * what block maps draw. Costs what was written, never the volume's size.
    */
   async blockBirths(volumeId: string): Promise<BlockBirths> {
-    const stamp = await this.birthsStamp(volumeId);
-    const cached = this.births.get(volumeId, stamp);
-    if (cached) return cached;
-    const births = await volumeBlockBirths(this.db, volumeId);
-    // Kept only if nothing changed during the scan.
-    if (stamp !== undefined && stamp === (await this.birthsStamp(volumeId))) this.births.set(volumeId, stamp, births);
-    return births;
-  }
-
-  /** What changes whenever a version is born or freed (see BirthsCache); undefined: do not cache. */
-  private async birthsStamp(volumeId: string): Promise<string | undefined> {
     const vol = this.volumes.get(volumeId);
-    if (!vol || loadsFromBacking(vol.backing)) return undefined;
-    const snaps = await volumeSnapshotGens(this.db, volumeId);
-    return `${vol.state}|${vol.gen}|${vol.dirtyBlocks}|${vol.lastSnapId ?? ''}|${snaps.map((x) => x.snapshotId).join(',')}`;
+    // A restored volume still loading gains versions (generation 0) with nothing else changing.
+    if (!vol || loadsFromBacking(vol.backing)) return volumeBlockBirths(this.db, volumeId);
+    const { gen, dirtyBlocks, lastSnapGen } = vol;
+    const snapshotsKey = `${vol.state}|${(await volumeSnapshotGens(this.db, volumeId)).map((x) => `${x.snapshotId},`).join('')}`;
+    const cached = this.births.get(volumeId);
+    const now = performance.now();
+    // A new snapshot (the list grew at its end) changes no version; a deleted one frees some.
+    if (!cached || !snapshotsKey.startsWith(cached.snapshotsKey)) {
+      const births = await volumeBlockBirths(this.db, volumeId);
+      this.births.set(volumeId, { snapshotsKey, gen, dirtyBlocks, at: now, births });
+      return births;
+    }
+    if (cached.gen === gen && cached.dirtyBlocks === dirtyBlocks && now - cached.at <= this.births.maxAgeMs) return cached.births;
+    const fromGen = Math.min(cached.gen, lastSnapGen + 1);
+    const births = mergeBirths(cached.births, fromGen, await volumeBlockBirths(this.db, volumeId, fromGen));
+    this.births.set(volumeId, { snapshotsKey, gen, dirtyBlocks, at: now, births });
+    return births;
   }
 
   /** The volume's existing snapshots, oldest first, with the generation each froze. */
