@@ -12,6 +12,7 @@ const SUITES: Record<string, string> = {
   nbd: 'nbd',
   delete: 'delete',
   direct: 'direct',
+  console: 'console',
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
