@@ -6,6 +6,7 @@
  */
 import type { CallerContext, Services } from '../simulator.js';
 import { DataPlaneRequestError } from './data-plane-errors.js';
+import { PIECE_BYTES } from './data-plane-io.js';
 
 type Body = Record<string, unknown>;
 type Action = (services: Services, ctx: CallerContext, body: Body) => Promise<unknown>;
@@ -60,13 +61,13 @@ export const CONSOLE_ACTIONS: Record<string, Action> = {
       const device = deviceName(str(b, 'device'));
       const { sizeBytes } = svc.guests.deviceForIo({ accountId: ctx.accountId }, instanceId, device);
       checkFits(`/dev/${device} of ${instanceId}`, sizeBytes, offset, data.length);
-      await svc.guests.write({ accountId: ctx.accountId }, instanceId, device, offset, data);
+      await inPieces(data, offset, (at, piece) => svc.guests.write({ accountId: ctx.accountId }, instanceId, device, at, piece));
       return { instanceId, device: `/dev/${device}`, offset, length: data.length, through: 'page cache' };
     }
     const volumeId = str(b, 'volumeId');
     const { sizeBytes } = svc.volumes.forIo({ accountId: ctx.accountId }, volumeId);
     checkFits(volumeId, sizeBytes, offset, data.length);
-    await svc.volumes.write({ accountId: ctx.accountId }, volumeId, offset, data);
+    await inPieces(data, offset, (at, piece) => svc.volumes.write({ accountId: ctx.accountId }, volumeId, at, piece));
     return { volumeId, offset, length: data.length, through: 'volume' };
   },
   read: async (svc, ctx, b) => {
@@ -117,6 +118,11 @@ export const CONSOLE_ACTIONS: Record<string, Action> = {
     return { volumeId: a.volumeId, instanceId: a.instanceId, device: a.device, state: a.state };
   },
 };
+
+/** Writes in the data plane's pieces (8 MiB, each one atomic write), as a PUT of the same bytes would. */
+async function inPieces(data: Buffer, offset: number, write: (at: number, piece: Buffer) => Promise<void>): Promise<void> {
+  for (let at = 0; at < data.length; at += PIECE_BYTES) await write(offset + at, data.subarray(at, at + PIECE_BYTES));
+}
 
 function checkFits(name: string, sizeBytes: number, offset: number, length: number): void {
   if (offset + length > sizeBytes) throw new DataPlaneRequestError(416, 'OFFSET_OUT_OF_RANGE', `range [${offset}, ${offset + length}) is beyond the end of ${name} (${sizeBytes} bytes)`);

@@ -16,6 +16,8 @@ const COST_FACTOR = 4;
 const HEARTBEAT_MS = 15_000;
 /** Samples kept per snapshot (at 4 a second, over two minutes of copy; older ones are thinned). */
 const MAX_SAMPLES = 600;
+/** Snapshots whose samples are kept (the most recently started). */
+const MAX_CHARTED = 200;
 
 export interface ProgressSample {
   /** Wall-clock ms. */
@@ -122,7 +124,10 @@ export class ConsoleFeed {
       // Pending ones, and the first look at a completed one that was seen pending (its last point).
       if (r.state !== 'pending' && (!list || list[list.length - 1]!.progress === r.progress)) continue;
       const samples = list ?? [];
-      if (!list) this.history.set(r.snapshotId, samples);
+      if (!list) {
+        this.history.set(r.snapshotId, samples);
+        if (this.history.size > MAX_CHARTED) this.history.delete(this.history.keys().next().value!);
+      }
       samples.push({ t, progress: r.progress, blocksDone: r.blocksDone, bytesUploaded: r.bytesUploaded });
       if (samples.length > MAX_SAMPLES) samples.splice(0, samples.length - MAX_SAMPLES);
     }
