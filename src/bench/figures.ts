@@ -52,9 +52,8 @@ export function figuresOf(r: BenchResults): Figure[] {
     });
   }
   if (r.restore && firstFull) {
-    const from = chainGroup.find((s) => s.kind === 'full') ?? firstFull;
-    const last = chainGroup.filter((s) => s.volumeId === from.volumeId).at(-1) ?? from;
-    const copyRate = last.kind === 'full' ? last.bytesPerSec : from.bytesPerSec;
+    // The restored volume reads what the first volume's full copy uploaded.
+    const copyRate = (chainGroup.find((s) => s.kind === 'full') ?? firstFull).bytesPerSec;
     const ratio = r.restore.bytesPerSec / copyRate;
     figures.push({
       key: 'restore.read', name: 'restore read (lazy load through the data plane)', value: r.restore.bytesPerSec / MB, unit: 'MB/s',
