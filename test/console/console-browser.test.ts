@@ -2,12 +2,17 @@
  * The web console in real headless Chromium, against a real server on 127.0.0.1: resources made
  * through the SDK appear without a reload (server-sent events), a pending snapshot's progress bar
  * moves under a copy rate, the block map shows written and dirty blocks (and clean ones after an
- * fsync), and the page-cache lab runs to its end in the page.
+ * fsync), the page-cache lab runs to its end in the page, and under --auth sigv4 the page asks
+ * for an access key and shows only that account.
  */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { AttachVolumeCommand, CreateSnapshotCommand, CreateVolumeCommand, RunInstancesCommand } from '@aws-sdk/client-ec2';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadCredentialsFile } from '../../src/server/auth.js';
 import { hasChromium, launchChromium, type Chromium } from '../support/chromium.js';
+import { tempDir } from '../support/temp-dir.js';
 import { putBytes, startSimServer, type SimServer } from '../support/sim-server.js';
 
 const BLOCK = 512 * 1024;
@@ -50,7 +55,9 @@ describe.skipIf(!hasChromium)('web console in Chromium', () => {
 
   it("a pending snapshot's progress bar advances under a copy rate", async () => {
     const volumeId = await newVolume();
-    expect((await putBytes(server.endpoint, volumeId, 0, Buffer.alloc(8 * BLOCK, 7))).status).toBe(200);
+    // Eight distinct blocks (identical ones would be uploaded once and deduplicated).
+    const blocks = Buffer.concat(Array.from({ length: 8 }, (_, i) => Buffer.alloc(BLOCK, i + 1)));
+    expect((await putBytes(server.endpoint, volumeId, 0, blocks)).status).toBe(200);
     server.sim.controls.setCopyRate(1024 * 1024); // 4 MiB at 1 MiB/s: a copy a few seconds long
     try {
       const snapshotId = (await ec2().send(new CreateSnapshotCommand({ VolumeId: volumeId }))).SnapshotId!;
@@ -60,7 +67,8 @@ describe.skipIf(!hasChromium)('web console in Chromium', () => {
       const first = await value();
       expect(first).toBeLessThan(100);
       await expect.poll(value, { timeout: 30_000 }).toBeGreaterThan(first);
-      expect(await page.locator(`#snapshots tr[data-snapshot="${snapshotId}"] .badge`).textContent()).toBe('pending');
+      const [now, badge] = [await value(), await page.locator(`#snapshots tr[data-snapshot="${snapshotId}"] .badge`).textContent()];
+      expect(badge).toBe(now < 100 ? 'pending' : 'completed');
       server.sim.controls.setCopyRate(undefined);
       await expect.poll(value, { timeout: 30_000 }).toBe(100);
     } finally {
@@ -101,4 +109,26 @@ describe.skipIf(!hasChromium)('web console in Chromium', () => {
     expect(await page.locator('.transcript .check.ok').count()).toBe(3);
     expect(await page.locator('.transcript .check.bad').count()).toBe(0);
   }, 60_000);
+
+  it('under --auth sigv4 asks for an access key and shows only that account', async () => {
+    const tmp = tempDir();
+    const file = join(tmp.dir, 'credentials.json');
+    writeFileSync(file, JSON.stringify({ credentials: [{ accessKeyId: 'AKIAALICE', secretAccessKey: 'alice-secret', accountId: '111111111111' }, { accessKeyId: 'AKIABOB', secretAccessKey: 'bob-secret', accountId: '222222222222' }] }));
+    const signed = await startSimServer({ app: { auth: 'sigv4', credentials: loadCredentialsFile(file) } });
+    try {
+      const mine = (await signed.client({ accessKeyId: 'AKIAALICE', secretAccessKey: 'alice-secret' }).send(new CreateVolumeCommand({ AvailabilityZone: 'us-east-1a', Size: 1 }))).VolumeId!;
+      const theirs = (await signed.client({ accessKeyId: 'AKIABOB', secretAccessKey: 'bob-secret' }).send(new CreateVolumeCommand({ AvailabilityZone: 'us-east-1a', Size: 1 }))).VolumeId!;
+      await page.goto(`${signed.endpoint}/console/`);
+      await page.locator('#signin').waitFor();
+      await page.fill('input[name=accessKeyId]', 'AKIAALICE');
+      await page.fill('input[name=secretAccessKey]', 'alice-secret');
+      await page.click('#signin button[type=submit]');
+      await page.locator(`#volumes tr[data-volume="${mine}"]`).waitFor();
+      expect(await page.locator('#account').textContent()).toContain('111111111111');
+      expect(await page.locator(`#volumes tr[data-volume="${theirs}"]`).count()).toBe(0);
+    } finally {
+      await signed.close();
+      tmp.remove();
+    }
+  });
 });
