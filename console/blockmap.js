@@ -98,7 +98,8 @@ export function drawBlockMap(el, map, changed) {
   }
   el.innerHTML = `${legendHtml(map, changed)}<div class="map" role="img" aria-label="block map">${html.join('')}</div>
     <p class="muted">${map.totalBlocks.toLocaleString()} blocks of ${bytes(map.blockSize)}${map.blocksPerCell > 1 ? `, ${map.blocksPerCell.toLocaleString()} per cell (${map.cellCount.toLocaleString()} cells)` : ', one per cell'}.
-    Hover a cell for its blocks, births and the snapshots that hold them.</p>`;
+    Hover or select a cell for its blocks, births and the snapshots that hold them.</p>
+    <div class="card pinned" hidden></div>`;
   const tip = document.getElementById('tip');
   const grid = el.querySelector('.map');
   grid.addEventListener('mousemove', (e) => {
@@ -113,4 +114,20 @@ export function drawBlockMap(el, map, changed) {
     tip.style.top = y + 'px';
   });
   grid.addEventListener('mouseleave', () => { tip.hidden = true; });
+  // Selecting a cell (click, or Enter on the focused map) pins its card below the map.
+  const pinned = el.querySelector('.pinned');
+  const select = (i) => {
+    for (const old of grid.querySelectorAll('i.selected')) old.classList.remove('selected');
+    const cell = grid.querySelector(`i[data-i="${i}"]`);
+    if (!cell) return;
+    cell.classList.add('selected');
+    el.dataset.selected = String(i); // kept when the map is redrawn (it is, at every change)
+    pinned.innerHTML = describeCell(map, i, byCell.get(i), changed && changed.has(i));
+    pinned.hidden = false;
+  };
+  grid.addEventListener('click', (e) => {
+    const cell = e.target.closest('i[data-i]');
+    if (cell) select(Number(cell.dataset.i));
+  });
+  if (el.dataset.selected !== undefined) select(Number(el.dataset.selected));
 }

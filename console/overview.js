@@ -2,6 +2,8 @@
 import { action, state } from './api.js';
 import { badge, busy, bytes, esc, formValues, link, progressBar, toast } from './ui.js';
 
+const SNAPSHOT_ROWS = 200;
+
 export function renderOverview(main) {
   main.innerHTML = `
     <h1>Overview</h1>
@@ -75,7 +77,10 @@ function fillOverview(main, o) {
       <td class="num">${v.blocksSinceSnapshot}</td>
       <td class="actions"><button class="small" data-act="snapshot" data-id="${esc(v.volumeId)}">Snapshot</button><button class="small danger" data-act="delete-volume" data-id="${esc(v.volumeId)}">Delete</button></td>
     </tr>`).join('');
-  main.querySelector('#snapshots tbody').innerHTML = o.snapshots.length === 0 ? empty(9, 'snapshots') : [...o.snapshots].reverse().map((s) => `
+  // The newest first, and no more than a page can redraw at every change.
+  const shown = o.snapshots.slice(-SNAPSHOT_ROWS).reverse();
+  const more = o.snapshots.length - shown.length;
+  main.querySelector('#snapshots tbody').innerHTML = o.snapshots.length === 0 ? empty(9, 'snapshots') : shown.map((s) => `
     <tr data-snapshot="${esc(s.snapshotId)}">
       <td>${link('snapshots', s.snapshotId)}</td>
       <td class="mono">${esc(s.volumeId)}</td>
@@ -86,7 +91,7 @@ function fillOverview(main, o) {
       <td class="num">${s.blocksDeduplicated}</td>
       <td>${esc(s.description)}</td>
       <td class="actions"><button class="small" data-act="restore" data-id="${esc(s.snapshotId)}">Restore</button><button class="small danger" data-act="delete-snapshot" data-id="${esc(s.snapshotId)}">Delete</button></td>
-    </tr>`).join('');
+    </tr>`).join('') + (more > 0 ? `<tr><td colspan="9" class="empty">and ${more.toLocaleString()} older snapshots (open one from its volume's page)</td></tr>` : '');
   main.querySelector('#instances tbody').innerHTML = o.instances.length === 0 ? empty(6, 'instances') : o.instances.map((i) => `
     <tr data-instance="${esc(i.instanceId)}">
       <td class="mono">${esc(i.instanceId)}</td>

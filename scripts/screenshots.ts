@@ -88,8 +88,8 @@ try {
 
   await page.goto(`${E}/console/#/volumes/${volumeId}`);
   await page.locator('#map .map i[data-state="dirty"]').first().waitFor();
-  const hover = page.locator('#map .map i[data-i="1500"]');
-  await hover.hover();
+  await page.locator('#map .map i[data-i="3"]').click(); // pinned below the map
+  await page.locator('#map .map i[data-i="1539"]').hover();
   await page.screenshot({ path: join(OUT, 'console-block-map.png'), fullPage: true });
   process.stdout.write('docs/images/console-block-map.png\n');
 
