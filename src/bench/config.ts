@@ -46,6 +46,8 @@ export interface BenchConfig {
   outDir: string;
   /** How often DescribeSnapshots is polled, milliseconds. */
   pollMs: number;
+  /** Profile the server's CPU (own server only) and say in the report where it went. */
+  profile: boolean;
 }
 
 /** How the bench starts its own server: this node, with the running CLI's entry file. */

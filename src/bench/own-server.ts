@@ -19,9 +19,12 @@ export interface OwnServer {
   stop(): Promise<void>;
 }
 
-export async function startOwnServer(launcher: ServerLauncher, serveArgs: string[], timeoutMs = 60_000): Promise<OwnServer> {
+/** `profileDir`: run the server under `node --cpu-prof`, which writes its profile there when it exits. */
+export async function startOwnServer(launcher: ServerLauncher, serveArgs: string[], opts: { profileDir?: string; timeoutMs?: number } = {}): Promise<OwnServer> {
+  const timeoutMs = opts.timeoutMs ?? 60_000;
   const args = ['serve', '--host', '127.0.0.1', '--port', '0', ...serveArgs];
-  const child: ChildProcess = spawn(launcher.execPath, [...launcher.execArgv, launcher.mainFile, ...args], {
+  const nodeFlags = opts.profileDir ? ['--cpu-prof', '--cpu-prof-dir', opts.profileDir] : [];
+  const child: ChildProcess = spawn(launcher.execPath, [...launcher.execArgv, ...nodeFlags, launcher.mainFile, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, NODE_NO_WARNINGS: '1' },
   });

@@ -178,6 +178,7 @@ export function reportMarkdown(r: BenchResults, figs: ReportFigure[]): string {
     '',
     ...(r.snapshots.length > 60 ? [`(${r.snapshots.length - 60} more snapshots in results.json)`, ''] : []),
     ...(r.scale ? scaleTables(r) : []),
+    ...(r.server.cpuProfile ? profileSection(r.server.cpuProfile) : []),
     '## Phases',
     '',
     '| phase | bytes | time | MB/s | what |',
@@ -189,6 +190,19 @@ export function reportMarkdown(r: BenchResults, figs: ReportFigure[]): string {
     '',
   ];
   return lines.join('\n');
+}
+
+function profileSection(p: NonNullable<BenchResults['server']['cpuProfile']>): string[] {
+  return [
+    '## Where the server\'s CPU went',
+    '',
+    `From \`node --cpu-prof\` over the server's ${(p.durationMs / 1000).toFixed(1)} s (${p.file}; open it in Chrome DevTools or speedscope). Idle: ${(p.idleShare * 100).toFixed(1)}% of samples. The main thread only: hashing workers and the fs store's I/O threads work beside it.`,
+    '',
+    '| function | where | self time |',
+    '|---|---|---|',
+    ...p.top.map((f) => `| ${f.name} | ${f.where || '(native)'} | ${(f.share * 100).toFixed(1)}% |`),
+    '',
+  ];
 }
 
 function scaleTables(r: BenchResults): string[] {

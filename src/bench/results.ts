@@ -3,6 +3,7 @@
  * from which the report, its plots and `compare` are made.
  */
 import type { BenchConfig } from './config.js';
+import type { CpuProfileSummary } from './cpu-profile.js';
 import type { ScaleCurve } from './scale.js';
 
 export const RESULTS_FORMAT = 'ebs-sim-bench/1';
@@ -94,6 +95,8 @@ export interface BenchResults {
     /** [ms since the run's start, resident bytes], own server only. */
     rss: Array<[number, number]>;
     peakRssBytes?: number;
+    /** Where its CPU went, under --profile. */
+    cpuProfile?: CpuProfileSummary;
   };
   baseline: ThroughputPhase;
   writes: ThroughputPhase[];

@@ -11,6 +11,7 @@ import { dataPlaneWrite, plainFileWrites, rawPutObjects } from './baselines.js';
 import { BlockData } from './block-data.js';
 import { BLOCK, GiB, VOLUME_BLOCKS, type BenchConfig, type ServerLauncher } from './config.js';
 import { figuresOf, moonshotsOf } from './figures.js';
+import { summarizeCpuProfile } from './cpu-profile.js';
 import { startOwnServer, type OwnServer } from './own-server.js';
 import { fmtRate, progressDisplay, type ProgressDisplay } from './progress-display.js';
 import { PublicClient, pool } from './public-client.js';
@@ -51,7 +52,7 @@ export async function runBench(config: BenchConfig, launcher: ServerLauncher, ar
     const args = ['--data-dir', join(dataDir, 'leveldb'), '--object-store', objectStore, '--direct-rate-limits', 'off'];
     if (config.copyRate !== undefined) args.push('--copy-rate', String(config.copyRate));
     if (config.copyConcurrency !== undefined) args.push('--copy-concurrency', String(config.copyConcurrency));
-    server = await startOwnServer(launcher, args);
+    server = await startOwnServer(launcher, args, config.profile ? { profileDir: join(outDir, 'profile') } : {});
     say(`ebs-sim bench: started ebs-sim serve (pid ${server.pid}) at ${server.endpoint}, object store ${objectStore}`);
     rssTimer = setInterval(() => {
       const r = server!.rssBytes();
@@ -150,6 +151,10 @@ export async function runBench(config: BenchConfig, launcher: ServerLauncher, ar
     }
 
     display.stop();
+    if (rssTimer) clearInterval(rssTimer);
+    const peakRssBytes = server?.peakRssBytes(); // from /proc: before the server exits
+    if (server) await server.stop(); // and writes its CPU profile, under --profile
+    const cpuProfile = config.profile ? summarizeCpuProfile(join(outDir, 'profile')) : undefined;
     const finishedAt = new Date();
     const results: BenchResults = {
       format: RESULTS_FORMAT,
@@ -164,7 +169,8 @@ export async function runBench(config: BenchConfig, launcher: ServerLauncher, ar
         own: server !== undefined,
         ...(server ? { args: server.args } : {}),
         rss,
-        ...(server?.peakRssBytes() !== undefined ? { peakRssBytes: server.peakRssBytes()! } : {}),
+        ...(peakRssBytes !== undefined ? { peakRssBytes } : {}),
+        ...(cpuProfile ? { cpuProfile } : {}),
       },
       baseline,
       writes,

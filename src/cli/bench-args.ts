@@ -51,6 +51,8 @@ Where:
                                direct preset, --direct-rate-limits off) instead of starting one
   --out <dir>                  Output folder (default ./ebs-sim-bench-<date>-<time>); an own server
                                keeps its data in <dir>/data while it runs (removed after)
+  --profile                    Run the server under node --cpu-prof; the report says where its CPU
+                               went (own server only)
   --poll <ms>                  Longest DescribeSnapshots polling interval (default 50; a young copy
                                is polled every 5 ms, then less often, up to this)
   -h, --help                   Show this help.
@@ -148,6 +150,7 @@ export function parseBenchArgs(args: string[], now = new Date()): BenchConfig | 
       endpoint: { type: 'string' },
       out: { type: 'string' },
       poll: { type: 'string' },
+      profile: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -166,8 +169,8 @@ export function parseBenchArgs(args: string[], now = new Date()): BenchConfig | 
     throw new UsageError(`--copy-rate must be a positive rate such as 50MB, 20MiB or 1048576, got '${values['copy-rate']}'`);
   }
   if (values.endpoint !== undefined && !/^https?:\/\/[^/]+/.test(values.endpoint)) throw new UsageError(`--endpoint must be a URL such as http://127.0.0.1:7447, got '${values.endpoint}'`);
-  if (values.endpoint !== undefined && (values['copy-rate'] !== undefined || values['copy-concurrency'] !== undefined)) {
-    throw new UsageError('--copy-rate and --copy-concurrency configure the server the bench starts: with --endpoint, give them to that server');
+  if (values.endpoint !== undefined && (values['copy-rate'] !== undefined || values['copy-concurrency'] !== undefined || values.profile)) {
+    throw new UsageError('--copy-rate, --copy-concurrency and --profile are about the server the bench starts: with --endpoint, give them to that server');
   }
   const copyConcurrency = whole('--copy-concurrency', values['copy-concurrency'], 1, 1024);
   const outDir = resolve(values.out ?? defaultOutDir(now));
@@ -189,6 +192,7 @@ export function parseBenchArgs(args: string[], now = new Date()): BenchConfig | 
     ...(values.endpoint !== undefined ? { endpoint: values.endpoint.replace(/\/+$/, '') } : {}),
     outDir,
     pollMs: whole('--poll', values.poll, 1, 60_000) ?? 50,
+    profile: values.profile === true,
   };
 }
 

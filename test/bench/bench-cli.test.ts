@@ -122,7 +122,7 @@ describe('ebs-sim bench', () => {
 
 it('--preset scale, small: every curve has its points, freeze and copy times, and a plot', async () => {
   const out = join(tmp.dir, 'scale');
-  const run = await runCli(['bench', '--preset', 'scale', '--size', '2MiB', '--chain', '4', '--out', out]);
+  const run = await runCli(['bench', '--preset', 'scale', '--size', '2MiB', '--chain', '4', '--profile', '--out', out]);
   expect([run.code, run.stderr]).toEqual([0, '']);
   const r = results(out);
   expect(r.scale!.map((c) => [c.key, c.points.map((p) => p.x)])).toEqual([
@@ -139,5 +139,11 @@ it('--preset scale, small: every curve has its points, freeze and copy times, an
   // Every snapshot of the curves: 5 + 1 + 4 + 31.
   expect(r.snapshots).toHaveLength(41);
   expect(r.figures.map((f) => f.key)).toEqual(expect.arrayContaining(['scale.volumeSize', 'scale.freeze', 'scale.concurrency', 'server.peakRss']));
+  // --profile: the server's CPU profile, summed by function, in the results and the report.
+  const profile = r.server.cpuProfile!;
+  expect(existsSync(profile.file)).toBe(true);
+  expect(profile.top.length).toBeGreaterThan(3);
+  expect(profile.top.reduce((n, f) => n + f.share, 0)).toBeLessThanOrEqual(1.000001);
+  expect(read(join(out, 'report.md'))).toContain("## Where the server's CPU went");
   expect(checkSvgs(out, 'report.md')).toEqual(expect.arrayContaining(['scale-volume-size.svg', 'scale-written.svg', 'scale-chain.svg', 'scale-concurrency.svg']));
 });
