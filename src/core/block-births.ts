@@ -35,9 +35,34 @@ export async function volumeBlockBirths(db: Db, volumeId: string, fromGen = 0): 
   } finally {
     await it.close();
   }
-  // A stable sort by block keeps each block's births ascending.
-  const order = blks.map((_, i) => i).sort((a, b) => blks[a]! - blks[b]!);
-  return { blocks: Uint32Array.from(order, (i) => blks[i]!), births: Float64Array.from(order, (i) => gens[i]!) };
+  return sortedBirths(blks, gens);
+}
+
+/** Below 2^20 generations, (block, birth) packs into one exact double: a native numeric sort. */
+const PACK = 2 ** 20;
+
+/** The pairs sorted by block, then birth. */
+function sortedBirths(blks: number[], gens: number[]): BlockBirths {
+  const n = blks.length;
+  const blocks = new Uint32Array(n);
+  const births = new Float64Array(n);
+  if (gens.every((g) => g < PACK)) {
+    const packed = new Float64Array(n);
+    for (let i = 0; i < n; i++) packed[i] = blks[i]! * PACK + gens[i]!;
+    packed.sort();
+    for (let i = 0; i < n; i++) {
+      const blk = Math.floor(packed[i]! / PACK);
+      blocks[i] = blk;
+      births[i] = packed[i]! - blk * PACK;
+    }
+    return { blocks, births };
+  }
+  const order = blks.map((_, i) => i).sort((a, b) => blks[a]! - blks[b]! || gens[a]! - gens[b]!);
+  for (let i = 0; i < n; i++) {
+    blocks[i] = blks[order[i]!]!;
+    births[i] = gens[order[i]!]!;
+  }
+  return { blocks, births };
 }
 
 /** The volume's existing snapshots, oldest first, with the generation each froze. */
@@ -62,8 +87,7 @@ export function mergeBirths(older: BlockBirths, fromGen: number, newer: BlockBir
     blks.push(newer.blocks[i]!);
     gens.push(newer.births[i]!);
   }
-  const order = blks.map((_, i) => i).sort((a, b) => blks[a]! - blks[b]! || gens[a]! - gens[b]!);
-  return { blocks: Uint32Array.from(order, (i) => blks[i]!), births: Float64Array.from(order, (i) => gens[i]!) };
+  return sortedBirths(blks, gens);
 }
 
 /**
