@@ -47,3 +47,13 @@ it('blockBirths, cached and rescanned in part, always equals a full scan', async
   }
   expect(looks).toBeGreaterThan(50);
 });
+
+it('a scan reads every version, past the iterator batches (9,000 blocks)', async () => {
+  const vol = await store.createVolume({ size: 8 * GiB });
+  for (let i = 0; i < 9000; i += 500) {
+    await Promise.all(Array.from({ length: 500 }, (_, k) => store.write(vol.id, (i + k) * B, Buffer.alloc(512, 1))));
+  }
+  const births = await store.blockBirths(vol.id);
+  expect(births.blocks.length).toBe(9000);
+  expect(births.blocks[8999]).toBe(8999);
+}, 60_000);
