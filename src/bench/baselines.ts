@@ -102,7 +102,7 @@ export async function dataPlaneWrite(
   const durationMs = performance.now() - start;
   return {
     name: opts.name ?? 'data-plane write',
-    description: `PUT /data/volumes/${volumeId}, ${requestBytes / (1024 * 1024)} MiB per request, ${opts.inFlight ?? 4} at a time`,
+    description: `PUT /data/volumes/${volumeId}, ${requestBytes >= 1024 * 1024 ? `${requestBytes / (1024 * 1024)} MiB` : `${requestBytes / 1024} KiB`} per request, ${opts.inFlight ?? 4} at a time`,
     bytes: done, durationMs, bytesPerSec: done / (durationMs / 1000), points, latenciesMs, opBytes: requestBytes,
   };
 }

@@ -131,8 +131,9 @@ export function rateSeries(points: ReadonlyArray<readonly [number, number]>, win
     out.push([p[0] / 1000, (p[1] - from[1]) / 1e6 / ((p[0] - from[0]) / 1000)]);
     from = p;
   }
+  // The tail, unless it is too short to say anything but noise (or it is all there is).
   const last = points[points.length - 1];
-  if (last && last !== from && last[0] > from[0]) out.push([last[0] / 1000, (last[1] - from[1]) / 1e6 / ((last[0] - from[0]) / 1000)]);
+  if (last && last !== from && (last[0] - from[0] >= windowMs / 2 || out.length === 0)) out.push([last[0] / 1000, (last[1] - from[1]) / 1e6 / ((last[0] - from[0]) / 1000)]);
   return out;
 }
 

@@ -85,7 +85,11 @@ export async function runBench(config: BenchConfig, launcher: ServerLauncher, ar
     const baselineBytes = config.preset === 'scale' ? Math.min(config.sizeBytes, GiB) : config.sizeBytes;
     const baselineBlocks = Math.ceil(baselineBytes / BLOCK);
     let baseline: ThroughputPhase;
-    if (config.preset === 'direct' || kind === 'memory') {
+    if (config.preset === 'direct') {
+      // The same 512 KiB blocks, as many at a time as the direct API's callers.
+      const volumeId = await client.createVolume({ sizeBytes: config.volumeSizeBytes });
+      baseline = await dataPlaneWrite(client, volumeId, data, baselineBytes, { name: 'data-plane write', base: 0, requestBytes: BLOCK, inFlight: config.directWorkers });
+    } else if (kind === 'memory') {
       const volumeId = await client.createVolume({ sizeBytes: config.volumeSizeBytes });
       baseline = await dataPlaneWrite(client, volumeId, data, baselineBytes, { name: 'data-plane write', base: 0 });
     } else if (kind === 's3') {

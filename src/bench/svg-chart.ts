@@ -116,7 +116,7 @@ export function lineChartSvg(chart: LineChart): string {
     const pts = s.points.map(([x, y]) => `${sx(x).toFixed(1)},${sy(y).toFixed(1)}`).join(' ');
     body.push(`<polyline class="series" data-name="${escapeXml(s.name)}" points="${pts}" fill="none" stroke="${color}" stroke-width="2"${s.dashed ? ' stroke-dasharray="6 4"' : ''}/>`);
     // Markers where points are few enough to tell apart (and always for a lone point).
-    if (s.points.length <= 20) for (const [x, y] of s.points) body.push(`<circle class="point" cx="${sx(x).toFixed(1)}" cy="${sy(y).toFixed(1)}" r="3" fill="${color}"/>`);
+    if (s.points.length <= 20 && !s.dashed) for (const [x, y] of s.points) body.push(`<circle class="point" cx="${sx(x).toFixed(1)}" cy="${sy(y).toFixed(1)}" r="3" fill="${color}"/>`);
   });
   return frame(chart.title, chart.xLabel, chart.yLabel, body, keys);
 }

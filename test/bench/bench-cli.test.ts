@@ -147,3 +147,22 @@ it('--preset scale, small: every curve has its points, freeze and copy times, an
   expect(read(join(out, 'report.md'))).toContain("## Where the server's CPU went");
   expect(checkSvgs(out, 'report.md')).toEqual(expect.arrayContaining(['scale-volume-size.svg', 'scale-written.svg', 'scale-chain.svg', 'scale-concurrency.svg']));
 });
+
+it('--preset direct, small: upload and download through the direct APIs beside data-plane writes of the same blocks', async () => {
+  const out = join(tmp.dir, 'direct');
+  const run = await runCli(['bench', '--preset', 'direct', '--size', '16MiB', '--volume-size', '1GiB', '--direct-workers', '8', '--out', out]);
+  expect([run.code, run.stderr]).toEqual([0, '']);
+  const r = results(out);
+  expect(r.baseline).toMatchObject({ name: 'data-plane write', bytes: 16 * MiB, opBytes: 512 * 1024 });
+  expect(r.baseline.latenciesMs).toHaveLength(32);
+  expect(r.direct!.upload).toMatchObject({ bytes: 16 * MiB });
+  expect(r.direct!.download).toMatchObject({ bytes: 16 * MiB });
+  expect(r.direct!.upload.latenciesMs).toHaveLength(32);
+  expect(r.snapshots).toHaveLength(1);
+  expect(r.snapshots[0]).toMatchObject({ kind: 'direct', bytesWritten: 16 * MiB });
+  expect(r.snapshots[0]!.samples.at(-1)!.progress).toBe(100);
+  expect(r.figures.map((f) => f.key)).toEqual(expect.arrayContaining(['direct.upload', 'direct.download']));
+  expect(checkSvgs(out, 'report.md')).toEqual(expect.arrayContaining(['direct.svg', 'latency.svg']));
+  // Per-block latency: the baseline beside PutSnapshotBlock and GetSnapshotBlock.
+  expect([...read(join(out, 'latency.svg')).matchAll(/<rect class="bar"/g)]).toHaveLength(12);
+});
