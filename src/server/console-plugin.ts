@@ -83,11 +83,7 @@ export async function consolePlugin(app: FastifyInstance, opts: ConsolePluginOpt
   const assets = loadAssets();
   const sessions = new ConsoleSessions(opts.auth, opts.defaultAccountId, opts.credentials);
   const feed = new ConsoleFeed(sim);
-  const labs = new ConsoleLabRuns(() => {
-    const address = app.server.address() as AddressInfo;
-    const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-    return `http://${host === '0.0.0.0' ? '127.0.0.1' : host === '[::]' ? '[::1]' : host}:${address.port}`;
-  });
+  const labs = new ConsoleLabRuns(() => ownEndpoint(app));
   app.addHook('preClose', async () => feed.close());
 
   const ctxOf = (request: FastifyRequest): CallerContext => {
@@ -184,6 +180,13 @@ export async function consolePlugin(app: FastifyInstance, opts: ConsolePluginOpt
     feed.poke();
     return out;
   }));
+}
+
+/** Where this server listens, as a client reaches it (a wildcard address through loopback): the labs' endpoint. */
+function ownEndpoint(app: FastifyInstance): string {
+  const { address, family, port } = app.server.address() as AddressInfo;
+  if (family === 'IPv6') return `http://[${address === '::' ? '::1' : address}]:${port}`;
+  return `http://${address === '0.0.0.0' ? '127.0.0.1' : address}:${port}`;
 }
 
 const param = (request: FastifyRequest, name: string): string => (request.params as Record<string, string>)[name] ?? '';
