@@ -48,7 +48,7 @@ describe.skipIf(!hasChromium)('web console in Chromium', () => {
     await page.locator(`#volumes tr[data-volume="${volumeId}"]`).waitFor();
     const snapshotId = (await ec2().send(new CreateSnapshotCommand({ VolumeId: volumeId }))).SnapshotId!;
     await page.locator(`#snapshots tr[data-snapshot="${snapshotId}"]`).waitFor();
-    await expect.poll(() => page.locator(`#snapshots tr[data-snapshot="${snapshotId}"] .badge`).textContent()).toBe('completed');
+    await expect.poll(() => page.locator(`#snapshots tr[data-snapshot="${snapshotId}"] .badge`).textContent(), { timeout: 20_000 }).toBe('completed');
     // Same page, never reloaded: the first navigation is the only one.
     expect(await page.evaluate('performance.getEntriesByType("navigation").length')).toBe(1);
   });
@@ -85,18 +85,18 @@ describe.skipIf(!hasChromium)('web console in Chromium', () => {
 
     await page.goto(`${server.endpoint}/console/#/volumes/${volumeId}`);
     const cell = (i: number) => page.locator(`#map .map i[data-i="${i}"]`);
-    await expect.poll(() => cell(0).getAttribute('data-state')).toBe('written');
+    await expect.poll(() => cell(0).getAttribute('data-state'), { timeout: 20_000 }).toBe('written');
     expect(await cell(3).getAttribute('data-state')).toBe('hole');
 
     // A guest write to block 3: in the page cache only.
     const res = await fetch(`${server.endpoint}/data/instances/${instanceId}/devices/sdf?offset=${3 * BLOCK}`, { method: 'PUT', body: 'dirty page' });
     expect(res.status).toBe(200);
-    await expect.poll(() => cell(3).getAttribute('data-state')).toBe('dirty');
+    await expect.poll(() => cell(3).getAttribute('data-state'), { timeout: 20_000 }).toBe('dirty');
     expect(await page.locator('#map .map i[data-state="dirty"]').count()).toBe(1);
 
     const fsync = await fetch(`${server.endpoint}/data/instances/${instanceId}/devices/sdf/fsync`, { method: 'POST' });
     expect(fsync.status).toBe(200);
-    await expect.poll(() => cell(3).getAttribute('data-state')).toBe('written');
+    await expect.poll(() => cell(3).getAttribute('data-state'), { timeout: 20_000 }).toBe('written');
     expect(await page.locator('#map .map i[data-state="dirty"]').count()).toBe(0);
     expect(await page.locator('#map .map i[data-state="written"]').count()).toBe(2);
   });
