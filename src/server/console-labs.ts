@@ -8,6 +8,8 @@ const MAX_RUNS = 50;
 
 export class ConsoleLabRuns {
   private readonly runs = new Map<string, LabRun>();
+  /** Runs with a step under way: steps run one at a time, in order. */
+  private readonly stepping = new Set<string>();
 
   constructor(private readonly endpoint: () => string) {}
 
@@ -30,8 +32,14 @@ export class ConsoleLabRuns {
   async step(runId: string): Promise<StepOutcome> {
     const run = this.runs.get(runId);
     if (!run) throw new DataPlaneRequestError(404, 'NOT_FOUND', `No lab run ${runId} (the server restarted, or it was evicted): start the lab again.`);
-    const out = await run.step();
-    if (out.done) this.runs.delete(runId);
-    return out;
+    if (this.stepping.has(runId)) throw new DataPlaneRequestError(409, 'INCORRECT_STATE', 'A step of this lab run is still running: wait for it.');
+    this.stepping.add(runId);
+    try {
+      const out = await run.step();
+      if (out.done) this.runs.delete(runId);
+      return out;
+    } finally {
+      this.stepping.delete(runId);
+    }
   }
 }
