@@ -110,6 +110,28 @@ describe.skipIf(!hasChromium)('web console in Chromium', () => {
     expect(await page.locator('.transcript .check.bad').count()).toBe(0);
   }, 60_000);
 
+  it("a snapshot's page: its lineage, and Compare outlines the blocks ListChangedBlocks names", async () => {
+    const volumeId = await newVolume();
+    for (const b of [0, 1]) await putBytes(server.endpoint, volumeId, b * BLOCK, Buffer.from(`first ${b}`));
+    const s1 = (await ec2().send(new CreateSnapshotCommand({ VolumeId: volumeId }))).SnapshotId!;
+    await server.sim.engine.statuses.settled(s1);
+    for (const b of [1, 5]) await putBytes(server.endpoint, volumeId, b * BLOCK, Buffer.from(`second ${b}`));
+    const s2 = (await ec2().send(new CreateSnapshotCommand({ VolumeId: volumeId }))).SnapshotId!;
+    await server.sim.engine.statuses.settled(s2);
+
+    await page.goto(`${server.endpoint}/console/#/snapshots/${s2}`);
+    await page.locator(`#lineage a[href="#/snapshots/${s1}"]`).waitFor();
+    await page.locator('#map .map i[data-state="fresh"]').first().waitFor();
+    expect(await page.locator('#map .map i[data-state="fresh"]').count()).toBe(2);
+    expect(await page.locator('#map .map i[data-state="shared"]').count()).toBe(1);
+    await page.selectOption('#compare-with', s1);
+    await page.locator('#compare').click();
+    await page.locator('#compare-out [data-changed-count]').waitFor();
+    expect(await page.locator('#compare-out [data-changed-count]').getAttribute('data-changed-count')).toBe('2');
+    const outlined = await page.locator('#map .map i[data-changed]').evaluateAll((cells) => cells.map((c) => c.getAttribute('data-i')));
+    expect(outlined).toEqual(['1', '5']);
+  });
+
   it('under --auth sigv4 asks for an access key and shows only that account', async () => {
     const tmp = tempDir();
     const file = join(tmp.dir, 'credentials.json');
