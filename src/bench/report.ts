@@ -196,11 +196,13 @@ function profileSection(p: NonNullable<BenchResults['server']['cpuProfile']>): s
   return [
     '## Where the server\'s CPU went',
     '',
-    `From \`node --cpu-prof\` over the server's ${(p.durationMs / 1000).toFixed(1)} s (${p.file}; open it in Chrome DevTools or speedscope). Idle: ${(p.idleShare * 100).toFixed(1)}% of samples. The main thread only: hashing workers and the fs store's I/O threads work beside it.`,
+    `From \`node --cpu-prof\`, the samples taken during ${p.scope} (${(p.durationMs / 1000).toFixed(1)} s) (${p.file}; open it in Chrome DevTools or speedscope). The main thread, idle ${(p.idleShare * 100).toFixed(1)}% of its samples:`,
     '',
     '| function | where | self time |',
     '|---|---|---|',
     ...p.top.map((f) => `| ${f.name} | ${f.where || '(native)'} | ${(f.share * 100).toFixed(1)}% |`),
+    '',
+    'Worker threads (hashing, the fs store\'s I/O) are not in it: a main thread mostly idle during the copies says the limit is in them or the disk.',
     '',
   ];
 }

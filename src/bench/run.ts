@@ -3,7 +3,7 @@
  * the public interfaces, then the results file and the report under the output folder.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, hostname, release, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { CompleteSnapshotCommand, GetSnapshotBlockCommand, ListSnapshotBlocksCommand, PutSnapshotBlockCommand, StartSnapshotCommand } from '@aws-sdk/client-ebs';
@@ -38,6 +38,8 @@ const storeKind = (store: string): 'fs' | 'memory' | 's3' => (store === 'memory'
 export async function runBench(config: BenchConfig, launcher: ServerLauncher, argv: string[], stdout: NodeJS.WriteStream = process.stdout): Promise<BenchOutput> {
   const startedAt = new Date();
   const runStart = performance.now();
+  // performance.now() in µs of the monotonic clock, which the server's CPU profile is stamped with.
+  const hrOffsetUs = Number(process.hrtime.bigint() / 1000n) - performance.now() * 1000;
   const outDir = resolve(config.outDir);
   const dataDir = join(outDir, 'data');
   mkdirSync(dataDir, { recursive: true });
@@ -158,7 +160,8 @@ export async function runBench(config: BenchConfig, launcher: ServerLauncher, ar
     if (rssTimer) clearInterval(rssTimer);
     const peakRssBytes = server?.peakRssBytes(); // from /proc: before the server exits
     if (server) await server.stop(); // and writes its CPU profile, under --profile
-    const cpuProfile = config.profile ? summarizeCpuProfile(join(outDir, 'profile')) : undefined;
+    const copyWindows = snapshots.map((s): [number, number] => [hrOffsetUs + (runStart + s.startMs) * 1000, hrOffsetUs + (runStart + s.startMs + s.durationMs) * 1000]);
+    const cpuProfile = config.profile ? summarizeCpuProfile(join(outDir, 'profile'), copyWindows) : undefined;
     const finishedAt = new Date();
     const results: BenchResults = {
       format: RESULTS_FORMAT,
@@ -199,7 +202,17 @@ export async function runBench(config: BenchConfig, launcher: ServerLauncher, ar
     if (server) {
       await server.stop();
       rmSync(dataDir, { recursive: true, force: true });
+    } else {
+      rmdirIfEmpty(dataDir); // where the fs baseline wrote its files, beside a server elsewhere
     }
+  }
+}
+
+function rmdirIfEmpty(dir: string): void {
+  try {
+    rmdirSync(dir);
+  } catch {
+    // not empty, or not there: keep it
   }
 }
 

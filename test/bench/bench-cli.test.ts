@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { XMLValidator } from 'fast-xml-parser';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { BenchResults } from '../../src/bench/results.js';
-import { runCli } from '../support/cli-server.js';
+import { runCli, startCliServer } from '../support/cli-server.js';
 import { tempDir } from '../support/temp-dir.js';
 
 const tmp = tempDir('ebs-sim-bench-');
@@ -143,6 +143,7 @@ it('--preset scale, small: every curve has its points, freeze and copy times, an
   const profile = r.server.cpuProfile!;
   expect(existsSync(profile.file)).toBe(true);
   expect(profile.top.length).toBeGreaterThan(3);
+  expect(profile.scope).toBe('the copies');
   expect(profile.top.reduce((n, f) => n + f.share, 0)).toBeLessThanOrEqual(1.000001);
   expect(read(join(out, 'report.md'))).toContain("## Where the server's CPU went");
   expect(checkSvgs(out, 'report.md')).toEqual(expect.arrayContaining(['scale-volume-size.svg', 'scale-written.svg', 'scale-chain.svg', 'scale-concurrency.svg']));
@@ -165,4 +166,22 @@ it('--preset direct, small: upload and download through the direct APIs beside d
   expect(checkSvgs(out, 'report.md')).toEqual(expect.arrayContaining(['direct.svg', 'latency.svg']));
   // Per-block latency: the baseline beside PutSnapshotBlock and GetSnapshotBlock.
   expect([...read(join(out, 'latency.svg')).matchAll(/<rect class="bar"/g)]).toHaveLength(12);
+});
+
+it('--endpoint: measures a server it did not start, and leaves nothing of its own behind', async () => {
+  const server = await startCliServer();
+  try {
+    const out = join(tmp.dir, 'endpoint');
+    const run = await runCli(['bench', '--endpoint', server.endpoint, '--size', '8MiB', '--volume-size', '1GiB', '--out', out]);
+    expect([run.code, run.stderr]).toEqual([0, '']);
+    expect(run.stdout).toContain(`measuring ${server.endpoint}`);
+    const r = results(out);
+    expect(r.server).toMatchObject({ endpoint: server.endpoint, own: false, rss: [] });
+    expect(r.snapshots).toHaveLength(1);
+    expect(r.snapshots[0]!.samples.at(-1)!.progress).toBe(100);
+    expect(r.baseline.bytes).toBe(8 * MiB);
+    expect(existsSync(join(out, 'data'))).toBe(false);
+  } finally {
+    await server.stop();
+  }
 });
