@@ -19,7 +19,7 @@ export function renderOverview(main) {
     <h2>Volumes</h2>
     <table id="volumes"><thead><tr><th>Volume</th><th>State</th><th class="num">Size</th><th>Type</th><th>Attachment</th><th class="num">Dirty in page cache</th><th class="num">Blocks since last snapshot</th><th></th></tr></thead><tbody></tbody></table>
     <h2>Snapshots</h2>
-    <table id="snapshots"><thead><tr><th>Snapshot</th><th>Volume</th><th>State</th><th>Progress</th><th class="num">Blocks uploaded / total</th><th class="num">Bytes uploaded</th><th class="num">Blocks deduplicated</th><th>Description</th><th></th></tr></thead><tbody></tbody></table>
+    <table id="snapshots"><thead><tr><th>Snapshot</th><th>Volume</th><th>State</th><th>Progress</th><th class="num">Blocks uploaded / total</th><th class="num">Bytes uploaded / total</th><th class="num">Blocks deduplicated</th><th>Description</th><th></th></tr></thead><tbody></tbody></table>
     <h2>Instances</h2>
     <table id="instances"><thead><tr><th>Instance</th><th>State</th><th>Type</th><th>Devices</th><th class="num">Dirty in page cache</th><th></th></tr></thead><tbody></tbody></table>`;
 
@@ -87,7 +87,7 @@ function fillOverview(main, o) {
       <td>${badge(s.state)}${s.stateMessage ? `<br><span class="muted">${esc(s.stateMessage)}</span>` : ''}</td>
       <td>${progressBar(s)}</td>
       <td class="num">${s.blocksDone} / ${s.blocksTotal}</td>
-      <td class="num">${bytes(s.bytesUploaded)}</td>
+      <td class="num">${bytes(s.bytesUploaded)} / ${bytes(s.blocksTotal * s.blockSize)}</td>
       <td class="num">${s.blocksDeduplicated}</td>
       <td>${esc(s.description)}</td>
       <td class="actions"><button class="small" data-act="restore" data-id="${esc(s.snapshotId)}">Restore</button><button class="small danger" data-act="delete-snapshot" data-id="${esc(s.snapshotId)}">Delete</button></td>

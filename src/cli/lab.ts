@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { LABS, LabRun, labNamed, type Lab, type LabLine } from '../labs/index.js';
+import { LABS, LabRun, labNamed, type Lab, type LabCredentials, type LabLine } from '../labs/index.js';
 import { UsageError } from './usage-error.js';
 
 export const LAB_HELP = `Usage: ebs-sim lab <name> [--endpoint URL]
@@ -21,9 +21,10 @@ Labs:
 ${LABS.map((l) => `  ${l.name.padEnd(13)}${l.title}`).join('\n')}
 
 Options:
-  --endpoint URL  A running server (started with --auth none), e.g. http://127.0.0.1:7447.
-                  Without it, the lab starts its own server on a free port over a temporary
-                  directory (with the flags the lab wants, such as --copy-rate) and stops it after.
+  --endpoint URL  A running server, e.g. http://127.0.0.1:7447. Under --auth sigv4 the lab signs
+                  its requests with AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY. Without it, the
+                  lab starts its own server on a free port over a temporary directory (with the
+                  flags the lab wants, such as --copy-rate) and stops it after.
   -h, --help      This help.
 
 The same labs run step by step in the web console: http://127.0.0.1:7447/console/#/labs
@@ -76,7 +77,7 @@ export async function lab(opts: LabOptions): Promise<number> {
     out(`Lab ${lab.name}: ${lab.title}`);
     out(wrap(lab.summary, ''));
     out(`Server: ${endpoint}${own ? ` (started for this lab${lab.serverArgs?.length ? ` with ${lab.serverArgs.join(' ')}` : ''})` : ''}`);
-    const run = new LabRun(lab, endpoint);
+    const run = new LabRun(lab, endpoint, own ? undefined : credentialsFromEnv());
     let held = false;
     while (!run.done) {
       const step = await run.step();
@@ -95,6 +96,13 @@ export async function lab(opts: LabOptions): Promise<number> {
   } finally {
     await own?.stop();
   }
+}
+
+/** AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, as the AWS CLI reads them: a server under --auth sigv4 needs them. */
+function credentialsFromEnv(): LabCredentials | undefined {
+  const accessKeyId = process.env.AWS_ACCESS_KEY_ID;
+  const secretAccessKey = process.env.AWS_SECRET_ACCESS_KEY;
+  return accessKeyId && secretAccessKey ? { accessKeyId, secretAccessKey } : undefined;
 }
 
 /** `ebs-sim serve` in a child process: the same entry point as this one (built, or through tsx in development). */

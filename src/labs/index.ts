@@ -12,3 +12,4 @@ export function labNamed(name: string): Lab | undefined {
 }
 
 export { LabRun, type Lab, type LabLine, type StepOutcome } from './lab.js';
+export type { LabCredentials } from './lab-signer.js';

@@ -1,10 +1,12 @@
 /**
  * What a lab talks to: one ebs-sim, through its public HTTP interfaces only. The EC2 Query API
- * (POST /, form-encoded, unsigned: labs run against `--auth none`), the data plane
- * (/data/volumes), the guest plane (/data/instances: writes through the page cache, fsync, crash)
- * and the console's API (what a deletion freed). Waits poll the way the AWS CLI's waiters do.
+ * (POST /, form-encoded), the data plane (/data/volumes), the guest plane (/data/instances:
+ * writes through the page cache, fsync, crash) and the console's API (what a deletion freed).
+ * Requests are signed when credentials are given (a server under `--auth sigv4`); the console's
+ * API is reached through a session signed in with them. Waits poll as the AWS CLI's waiters do.
  */
 import { XMLParser } from 'fast-xml-parser';
+import { signedHeaders, type LabCredentials } from './lab-signer.js';
 
 const parser = new XMLParser({ ignoreAttributes: true, parseTagValue: false });
 type Xml = Record<string, unknown>;
@@ -19,13 +21,28 @@ export function items(set: unknown): Xml[] {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export class LabClient {
-  constructor(readonly endpoint: string, readonly region = 'us-east-1') {}
+  private consoleCookie: string | undefined;
+
+  constructor(
+    readonly endpoint: string,
+    private readonly credentials?: LabCredentials,
+    readonly region = 'us-east-1',
+  ) {}
+
+  /** fetch(), signed when the client has credentials. */
+  private async send(path: string, init: { method?: string; headers?: Record<string, string>; body?: string | Uint8Array; unsignedPayload?: boolean } = {}): Promise<Response> {
+    const url = `${this.endpoint}${path}`;
+    const method = init.method ?? 'GET';
+    let headers = init.headers ?? {};
+    if (this.credentials) headers = await signedHeaders(this.credentials, this.region, { method, url, headers, ...(init.body !== undefined ? { body: init.body } : {}), ...(init.unsignedPayload ? { unsignedPayload: true } : {}) });
+    return fetch(url, { method, headers, ...(init.body !== undefined ? { body: init.body } : {}) });
+  }
 
   /** One EC2 action; returns the response element's children. Throws with EC2's code and message. */
   async ec2(action: string, params: Record<string, string | number | boolean> = {}): Promise<Xml> {
-    const body = new URLSearchParams({ Action: action, Version: '2016-11-15' });
-    for (const [k, v] of Object.entries(params)) body.set(k, String(v));
-    const res = await fetch(`${this.endpoint}/`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body });
+    const form = new URLSearchParams({ Action: action, Version: '2016-11-15' });
+    for (const [k, v] of Object.entries(params)) form.set(k, String(v));
+    const res = await this.send('/', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' }, body: form.toString() });
     const parsed = parser.parse(await res.text()) as Xml;
     if (res.status !== 200) {
       const err = ((parsed.Response as Xml | undefined)?.Errors as Xml | undefined)?.Error as Xml | undefined;
@@ -100,41 +117,57 @@ export class LabClient {
   }
 
   async writeVolume(volumeId: string, offset: number, data: Buffer | string): Promise<void> {
-    await this.expectOk(fetch(`${this.endpoint}/data/volumes/${volumeId}?offset=${offset}`, { method: 'PUT', body: toBytes(data) }), `write to ${volumeId}`);
+    await this.expectOk(this.send(`/data/volumes/${volumeId}?offset=${offset}`, { method: 'PUT', body: toBytes(data), unsignedPayload: true }), `write to ${volumeId}`);
   }
 
   async readVolume(volumeId: string, offset: number, length: number): Promise<Buffer> {
-    const res = await this.expectOk(fetch(`${this.endpoint}/data/volumes/${volumeId}?offset=${offset}&length=${length}`), `read of ${volumeId}`);
+    const res = await this.expectOk(this.send(`/data/volumes/${volumeId}?offset=${offset}&length=${length}`), `read of ${volumeId}`);
     return Buffer.from(await res.arrayBuffer());
   }
 
   /** A write by the instance's OS: it lands in the page cache. */
   async guestWrite(instanceId: string, device: string, offset: number, data: Buffer | string): Promise<void> {
-    await this.expectOk(fetch(`${this.endpoint}/data/instances/${instanceId}/devices/${device}?offset=${offset}`, { method: 'PUT', body: toBytes(data) }), `guest write`);
+    await this.expectOk(this.send(`/data/instances/${instanceId}/devices/${device}?offset=${offset}`, { method: 'PUT', body: toBytes(data), unsignedPayload: true }), `guest write`);
   }
 
   async guestRead(instanceId: string, device: string, offset: number, length: number): Promise<Buffer> {
-    const res = await this.expectOk(fetch(`${this.endpoint}/data/instances/${instanceId}/devices/${device}?offset=${offset}&length=${length}`), 'guest read');
+    const res = await this.expectOk(this.send(`/data/instances/${instanceId}/devices/${device}?offset=${offset}&length=${length}`), 'guest read');
     return Buffer.from(await res.arrayBuffer());
   }
 
   async guestDirtyBytes(instanceId: string): Promise<number> {
-    const res = await this.expectOk(fetch(`${this.endpoint}/data/instances/${instanceId}`), 'describe guest');
+    const res = await this.expectOk(this.send(`/data/instances/${instanceId}`), 'describe guest');
     return ((await res.json()) as { dirtyBytes: number }).dirtyBytes;
   }
 
   async fsync(instanceId: string, device: string): Promise<number> {
-    const res = await this.expectOk(fetch(`${this.endpoint}/data/instances/${instanceId}/devices/${device}/fsync`, { method: 'POST' }), 'fsync');
+    const res = await this.expectOk(this.send(`/data/instances/${instanceId}/devices/${device}/fsync`, { method: 'POST' }), 'fsync');
     return ((await res.json()) as { bytes: number }).bytes;
   }
 
   /** DeleteSnapshot through the console, which says what the deletion freed and kept. */
   async deleteSnapshotReporting(snapshotId: string): Promise<{ freedBlocks: number; keptBlocks: number; sharedWithParent: number }> {
+    const headers: Record<string, string> = { 'content-type': 'application/json', ...(await this.consoleSession()) };
     const res = await this.expectOk(
-      fetch(`${this.endpoint}/console/api/actions/delete-snapshot?region=${this.region}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ snapshotId }) }),
+      fetch(`${this.endpoint}/console/api/actions/delete-snapshot?region=${this.region}`, { method: 'POST', headers, body: JSON.stringify({ snapshotId }) }),
       'delete snapshot',
     );
     return (await res.json()) as { freedBlocks: number; keptBlocks: number; sharedWithParent: number };
+  }
+
+  /** The console's session cookie, signed in with the credentials (none needed under `--auth none`). */
+  private async consoleSession(): Promise<Record<string, string>> {
+    if (!this.credentials) return {};
+    if (this.consoleCookie === undefined) {
+      const session = (await (await this.expectOk(fetch(`${this.endpoint}/console/api/session`), 'console session')).json()) as { signedIn: boolean };
+      if (session.signedIn) return {}; // --auth none: the console acts as the default account
+      const res = await this.expectOk(
+        fetch(`${this.endpoint}/console/api/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(this.credentials) }),
+        'console sign-in',
+      );
+      this.consoleCookie = (res.headers.get('set-cookie') ?? '').split(';')[0]!;
+    }
+    return { cookie: this.consoleCookie };
   }
 
   private async expectOk(pending: Promise<Response>, what: string): Promise<Response> {

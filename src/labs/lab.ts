@@ -6,6 +6,7 @@
  * per step).
  */
 import { LabClient } from './lab-client.js';
+import type { LabCredentials } from './lab-signer.js';
 
 export interface LabStep {
   title: string;
@@ -61,9 +62,10 @@ export class LabRun {
   private readonly ctx: LabContext;
   private lines: LabLine[] = [];
 
-  constructor(readonly lab: Lab, endpoint: string) {
+  /** `credentials`: for a server under `--auth sigv4` (requests are signed with them). */
+  constructor(readonly lab: Lab, endpoint: string, credentials?: LabCredentials) {
     this.ctx = {
-      client: new LabClient(endpoint),
+      client: new LabClient(endpoint, credentials),
       state: {},
       say: (text) => this.lines.push({ kind: 'say', text }),
       result: (text) => this.lines.push({ kind: 'result', text }),

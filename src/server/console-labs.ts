@@ -1,6 +1,6 @@
 /** The console's lab pages: each run is a LabRun against this server, stepped by the page's buttons. */
 import { randomUUID } from 'node:crypto';
-import { LABS, LabRun, labNamed, type StepOutcome } from '../labs/index.js';
+import { LABS, LabRun, labNamed, type LabCredentials, type StepOutcome } from '../labs/index.js';
 import { DataPlaneRequestError } from './data-plane-errors.js';
 
 /** Runs kept at once (a page that never finishes its lab leaves one behind). */
@@ -20,12 +20,13 @@ export class ConsoleLabRuns {
     }));
   }
 
-  start(name: string): { runId: string; lab: string } {
+  /** `credentials`: the signed-in session's (under --auth sigv4), which the lab's requests are signed with. */
+  start(name: string, credentials?: LabCredentials): { runId: string; lab: string } {
     const lab = labNamed(name);
     if (!lab) throw new DataPlaneRequestError(404, 'NOT_FOUND', `No lab '${name}' (labs: ${LABS.map((l) => l.name).join(', ')}).`);
     if (this.runs.size >= MAX_RUNS) this.runs.delete(this.runs.keys().next().value!);
     const runId = randomUUID();
-    this.runs.set(runId, new LabRun(lab, this.endpoint()));
+    this.runs.set(runId, new LabRun(lab, this.endpoint(), credentials));
     return { runId, lab: name };
   }
 

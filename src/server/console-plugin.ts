@@ -172,7 +172,7 @@ export async function consolePlugin(app: FastifyInstance, opts: ConsolePluginOpt
   app.get('/console/api/labs', json(() => labs.list()));
   app.post('/console/api/labs/:name/runs', json((request) => {
     sessions.require(request);
-    return labs.start(param(request, 'name'));
+    return labs.start(param(request, 'name'), sessions.credentialsOf(request));
   }));
   app.post('/console/api/labs/runs/:id/step', json(async (request) => {
     sessions.require(request);

@@ -13,7 +13,8 @@ import { DataPlaneRequestError } from './data-plane-errors.js';
 export const SESSION_COOKIE = 'ebs_sim_console';
 
 export class ConsoleSessions {
-  private readonly sessions = new Map<string, { accountId: string; accessKeyId: string }>();
+  /** The secret too, held in memory only: the labs the page runs sign their requests with it. */
+  private readonly sessions = new Map<string, { accountId: string; accessKeyId: string; secretAccessKey: string }>();
 
   constructor(
     readonly mode: AuthMode,
@@ -25,7 +26,16 @@ export class ConsoleSessions {
   accountOf(request: FastifyRequest): { accountId: string; accessKeyId?: string } | undefined {
     if (this.mode === 'none') return { accountId: this.defaultAccountId };
     const token = cookie(request.headers.cookie, SESSION_COOKIE);
-    return token ? this.sessions.get(token) : undefined;
+    const s = token ? this.sessions.get(token) : undefined;
+    return s ? { accountId: s.accountId, accessKeyId: s.accessKeyId } : undefined;
+  }
+
+  /** The session's access key and secret (sigv4), for the labs it runs; undefined under --auth none. */
+  credentialsOf(request: FastifyRequest): { accessKeyId: string; secretAccessKey: string } | undefined {
+    if (this.mode === 'none') return undefined;
+    const token = cookie(request.headers.cookie, SESSION_COOKIE);
+    const s = token ? this.sessions.get(token) : undefined;
+    return s ? { accessKeyId: s.accessKeyId, secretAccessKey: s.secretAccessKey } : undefined;
   }
 
   /** The account, or a 403 the page answers by asking for keys. */
@@ -41,7 +51,7 @@ export class ConsoleSessions {
       throw new DataPlaneRequestError(403, 'UNAUTHORIZED_OPERATION', 'Unknown access key, or a secret that does not match it.');
     }
     const token = randomBytes(24).toString('base64url');
-    this.sessions.set(token, { accountId: key.accountId, accessKeyId });
+    this.sessions.set(token, { accountId: key.accountId, accessKeyId, secretAccessKey });
     reply.header('set-cookie', `${SESSION_COOKIE}=${token}; Path=/console; HttpOnly; SameSite=Strict`);
     return key.accountId;
   }

@@ -135,4 +135,17 @@ describe('console API, --auth sigv4', () => {
     const session = (await (await fetch(`${s.endpoint}/console/api/session`, { headers: { cookie } })).json()) as { signedIn: boolean; accountId: string };
     expect(session).toMatchObject({ signedIn: true, accountId: ALICE.accountId });
   });
+
+  it("runs a lab with the session's keys: its requests are signed, its volumes the signed-in account's", async () => {
+    const cookie = (await signIn(BOB)).headers.get('set-cookie')!.split(';')[0]!;
+    const post = (path: string) => fetch(`${s.endpoint}/console/api/${path}`, { method: 'POST', headers: { cookie, 'content-type': 'application/json' }, body: '{}' });
+    const { runId } = (await (await post('labs/incremental/runs')).json()) as { runId: string };
+    let out: { done: boolean; claimHeld?: boolean; error?: string };
+    do out = (await (await post(`labs/runs/${runId}/step`)).json()) as typeof out;
+    while (!out.done);
+    expect(out.error).toBeUndefined();
+    expect(out.claimHeld).toBe(true);
+    const o = (await (await fetch(`${s.endpoint}/console/api/overview`, { headers: { cookie } })).json()) as { volumes: unknown[] };
+    expect(o.volumes.length).toBeGreaterThan(1); // the lab's volume and its restores, in Bob's account
+  });
 });
