@@ -4,6 +4,12 @@ import { action, getJson, state } from './api.js';
 import { drawBlockMap } from './blockmap.js';
 import { badge, busy, bytes, esc, link, progressBar, toast } from './ui.js';
 
+/** Bytes uploaded over the copy's whole time, start to completion. */
+function averageRate(s) {
+  const seconds = Math.max(0.001, (Date.parse(s.completionTime) - Date.parse(s.startTime)) / 1000);
+  return bytes(s.bytesUploaded / seconds) + '/s';
+}
+
 export function renderSnapshot(main, snapshotId) {
   main.innerHTML = `
     <p><a href="#/">← Overview</a></p>
@@ -59,7 +65,8 @@ export function renderSnapshot(main, snapshotId) {
       <div class="figure"><b>${s.blocksDeduplicated}</b><span>blocks deduplicated</span></div>
       <div class="figure"><b>${bytes(detail.logicalBytes)}</b><span>logical size</span></div>
       ${detail.dataBytes !== null ? `<div class="figure"><b>${bytes(detail.dataBytes)}</b><span>data it holds</span></div>` : ''}
-      <div class="figure"><b>${bytes(detail.storedBytes)}</b><span>bytes it stored (uploaded)</span></div>`;
+      <div class="figure"><b>${bytes(detail.storedBytes)}</b><span>bytes it stored (uploaded)</span></div>
+      ${s.completionTime ? `<div class="figure"><b>${averageRate(s)}</b><span>average upload over ${((Date.parse(s.completionTime) - Date.parse(s.startTime)) / 1000).toFixed(1)} s</span></div>` : ''}`;
     const node = (r, me) => `<span class="node ${me ? 'me' : ''}">${me ? esc(r.snapshotId) : link('snapshots', r.snapshotId)} ${badge(r.state)}</span>`;
     main.querySelector('#lineage').innerHTML = `${detail.parent ? node(detail.parent) + ' → ' : '<span class="muted">no parent (a full snapshot)</span> →'} ${node(s, true)} ${detail.children.length ? '→ ' + detail.children.map((c) => node(c)).join(' ') : '<span class="muted">→ no children yet</span>'}`;
     const sel = main.querySelector('#compare-with');
