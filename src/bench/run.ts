@@ -2,23 +2,23 @@
  * One `ebs-sim bench` run: a server (its own, or --endpoint), the baseline, the workload through
  * the public interfaces, then the results file and the report under the output folder.
  */
-import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, hostname, release, totalmem } from 'node:os';
+import { mkdirSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { CompleteSnapshotCommand, GetSnapshotBlockCommand, ListSnapshotBlocksCommand, PutSnapshotBlockCommand, StartSnapshotCommand } from '@aws-sdk/client-ebs';
 import { dataPlaneWrite, plainFileWrites, rawPutObjects } from './baselines.js';
 import { BlockData } from './block-data.js';
 import { BLOCK, GiB, VOLUME_BLOCKS, type BenchConfig, type ServerLauncher } from './config.js';
-import { figuresOf, moonshotsOf } from './figures.js';
 import { summarizeCpuProfile } from './cpu-profile.js';
+import { directUploadAndDownload } from './direct-phase.js';
+import { figuresOf, moonshotsOf } from './figures.js';
+import { machineOf, versionsOf } from './machine.js';
 import { startOwnServer, type OwnServer } from './own-server.js';
-import { fmtRate, progressDisplay, type ProgressDisplay } from './progress-display.js';
-import { PublicClient, pool } from './public-client.js';
+import { fmtRate, progressDisplay } from './progress-display.js';
+import { PublicClient } from './public-client.js';
 import { writeReport } from './report.js';
-import { runScale, type ScaleCurve } from './scale.js';
 import { RESULTS_FORMAT, type BenchResults, type SnapshotRun, type ThroughputPhase } from './results.js';
+import { runScale, type ScaleCurve } from './scale.js';
 import { fmtBytes, watchSnapshots, type Started } from './snapshot-watch.js';
+import { changeBlocks, mergePhases, restoreRead, writeWhilePending } from './volume-phases.js';
 
 export interface BenchOutput {
   results: BenchResults;
@@ -214,166 +214,4 @@ function rmdirIfEmpty(dir: string): void {
   } catch {
     // not empty, or not there: keep it
   }
-}
-
-type BenchVolume = { id: string; base: number };
-
-/** Changes `rate` of each volume's written blocks, spread evenly, at least one: blocks of version `version`. */
-async function changeBlocks(client: PublicClient, volumes: BenchVolume[], dirty: Set<number>[], data: BlockData, sizeBlocks: number, rate: number, version: number): Promise<void> {
-  const count = Math.min(sizeBlocks, Math.max(1, Math.round(rate * sizeBlocks)));
-  const step = sizeBlocks / count;
-  const blocks = Array.from({ length: count }, (_, i) => (Math.floor(i * step) + version) % sizeBlocks);
-  for (const [v, { id: volumeId, base }] of volumes.entries()) {
-    await pool(blocks, 8, async (b) => {
-      await client.write(volumeId, b * BLOCK, Buffer.from(data.block(base + b, version)));
-      dirty[v]!.add(b);
-    });
-  }
-}
-
-/** Writes blocks to the volumes, one at a time per volume, until stopped: what a busy application does during `pending`. */
-function writeWhilePending(client: PublicClient, volumes: BenchVolume[], dirty: Set<number>[], data: BlockData, sizeBlocks: number, position: number) {
-  let stopped = false;
-  const points: Array<[number, number]> = [];
-  const latenciesMs: number[] = [];
-  let bytes = 0;
-  const start = performance.now();
-  const done = Promise.all(volumes.map(async ({ id: volumeId, base }, v) => {
-    for (let i = 0; !stopped; i++) {
-      const b = (i * 7919 + position) % sizeBlocks;
-      const t = performance.now();
-      await client.write(volumeId, b * BLOCK, Buffer.from(data.block(base + b, 1_000_000 + position * sizeBlocks + i)));
-      latenciesMs.push(performance.now() - t);
-      dirty[v]!.add(b);
-      bytes += BLOCK;
-      points.push([performance.now() - start, bytes]);
-    }
-  })).then((): ThroughputPhase => {
-    const durationMs = performance.now() - start;
-    return {
-      name: 'writes during pending', description: 'data-plane writes of single 512 KiB blocks, one at a time per volume, while its snapshot is pending',
-      bytes, durationMs, bytesPerSec: bytes / (durationMs / 1000), points, latenciesMs, opBytes: BLOCK,
-    };
-  });
-  return { stop: () => { stopped = true; }, done };
-}
-
-function mergePhases(a: ThroughputPhase | undefined, b: ThroughputPhase): ThroughputPhase {
-  if (!a) return b;
-  const shift = a.durationMs;
-  const bytes = a.bytes + b.bytes;
-  const durationMs = a.durationMs + b.durationMs;
-  return {
-    ...a, bytes, durationMs, bytesPerSec: bytes / (durationMs / 1000),
-    points: [...a.points, ...b.points.map(([t, n]): [number, number] => [t + shift, n + a.bytes])],
-    latenciesMs: [...(a.latenciesMs ?? []), ...(b.latenciesMs ?? [])],
-  };
-}
-
-/** Reads a restored volume through the data plane, 8 MiB per request, 4 at a time: lazy loads from the store. */
-async function restoreRead(client: PublicClient, volumeId: string, bytes: number): Promise<ThroughputPhase> {
-  const step = 8 * 1024 * 1024;
-  const offsets = Array.from({ length: Math.ceil(bytes / step) }, (_, i) => i * step);
-  const points: Array<[number, number]> = [];
-  const latenciesMs: number[] = [];
-  let done = 0;
-  const start = performance.now();
-  await pool(offsets, 4, async (offset) => {
-    const length = Math.min(step, bytes - offset);
-    const t = performance.now();
-    const got = await client.read(volumeId, offset, length);
-    if (got !== length) throw new Error(`restore read at ${offset}: ${got} bytes, not ${length}`);
-    latenciesMs.push(performance.now() - t);
-    done += got;
-    points.push([performance.now() - start, done]);
-  });
-  const durationMs = performance.now() - start;
-  return {
-    name: 'restore read', description: `GET /data/volumes/${volumeId} of a volume restored from the snapshot (lazy load), 8 MiB per request, 4 at a time`,
-    bytes: done, durationMs, bytesPerSec: done / (durationMs / 1000), points, latenciesMs, opBytes: step,
-  };
-}
-
-/** StartSnapshot, PutSnapshotBlock by `directWorkers` callers, CompleteSnapshot until completed; then every block read back. */
-async function directUploadAndDownload(
-  client: PublicClient, config: BenchConfig, data: BlockData, base: number, display: ProgressDisplay, runStart: number, snapshots: SnapshotRun[],
-): Promise<{ upload: ThroughputPhase; download: ThroughputPhase }> {
-  const blocks = Math.ceil(config.sizeBytes / BLOCK);
-  const indexes = Array.from({ length: blocks }, (_, i) => i);
-  // Checksums first, off the clock: what is timed is the server, not this client's hashing.
-  const checksums = indexes.map((i) => createHash('sha256').update(data.block(base + i)).digest('base64'));
-  const sentAt = performance.now();
-  const snapshotId = (await client.ebs.send(new StartSnapshotCommand({ VolumeSize: Math.max(1, Math.ceil(config.volumeSizeBytes / GiB)), Timeout: 60 }))).SnapshotId!;
-  const upPoints: Array<[number, number]> = [];
-  const upLatencies: number[] = [];
-  let done = 0;
-  await pool(indexes, config.directWorkers, async (i) => {
-    const block = Buffer.from(data.block(base + i));
-    const t = performance.now();
-    await client.ebs.send(new PutSnapshotBlockCommand({ SnapshotId: snapshotId, BlockIndex: i, BlockData: block, DataLength: BLOCK, Checksum: checksums[i]!, ChecksumAlgorithm: 'SHA256' }));
-    upLatencies.push(performance.now() - t);
-    done += BLOCK;
-    upPoints.push([performance.now() - sentAt, done]);
-  });
-  await client.ebs.send(new CompleteSnapshotCommand({ SnapshotId: snapshotId, ChangedBlocksCount: blocks }));
-  const [run] = await watchSnapshots(client, [{ snapshotId, group: 'direct', position: 0, kind: 'direct', bytesWritten: blocks * BLOCK, sentAt }], display, config.pollMs, runStart);
-  snapshots.push(run!);
-  const upload: ThroughputPhase = {
-    name: 'direct upload', description: `StartSnapshot, PutSnapshotBlock by ${config.directWorkers} callers, CompleteSnapshot, until DescribeSnapshots says completed`,
-    bytes: done, durationMs: run!.durationMs, bytesPerSec: done / (run!.durationMs / 1000), points: upPoints, latenciesMs: upLatencies, opBytes: BLOCK,
-  };
-
-  const start = performance.now();
-  const tokens: Array<{ index: number; token: string }> = [];
-  let next: string | undefined;
-  do {
-    const page = await client.ebs.send(new ListSnapshotBlocksCommand({ SnapshotId: snapshotId, MaxResults: 10_000, NextToken: next }));
-    for (const b of page.Blocks ?? []) tokens.push({ index: b.BlockIndex!, token: b.BlockToken! });
-    next = page.NextToken;
-  } while (next);
-  const downPoints: Array<[number, number]> = [];
-  const downLatencies: number[] = [];
-  let got = 0;
-  await pool(tokens, config.directWorkers, async ({ index, token }) => {
-    const t = performance.now();
-    const out = await client.ebs.send(new GetSnapshotBlockCommand({ SnapshotId: snapshotId, BlockIndex: index, BlockToken: token }));
-    const bytes = await out.BlockData!.transformToByteArray();
-    downLatencies.push(performance.now() - t);
-    got += bytes.length;
-    downPoints.push([performance.now() - start, got]);
-  });
-  const downMs = performance.now() - start;
-  const download: ThroughputPhase = {
-    name: 'direct download', description: `ListSnapshotBlocks (every page first), then GetSnapshotBlock by ${config.directWorkers} callers`,
-    bytes: got, durationMs: downMs, bytesPerSec: got / (downMs / 1000), points: downPoints, latenciesMs: downLatencies, opBytes: BLOCK,
-  };
-  return { upload, download };
-}
-
-function machineOf(outDir: string): BenchResults['machine'] {
-  let dataFilesystem: string | undefined;
-  try {
-    // The mount holding the output folder: the longest mount point that prefixes it.
-    const mounts = readFileSync('/proc/mounts', 'utf8').split('\n').map((l) => l.split(' ')).filter((f) => f.length > 2);
-    const best = mounts.filter((f) => outDir === f[1] || outDir.startsWith(f[1] === '/' ? '/' : `${f[1]}/`)).sort((a, b) => b[1]!.length - a[1]!.length)[0];
-    if (best) dataFilesystem = `${best[2]} on ${best[1]} (${best[0]})`;
-  } catch {
-    // not Linux: no /proc/mounts
-  }
-  const list = cpus();
-  return {
-    hostname: hostname(), platform: process.platform, release: release(), arch: process.arch, cpus: list.length, cpuModel: list[0]?.model ?? 'unknown',
-    totalMemBytes: totalmem(), ...(dataFilesystem ? { dataFilesystem } : {}),
-  };
-}
-
-function versionsOf(): BenchResults['versions'] {
-  // package.json sits two folders up from both src/bench and dist/bench.
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string; dependencies?: Record<string, string> };
-  return {
-    ebsSim: pkg.version,
-    node: process.version,
-    ...(pkg.dependencies?.['@aws-sdk/client-ec2'] ? { awsSdkEc2: pkg.dependencies['@aws-sdk/client-ec2'] } : {}),
-    ...(pkg.dependencies?.['cli-progress'] ? { cliProgress: pkg.dependencies['cli-progress'] } : {}),
-  };
 }
