@@ -1,8 +1,8 @@
 /**
  * Server-sent events for the console: each open page subscribes to its account and region, and
  * is sent the overview whenever it changed. The server looks for changes (one overview per
- * account and region watched, however many pages) on a timer that backs off with the overview's
- * cost, and at once after a console action: the pages never poll.
+ * account and region watched, however many pages) at once after a console action, and on a timer
+ * that backs off with the overview's cost and while nothing changes (to 1 s): the pages never poll.
  *
  * While it runs it also samples pending snapshots' uploads, so a snapshot's page can chart its
  * progress and throughput over time.
@@ -13,6 +13,8 @@ import type { CallerContext, Simulator } from '../simulator.js';
 /** Fastest look for changes, and how many times its own cost it waits between two looks. */
 const MIN_INTERVAL_MS = 250;
 const COST_FACTOR = 4;
+/** Looks that find nothing changed back off, doubling up to this; a change or an action resets it. */
+const IDLE_INTERVAL_MS = 1000;
 const HEARTBEAT_MS = 15_000;
 /** Samples kept per snapshot (at 4 a second, over two minutes of copy; older ones are thinned). */
 const MAX_SAMPLES = 600;
@@ -40,6 +42,7 @@ export class ConsoleFeed {
   private heartbeat: NodeJS.Timeout | undefined;
   private running = false;
   private closed = false;
+  private idleMs = MIN_INTERVAL_MS;
 
   constructor(private readonly sim: Simulator) {}
 
@@ -66,6 +69,7 @@ export class ConsoleFeed {
 
   /** Look for changes now (after an action), not at the next tick. */
   poke(): void {
+    this.idleMs = MIN_INTERVAL_MS;
     this.schedule(0);
   }
 
@@ -97,6 +101,7 @@ export class ConsoleFeed {
   private async look(): Promise<void> {
     this.running = true;
     const started = performance.now();
+    let changed = false;
     try {
       for (const w of this.watches.values()) {
         let json: string;
@@ -108,13 +113,15 @@ export class ConsoleFeed {
           continue; // resetting or closing
         }
         if (json === w.last) continue;
+        changed = true;
         w.last = json;
         for (const r of w.replies) r.raw.write(event('overview', json));
       }
     } finally {
       this.running = false;
     }
-    this.schedule(Math.max(MIN_INTERVAL_MS, COST_FACTOR * (performance.now() - started)));
+    this.idleMs = changed ? MIN_INTERVAL_MS : Math.min(IDLE_INTERVAL_MS, this.idleMs * 2);
+    this.schedule(Math.max(this.idleMs, COST_FACTOR * (performance.now() - started)));
   }
 
   private sample(rows: Array<{ snapshotId: string; state: string; progress: number; blocksDone: number; bytesUploaded: number }>): void {
