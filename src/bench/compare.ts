@@ -65,7 +65,7 @@ export function writeComparison(a: BenchResults, b: BenchResults, aFile: string,
   const rows = compareFigures(a, b);
   const ca = firstCopy(a, 'A');
   const cb = firstCopy(b, 'B');
-  const throughput = lineChartSvg({ title: 'Copy throughput over time, A and B', xLabel: 'time since CreateSnapshot (s)', yLabel: 'throughput (MB/s)', series: [ca.rate[0]!, cb.rate[0]!, ...ca.rate.slice(1), ...cb.rate.slice(1)].filter(Boolean) });
+  const throughput = lineChartSvg({ title: 'Copy throughput over time, A and B', xLabel: 'time since CreateSnapshot, or the baseline\'s first write (s)', yLabel: 'throughput (MB/s)', series: [ca.rate[0]!, cb.rate[0]!, ...ca.rate.slice(1), ...cb.rate.slice(1)].filter(Boolean) });
   const progress = lineChartSvg({ title: 'Progress against time, A and B', xLabel: 'time since CreateSnapshot (s)', yLabel: 'Progress (%)', yMax: 100, series: [...ca.progress, ...cb.progress] });
   const files = [join(outDir, 'compare-throughput.svg'), join(outDir, 'compare-progress.svg')];
   writeFileSync(files[0]!, throughput);
