@@ -81,6 +81,7 @@ export async function serve(config: ServeConfig): Promise<void> {
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   process.stdout.write(
     `ebs-sim listening on http://${host}:${port}\n` +
+      `  console       http://${host}:${port}/console/ (open it in a browser)\n` +
       (nbd ? `  nbd           nbd://${host}:${nbd.port}/<vol-id> or nbd://${host}:${nbd.port}/<instance-id>/<device>${config.auth === 'sigv4' ? ' (TLS-PSK: ebs-sim nbd-psk)' : ' (open: no authentication)'}\n` : '') +
       `  data dir      ${config.dataDir}\n  object store  ${config.objectStore}\n` +
       `  auth          ${config.auth}${config.auth === 'none' ? ` (account ${config.accountId})` : ''}\n` +

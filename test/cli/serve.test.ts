@@ -73,6 +73,8 @@ describe('ebs-sim serve', () => {
     const server = await startCliServer(['--allow-reset']);
     try {
       expect(server.stdout()).toMatch(/^ebs-sim listening on http:\/\/127\.0\.0\.1:\d+\n/);
+      expect(server.stdout()).toContain(`  console       ${server.endpoint}/console/`);
+      expect((await fetch(`${server.endpoint}/console/`)).headers.get('content-type')).toContain('text/html');
       expect((await fetch(`${server.endpoint}/_ebs-sim/health`)).status).toBe(200);
       expect((await fetch(`${server.endpoint}/_ebs-sim/reset`, { method: 'POST' })).status).toBe(200);
     } finally {
