@@ -5,10 +5,12 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { CreateBucketCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { XMLValidator } from 'fast-xml-parser';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { BenchResults } from '../../src/bench/results.js';
 import { runCli, startCliServer } from '../support/cli-server.js';
+import { findOnPath, startMotoServer } from '../support/moto-server.js';
 import { tempDir } from '../support/temp-dir.js';
 
 const tmp = tempDir('ebs-sim-bench-');
@@ -183,5 +185,42 @@ it('--endpoint: measures a server it did not start, and leaves nothing of its ow
     expect(existsSync(join(out, 'data'))).toBe(false);
   } finally {
     await server.stop();
+  }
+});
+
+// The s3 store is only worth measuring against a real S3 server: moto_server, where installed.
+const moto = findOnPath('moto_server');
+it.skipIf(moto === undefined)(`--object-store s3://: a raw PutObject loop is the baseline${moto ? '' : ' (skipped: moto_server is not on PATH)'}`, async () => {
+  const s3server = await startMotoServer(moto!);
+  const credentials = { AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' };
+  const saved = { AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY };
+  Object.assign(process.env, credentials); // the bench's child processes inherit them
+  const s3 = new S3Client({ endpoint: s3server.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+  try {
+    await s3.send(new CreateBucketCommand({ Bucket: 'bench' }));
+    const out = join(tmp.dir, 's3');
+    const store = `s3://bench/runs?endpoint=${s3server.endpoint}&region=us-east-1&forcePathStyle=true`;
+    const run = await runCli(['bench', '--object-store', store, '--size', '8MiB', '--volume-size', '1GiB', '--out', out]);
+    expect([run.code, run.stderr]).toEqual([0, '']);
+    const r = results(out);
+    expect(r.baseline).toMatchObject({ name: 'raw PutObject', bytes: 8 * MiB });
+    expect(r.baseline.latenciesMs).toHaveLength(16);
+    expect(r.snapshots[0]!.samples.at(-1)!.progress).toBe(100);
+    const copy = r.figures.find((f) => f.key === 'copy.full')!;
+    expect(copy.ratio).toBeGreaterThan(0);
+    expect(copy.target).toBeUndefined(); // the fs target is not the s3 store's
+    expect(r.moonshots[0]!.note).toContain('the store is not fs');
+    // The snapshot went to the bucket; the baseline's objects did not stay.
+    const listed = await s3.send(new ListObjectsV2Command({ Bucket: 'bench', Prefix: 'runs/' }));
+    const keys = (listed.Contents ?? []).map((o) => o.Key!);
+    expect(keys.some((k) => k.startsWith('runs/blocks/'))).toBe(true);
+    expect(keys.filter((k) => k.includes('ebs-sim-bench-baseline'))).toEqual([]);
+  } finally {
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+    s3.destroy();
+    await s3server.stop();
   }
 });
