@@ -38,9 +38,10 @@ Workload (override a preset's values):
   --change-rate <share>        Share changed between successive snapshots: 1% or 0.01 (default 1%)
   --chain <n>                  Snapshots per volume, the first full, the rest incremental
   --volumes <n>                Volumes snapshotted at once (above 1, one is also copied alone first)
-  --copy-concurrency <n>       Blocks each copy uploads at once (own server only; default the server's)
+  --copy-concurrency <n>       Blocks each copy uploads at once (own server only; default 8)
   --object-store <store>       fs (default, under --out), fs:<dir>, memory, or
                                s3://<bucket>[/<prefix>]?endpoint=<url>&region=<r>&forcePathStyle=true
+                               (S3 credentials: the usual AWS_* environment variables)
   --copy-rate <bytes/s>        Upload bandwidth of the server's copier (own server only), e.g. 50MB
   --writes-during-pending      Keep writing to the volumes while their snapshots are pending
   --restore                    Also read a volume restored from the last snapshot
