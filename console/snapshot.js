@@ -19,7 +19,7 @@ export function renderSnapshot(main, snapshotId) {
     <h2>Lineage</h2>
     <div class="card lineage" id="lineage"></div>
     <div class="grid2">
-      <div><h2>Progress and throughput</h2><div class="chart" id="chart"><p class="muted">Samples appear while a console watches a pending copy.</p></div></div>
+      <div><h2>Progress and throughput</h2><div class="chart" id="chart"><p class="muted">No samples: this copy ran before the server last started (its progress is kept in memory).</p></div></div>
       <div>
         <h2>Compare</h2>
         <div class="card">
@@ -103,7 +103,7 @@ export function renderSnapshot(main, snapshotId) {
       width: Math.max(320, el.clientWidth - 16), height: 220, legend: { live: false },
       scales: { x: { time: false }, pct: { range: [0, 100] }, rate: { range: (_u, _min, max) => [0, Math.max(1, max * 1.15)] } },
       axes: [
-        { label: 'seconds since the copy was first seen', size: 42 },
+        { label: 'seconds since the snapshot started', size: 42 },
         { scale: 'pct', label: 'progress %', size: 52 },
         { scale: 'rate', label: 'MiB/s', side: 1, size: 52, grid: { show: false } },
       ],

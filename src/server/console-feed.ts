@@ -3,9 +3,6 @@
  * is sent the overview whenever it changed. The server looks for changes (one overview per
  * account and region watched, however many pages) at once after a console action, and on a timer
  * that backs off with the overview's cost and while nothing changes (to 1 s): the pages never poll.
- *
- * While it runs it also samples pending snapshots' uploads, so a snapshot's page can chart its
- * progress and throughput over time.
  */
 import type { FastifyReply } from 'fastify';
 import type { CallerContext, Simulator } from '../simulator.js';
@@ -16,18 +13,6 @@ const COST_FACTOR = 4;
 /** Looks that find nothing changed back off, doubling up to this; a change or an action resets it. */
 const IDLE_INTERVAL_MS = 1000;
 const HEARTBEAT_MS = 15_000;
-/** Samples kept per snapshot (at 4 a second, over two minutes of copy; older ones are thinned). */
-const MAX_SAMPLES = 600;
-/** Snapshots whose samples are kept (the most recently started). */
-const MAX_CHARTED = 200;
-
-export interface ProgressSample {
-  /** Wall-clock ms. */
-  t: number;
-  progress: number;
-  blocksDone: number;
-  bytesUploaded: number;
-}
 
 interface Watch {
   ctx: CallerContext;
@@ -37,7 +22,6 @@ interface Watch {
 
 export class ConsoleFeed {
   private readonly watches = new Map<string, Watch>();
-  private readonly history = new Map<string, ProgressSample[]>();
   private timer: NodeJS.Timeout | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
   private running = false;
@@ -73,10 +57,6 @@ export class ConsoleFeed {
     this.schedule(0);
   }
 
-  samples(snapshotId: string): ProgressSample[] {
-    return this.history.get(snapshotId) ?? [];
-  }
-
   /** Ends every stream (the server is closing: open streams would hold it up). */
   close(): void {
     this.closed = true;
@@ -106,9 +86,7 @@ export class ConsoleFeed {
       for (const w of this.watches.values()) {
         let json: string;
         try {
-          const o = this.sim.services.console.overview(w.ctx);
-          this.sample(o.snapshots);
-          json = JSON.stringify(o);
+          json = JSON.stringify(this.sim.services.console.overview(w.ctx));
         } catch {
           continue; // resetting or closing
         }
@@ -122,22 +100,6 @@ export class ConsoleFeed {
     }
     this.idleMs = changed ? MIN_INTERVAL_MS : Math.min(IDLE_INTERVAL_MS, this.idleMs * 2);
     this.schedule(Math.max(this.idleMs, COST_FACTOR * (performance.now() - started)));
-  }
-
-  private sample(rows: Array<{ snapshotId: string; state: string; progress: number; blocksDone: number; bytesUploaded: number }>): void {
-    const t = Date.now();
-    for (const r of rows) {
-      const list = this.history.get(r.snapshotId);
-      // Pending ones, and the first look at a completed one that was seen pending (its last point).
-      if (r.state !== 'pending' && (!list || list[list.length - 1]!.progress === r.progress)) continue;
-      const samples = list ?? [];
-      if (!list) {
-        this.history.set(r.snapshotId, samples);
-        if (this.history.size > MAX_CHARTED) this.history.delete(this.history.keys().next().value!);
-      }
-      samples.push({ t, progress: r.progress, blocksDone: r.blocksDone, bytesUploaded: r.bytesUploaded });
-      if (samples.length > MAX_SAMPLES) samples.splice(0, samples.length - MAX_SAMPLES);
-    }
   }
 }
 

@@ -149,10 +149,7 @@ export async function consolePlugin(app: FastifyInstance, opts: ConsolePluginOpt
   app.get('/console/api/snapshots/:id/blockmap', json((request) =>
     sim.services.console.snapshotBlockMap(ctxOf(request), param(request, 'id'), maxCells(request.query as Query))));
   app.get('/console/api/snapshots/:id', json((request) => sim.services.console.snapshotDetail(ctxOf(request), param(request, 'id'))));
-  app.get('/console/api/snapshots/:id/history', json((request) => {
-    ctxOf(request); // signed in: samples are progress figures only
-    return { samples: feed.samples(param(request, 'id')) };
-  }));
+  app.get('/console/api/snapshots/:id/history', json((request) => ({ samples: sim.services.console.progress(ctxOf(request), param(request, 'id')) })));
   app.get('/console/api/compare', json(async (request) => {
     const q = request.query as Query;
     if (!q.first || !q.second) throw new DataPlaneRequestError(400, 'MISSING_PARAMETER', 'Compare needs first= and second= snapshot ids.');

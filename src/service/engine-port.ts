@@ -26,6 +26,8 @@ export interface SnapshotEngine {
     /** status(id)?.state, without copying the status. */
     state(snapshotId: string): CopyStatus['state'] | undefined;
     settled(snapshotId: string): Promise<CopyStatus>;
+    /** Every saved status (a copy's progress, its end), as it is saved. */
+    on(event: 'status', listener: (s: CopyStatus) => void): void;
   };
 
   readonly restores: {

@@ -93,6 +93,25 @@ describe('console API, --auth none', () => {
     expect(await res.json()).toEqual({ snapshotId: middle, deleted: true, freedBlocks: 1, keptBlocks: 2, sharedWithParent: 1 });
   });
 
+  it("keeps each copy's progress over time, whether or not a console watched it", async () => {
+    const v = (await s.client().send(new CreateVolumeCommand({ AvailabilityZone: 'us-east-1a', Size: 1 }))).VolumeId!;
+    await putBytes(s.endpoint, v, 0, Buffer.concat(Array.from({ length: 6 }, (_, i) => Buffer.alloc(BLOCK, i + 1))));
+    s.sim.controls.setCopyRate(2 * 1024 * 1024); // 3 MiB at 2 MiB/s: several checkpoints
+    try {
+      const id = await snapshot(v);
+      const { samples } = await get<{ samples: Array<{ t: number; progress: number; bytesUploaded: number }> }>(`snapshots/${id}/history`);
+      expect(samples.length).toBeGreaterThanOrEqual(2);
+      expect(samples[samples.length - 1]!.progress).toBe(100);
+      expect(samples[samples.length - 1]!.bytesUploaded).toBe(6 * BLOCK);
+      for (let i = 1; i < samples.length; i++) {
+        expect(samples[i]!.progress).toBeGreaterThanOrEqual(samples[i - 1]!.progress);
+        expect(samples[i]!.t).toBeGreaterThanOrEqual(samples[i - 1]!.t);
+      }
+    } finally {
+      s.sim.controls.setCopyRate(undefined);
+    }
+  });
+
   it('answers errors as JSON codes', async () => {
     const res = await fetch(`${s.endpoint}/console/api/volumes/vol-0123456789abcdef0/blockmap`);
     expect([res.status, ((await res.json()) as { code: string }).code]).toEqual([404, 'VOLUME_NOT_FOUND']);
