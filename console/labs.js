@@ -3,6 +3,9 @@ import { getJson, postJson } from './api.js';
 import { busy, esc } from './ui.js';
 
 let catalog = null;
+
+/** Volume and snapshot ids in a transcript line (already escaped) become links to their pages. */
+const linkIds = (html) => html.replace(/\b(vol|snap)-[0-9a-f]{8,}\b/g, (id, kind) => `<a href="#/${kind === 'vol' ? 'volumes' : 'snapshots'}/${id}">${id}</a>`);
 const labs = async () => (catalog ??= await getJson('labs'));
 
 export function renderLabs(main) {
@@ -52,7 +55,7 @@ export function renderLab(main, name) {
       t.hidden = false;
       t.innerHTML = out.lines.map((l) => l.kind === 'check'
         ? `<div class="check ${l.ok ? 'ok' : 'bad'}">${l.ok ? '✓' : '✗'} ${esc(l.text)}</div>`
-        : `<div>${l.kind === 'result' ? '→ ' : ''}${esc(l.text)}</div>`).join('') + (out.error ? `<div class="check bad">✗ ${esc(out.error)}</div>` : '');
+        : `<div>${l.kind === 'result' ? '→ ' : ''}${linkIds(esc(l.text))}</div>`).join('') + (out.error ? `<div class="check bad">✗ ${esc(out.error)}</div>` : '');
       next = out.step + 1;
       mark();
       if (out.done) {

@@ -68,7 +68,7 @@ function fillOverview(main, o) {
   const empty = (n, what) => `<tr><td colspan="${n}" class="empty">No ${what} in ${esc(o.region)} yet.</td></tr>`;
   main.querySelector('#volumes tbody').innerHTML = o.volumes.length === 0 ? empty(8, 'volumes') : o.volumes.map((v) => `
     <tr data-volume="${esc(v.volumeId)}">
-      <td>${link('volumes', v.volumeId)}${v.name ? ` <span class="muted">${esc(v.name)}</span>` : ''}${v.snapshotId ? `<br><span class="muted">from ${link('snapshots', v.snapshotId)}</span>` : ''}</td>
+      <td>${link('volumes', v.volumeId)}${v.name ? ` <span class="muted">${esc(v.name)}</span>` : ''}${v.snapshotId ? `<br><span class="muted">from ${link('snapshots', v.snapshotId)}${v.hydration ? `, loading ${v.hydration.blocksDone}/${v.hydration.blocksTotal} blocks` : ''}</span>` : ''}</td>
       <td>${badge(v.state)}</td>
       <td class="num">${v.sizeGiB} GiB</td>
       <td>${esc(v.volumeType)}</td>

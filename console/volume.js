@@ -55,7 +55,7 @@ export function renderVolume(main, volumeId) {
     const v = o.volumes.find((x) => x.volumeId === volumeId);
     if (!v) { main.querySelector('#vol-info').textContent = 'This volume is not in the account and region shown.'; return; }
     const a = v.attachments.find((x) => x.state === 'attached' || x.state === 'attaching');
-    main.querySelector('#vol-info').innerHTML = `${badge(v.state)} · ${v.sizeGiB} GiB ${esc(v.volumeType)} · ${esc(v.availabilityZone)}${a ? ` · attached to <span class="mono">${esc(a.instanceId)}</span> at <span class="mono">${esc(a.device)}</span>` : ''}${v.snapshotId ? ` · restored from ${link('snapshots', v.snapshotId)}` : ''} · <span class="${v.dirtyBytes ? 'dirty' : ''}">${bytes(v.dirtyBytes)} dirty in page cache</span>`;
+    main.querySelector('#vol-info').innerHTML = `${badge(v.state)} · ${v.sizeGiB} GiB ${esc(v.volumeType)} · ${esc(v.availabilityZone)}${a ? ` · attached to <span class="mono">${esc(a.instanceId)}</span> at <span class="mono">${esc(a.device)}</span>` : ''}${v.snapshotId ? ` · restored from ${link('snapshots', v.snapshotId)}${v.hydration ? ` (loading in the background: ${v.hydration.blocksDone} of ${v.hydration.blocksTotal} blocks)` : ''}` : ''} · <span class="${v.dirtyBytes ? 'dirty' : ''}">${bytes(v.dirtyBytes)} dirty in page cache</span>`;
     const key = a ? `${a.instanceId}|${a.device}` : null;
     if (key !== (attachment && `${attachment.instanceId}|${attachment.device}`)) {
       attachment = a || null;

@@ -22,6 +22,8 @@ export interface VolumeRow {
   dirtyBytes: number;
   /** Blocks written since the volume's last snapshot: what the next one will upload. */
   blocksSinceSnapshot: number;
+  /** A restored volume still loading its blocks from the snapshot in the background. */
+  hydration?: { blocksDone: number; blocksTotal: number };
   name?: string;
 }
 
@@ -75,6 +77,11 @@ export function volumeDirtyBytes(s: ServiceState, volumeId: string): number {
   return n;
 }
 
+function hydrating(s: ServiceState, volumeId: string): { hydration?: { blocksDone: number; blocksTotal: number } } {
+  const h = s.engine.restores.hydration(volumeId);
+  return h?.state === 'hydrating' ? { hydration: { blocksDone: h.blocksDone, blocksTotal: h.blocksTotal } } : {};
+}
+
 function blocksSinceSnapshot(s: ServiceState, volumeId: string): number {
   try {
     return s.store.getVolume(volumeId).dirtyBlocks;
@@ -123,6 +130,7 @@ export function overview(s: ServiceState, ctx: CallerContext): Overview {
       attachments: v.attachments.map((a) => ({ instanceId: a.instanceId, device: a.device, state: a.state })),
       dirtyBytes: volumeDirtyBytes(s, v.volumeId),
       blocksSinceSnapshot: blocksSinceSnapshot(s, v.volumeId),
+      ...hydrating(s, v.volumeId),
       ...(name !== undefined ? { name } : {}),
     });
   }
