@@ -142,13 +142,11 @@ export async function volumeBlockMap(s: ServiceState, ctx: CallerContext, volume
   const { blocksPerCell, cellCount } = cellGeometry(totalBlocks, maxCells);
   const grid = new CellGrid(blocksPerCell);
   const totals = { written: 0, dirty: 0, fresh: 0, shared: 0, backing: 0 };
-  const held = new Set<number>();
   forEachBlock(births, (blk, from, to) => {
     if (blk >= totalBlocks) return;
     const c = grid.at(blk);
     c.written++;
     totals.written++;
-    held.add(blk);
     noteBirth(c, births.births[to - 1]!, snapshots);
     if (blocksPerCell === 1) c.births = Array.from(births.births.subarray(from, to));
   });
@@ -162,12 +160,13 @@ export async function volumeBlockMap(s: ServiceState, ctx: CallerContext, volume
     grid.at(blk).dirty++;
     totals.dirty++;
   }
-  // A restored volume still loading: its blocks with no version come from the snapshot.
-  if (loadsFromBacking(vol.backing) && totalBlocks <= maxCells * 64) {
-    for (let blk = 0; blk < totalBlocks; blk++) {
-      if (held.has(blk)) continue;
-      grid.at(blk).backing++;
-      totals.backing++;
+  // A restored volume still loading: its blocks with no version come from the snapshot (per cell: those not held).
+  if (loadsFromBacking(vol.backing)) {
+    for (let cell = 0; cell < cellCount; cell++) {
+      const first = cell * blocksPerCell;
+      const c = grid.at(first);
+      c.backing = Math.min(blocksPerCell, totalBlocks - first) - c.written;
+      totals.backing += c.backing;
     }
   }
   return {
