@@ -17,7 +17,7 @@ export const pendingLab: Lab = {
   title: 'Writes during pending',
   summary: 'A snapshot is frozen at the instant CreateSnapshot is accepted, though its copy runs on (pending). Overwriting the volume meanwhile changes the volume, not the snapshot.',
   claim: "A restore holds the bytes of the snapshot's instant, whatever was written while it was pending.",
-  serverArgs: ['--copy-rate', '4MiB'],
+  serverArgs: ['--copy-rate', '2MiB'],
   steps: [
     {
       title: 'A volume with 8 MiB of A',
@@ -48,7 +48,7 @@ export const pendingLab: Lab = {
         ctx.state.overwrittenWhile = d.state;
         ctx.result(`overwritten with B; the snapshot is ${d.state} (${d.progress})${d.state === 'pending'
           ? ': the writes landed during pending'
-          : ': its copy had already finished (a server started with --copy-rate 4MiB keeps it pending longer)'}`);
+          : ': its copy had already finished (a server started with --copy-rate 2MiB keeps it pending longer)'}`);
       },
     },
     {

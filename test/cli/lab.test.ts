@@ -36,7 +36,8 @@ describe('ebs-sim lab', () => {
 
   it('starts its own server (with the flags the lab wants) without --endpoint', async () => {
     const r = await runCli(['lab', 'pending']);
-    expect(r.stdout).toMatch(/started for this lab with --copy-rate 4MiB/);
+    expect(r.stdout).toMatch(/started for this lab with --copy-rate 2MiB/);
+    expect(r.stdout).toContain('the writes landed during pending'); // 8 MiB at 2 MiB/s: a 4 s copy
     expect(r.stdout).toContain('The claim held.');
     expect(r.code).toBe(0);
   }, 60_000);
