@@ -85,9 +85,10 @@ describe('ebs-sim bench', () => {
   });
 
   it('compare: two real runs, figure by figure, printed and plotted', async () => {
-    const run = await runCli(['bench', '--preset', 'incremental', '--size', '32MiB', '--volume-size', '1GiB', '--chain', '2', '--writes-during-pending', '--out', runB]);
+    const run = await runCli(['bench', '--preset', 'incremental', '--size', '32MiB', '--volume-size', '1GiB', '--chain', '2', '--writes-during-pending', '--copy-concurrency', '4', '--out', runB]);
     expect([run.code, run.stderr]).toEqual([0, '']);
     const b = results(runB);
+    expect(b.server.args!.join(' ')).toContain('--copy-concurrency 4');
     expect(b.snapshots.map((s) => s.kind)).toEqual(['full', 'incremental']);
     expect(b.snapshots[0]!.bytesWritten).toBe(32 * MiB);
     // The incremental copy has the changed block and the blocks written while the full one was pending.
