@@ -70,10 +70,10 @@ function loadAssets(): Map<string, Asset> {
 }
 
 /** onRequest hook for the whole app: a browser opening `/` lands on the console. */
-export async function redirectBrowsersToConsole(request: FastifyRequest, reply: FastifyReply): Promise<void> {
-  if (request.method !== 'GET' || request.url !== '/') return;
-  const accept = request.headers.accept ?? '';
-  if (accept.includes('text/html')) await reply.redirect('/console/', 302);
+export async function redirectBrowsersToConsole(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
+  if (request.method !== 'GET' || request.url !== '/' || !(request.headers.accept ?? '').includes('text/html')) return undefined;
+  // An async hook that answers returns the reply, so fastify stops there.
+  return reply.redirect('/console/', 302);
 }
 
 type Query = Record<string, string | undefined>;
