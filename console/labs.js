@@ -43,7 +43,9 @@ export function renderLab(main, name) {
         const i = Number(li.dataset.step);
         li.classList.toggle('done', i < next);
         li.classList.toggle('next', i === next);
-        li.querySelector('button').disabled = i !== next;
+        const button = li.querySelector('button');
+        button.disabled = i !== next;
+        button.hidden = i < next; // done: its transcript says what happened
       }
     };
     const runStep = async () => {
