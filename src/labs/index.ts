@@ -1,4 +1,4 @@
-/** The labs, by name: the four lessons of issue 13. */
+/** The labs, by name: four lessons in what a snapshot holds, each a script the console and `ebs-sim lab` run. */
 import { incrementalLab } from './incremental.js';
 import type { Lab } from './lab.js';
 import { multiVolumeLab } from './multi-volume.js';
