@@ -3,6 +3,7 @@
  * the object store's faults, the simulated clock and the lock timings. Each call reaches the
  * parts open now, so the controls follow a reset.
  */
+import type { HistogramSummary } from './core/histogram.js';
 import type { LockTimes } from './core/mutex.js';
 import type { CopyEngine } from './copy/copy-engine.js';
 import type { BlockStore } from './core/block-store.js';
@@ -59,6 +60,11 @@ export class SimulatorControls {
   lockTimes(): Record<string, LockTimes> {
     const { state, store, engine } = this.parts();
     return { service: state.lock.times(), core: store.lockTimes(), ...engine.lockTimes() };
+  }
+
+  /** Per-block copy times of the latest snapshot copies, by snapshot id. */
+  copyBlockTimes(): Record<string, HistogramSummary> {
+    return this.parts().engine.copyBlockTimes();
   }
 
   private faults(): FaultControls {

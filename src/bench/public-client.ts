@@ -7,6 +7,7 @@ import { Agent } from 'node:http';
 import { EBSClient } from '@aws-sdk/client-ebs';
 import { CreateSnapshotCommand, CreateVolumeCommand, DescribeSnapshotsCommand, DescribeVolumesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { GiB } from './config.js';
+import type { BlockCopyTimes } from './results.js';
 
 export interface SnapshotState {
   state: string;
@@ -54,6 +55,20 @@ export class PublicClient {
       out.set(s.SnapshotId!, { state: s.State ?? 'unknown', progress: Number.parseFloat(s.Progress ?? '0') || 0, ...(s.StateMessage ? { message: s.StateMessage } : {}) });
     }
     return out;
+  }
+
+  /**
+   * Per-block copy times of the server's latest copies, by snapshot id, from its test-control
+   * stats; undefined where the server was not started with --allow-control.
+   */
+  async blockCopyTimes(): Promise<Record<string, BlockCopyTimes> | undefined> {
+    const res = await fetch(`${this.endpoint}/_ebs-sim/stats`);
+    if (res.status !== 200) {
+      await res.body?.cancel();
+      return undefined;
+    }
+    const stats = (await res.json()) as { copies?: { blockCopyTimes?: Record<string, BlockCopyTimes> } };
+    return stats.copies?.blockCopyTimes;
   }
 
   /** One data-plane write of `body` at `offset`. */

@@ -31,6 +31,20 @@ export interface SnapshotRun {
   durationMs: number;
   bytesPerSec: number;
   samples: ProgressSample[];
+  /**
+   * How long each non-zero block of the copy took to become stored, inside the server (its
+   * `GET /_ebs-sim/stats`, which needs --allow-control: absent against a server without it).
+   */
+  blockCopyMs?: BlockCopyTimes;
+}
+
+/** Percentiles (ms) of a copy's per-block times, as the server's stats give them. */
+export interface BlockCopyTimes {
+  count: number;
+  p50Ms: number;
+  p90Ms: number;
+  p99Ms: number;
+  maxMs: number;
 }
 
 /** A timed stream of operations: bytes done against time, and each operation's latency. */

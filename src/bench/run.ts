@@ -51,7 +51,8 @@ export async function runBench(config: BenchConfig, launcher: ServerLauncher, ar
   let rssTimer: NodeJS.Timeout | undefined;
   const objectStore = objectStoreSpec(config.objectStore, dataDir);
   if (config.endpoint === undefined) {
-    const args = ['--data-dir', join(dataDir, 'leveldb'), '--object-store', objectStore, '--direct-rate-limits', 'off'];
+    // --allow-control: the copies' per-block times are read from GET /_ebs-sim/stats at the end.
+    const args = ['--data-dir', join(dataDir, 'leveldb'), '--object-store', objectStore, '--direct-rate-limits', 'off', '--allow-control'];
     if (config.copyRate !== undefined) args.push('--copy-rate', String(config.copyRate));
     if (config.copyConcurrency !== undefined) args.push('--copy-concurrency', String(config.copyConcurrency));
     server = await startOwnServer(launcher, args, config.profile ? { profileDir: join(outDir, 'profile') } : {});
@@ -158,6 +159,7 @@ export async function runBench(config: BenchConfig, launcher: ServerLauncher, ar
 
     display.stop();
     if (rssTimer) clearInterval(rssTimer);
+    await addBlockCopyTimes(client, snapshots);
     const peakRssBytes = server?.peakRssBytes(); // from /proc: before the server exits
     if (server) await server.stop(); // and writes its CPU profile, under --profile
     const copyWindows = snapshots.map((s): [number, number] => [hrOffsetUs + (runStart + s.startMs) * 1000, hrOffsetUs + (runStart + s.startMs + s.durationMs) * 1000]);
@@ -205,6 +207,15 @@ export async function runBench(config: BenchConfig, launcher: ServerLauncher, ar
     } else {
       rmdirIfEmpty(dataDir); // where the fs baseline wrote its files, beside a server elsewhere
     }
+  }
+}
+
+/** Each copy's per-block times inside the server, where it shows them (--allow-control). */
+async function addBlockCopyTimes(client: PublicClient, snapshots: SnapshotRun[]): Promise<void> {
+  const times = await client.blockCopyTimes();
+  for (const s of snapshots) {
+    const t = times?.[s.snapshotId];
+    if (t && t.count > 0) s.blockCopyMs = { count: t.count, p50Ms: t.p50Ms, p90Ms: t.p90Ms, p99Ms: t.p99Ms, maxMs: t.maxMs };
   }
 }
 

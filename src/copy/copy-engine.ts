@@ -8,6 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import type { BlockStore } from '../core/block-store.js';
 import { CoreError } from '../core/errors.js';
+import { Histogram, type HistogramSummary } from '../core/histogram.js';
 import { newSnapshotId } from '../core/ids.js';
 import { Mutex, type LockTimes } from '../core/mutex.js';
 import type { RecordPut } from '../core/record-store.js';
@@ -25,6 +26,9 @@ import { DEFAULT_RETRY, errorText, formatSeconds, type RetryNotice, type RetryPo
 import { runSnapshotCopy } from './snapshot-copy-job.js';
 import { deleteSnapshotData } from './snapshot-deletion.js';
 import { VolumeRestores } from './volume-restores.js';
+
+/** Snapshots whose per-block copy times are kept (GET /_ebs-sim/stats): ~2 KiB each. */
+const KEEP_BLOCK_TIMES = 1000;
 
 export interface CopyEngineOptions {
   store: BlockStore;
@@ -62,6 +66,8 @@ export class CopyEngine {
   private readonly concurrency: number;
   private readonly checkpointEvery: number;
   private readonly buffers = new BlockBuffers();
+  /** Per-block copy times of the latest snapshot copies since the engine opened (in memory only). */
+  private readonly blockTimes = new Map<string, Histogram>();
   private closing = false;
   private readonly now: () => number;
 
@@ -215,6 +221,23 @@ export class CopyEngine {
 
   // ---- jobs ----
 
+  /**
+   * How long each block of the latest copies took to become stored (read, hashed if need be,
+   * uploaded or found already stored), per snapshot, since the engine opened; a copy resumed
+   * after a restart counts only what it did since.
+   */
+  copyBlockTimes(): Record<string, HistogramSummary> {
+    return Object.fromEntries([...this.blockTimes].map(([id, h]) => [id, h.summary()]));
+  }
+
+  private blockTimesOf(snapshotId: string): Histogram {
+    const h = new Histogram();
+    this.blockTimes.set(snapshotId, h);
+    // The latest copies only: a long-running server forgets the oldest.
+    if (this.blockTimes.size > KEEP_BLOCK_TIMES) this.blockTimes.delete(this.blockTimes.keys().next().value!);
+    return h;
+  }
+
   private startJob(st: CopyStatus): void {
     const abort = new AbortController();
     const id = st.snapshotId;
@@ -241,6 +264,7 @@ export class CopyEngine {
             buffers: this.buffers,
             save,
             parentManifest: (p) => this.manifestOnceSettled(p, abort.signal),
+            blockTimes: this.blockTimesOf(id),
           },
           st,
           abort.signal,

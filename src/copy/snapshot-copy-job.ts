@@ -8,6 +8,7 @@
  * so that a restart resumes without uploading them again.
  */
 import type { BlockStore } from '../core/block-store.js';
+import type { Histogram } from '../core/histogram.js';
 import { isZero } from '../core/zero.js';
 import type { RecordPut } from '../core/record-store.js';
 import { loadsFromBacking } from '../core/records.js';
@@ -34,6 +35,8 @@ export interface CopyJobDeps {
   save(status: CopyStatus, records?: RecordPut[]): Promise<void>;
   /** Resolves once the parent's copy settled: its manifest, or undefined if it has none. */
   parentManifest(parentId: string): Promise<Manifest | undefined>;
+  /** Where each non-zero block's copy time goes: read, hashed if need be, stored or found stored. */
+  blockTimes?: Histogram;
 }
 
 export async function runSnapshotCopy(deps: CopyJobDeps, initial: CopyStatus, signal: AbortSignal): Promise<void> {
@@ -122,7 +125,9 @@ export async function runSnapshotCopy(deps: CopyJobDeps, initial: CopyStatus, si
         if (next.done) break;
         const { index, birth, zero } = next.value;
         if (done.has(index)) continue;
+        const began = performance.now();
         const sha = zero ? '' : await copyBlock(index, birth, take, likelyStored);
+        if (!zero) deps.blockTimes?.add(performance.now() - began);
         done.set(index, sha);
         unsaved.push({ namespace: doneNamespace(id), id: String(index), value: sha });
         await checkpoint();

@@ -10,6 +10,7 @@ export interface HistogramSummary {
   count: number;
   totalMs: number;
   p50Ms: number;
+  p90Ms: number;
   p99Ms: number;
   maxMs: number;
 }
@@ -40,6 +41,6 @@ export class Histogram {
   }
 
   summary(): HistogramSummary {
-    return { count: this.count, totalMs: this.totalMs, p50Ms: this.quantile(0.5), p99Ms: this.quantile(0.99), maxMs: this.maxMs };
+    return { count: this.count, totalMs: this.totalMs, p50Ms: this.quantile(0.5), p90Ms: this.quantile(0.9), p99Ms: this.quantile(0.99), maxMs: this.maxMs };
   }
 }

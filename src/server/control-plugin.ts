@@ -28,6 +28,8 @@ export async function controlPlugin(app: FastifyInstance, opts: ControlOptions):
     const cpu = process.cpuUsage();
     return {
       locks: sim.controls.lockTimes(),
+      // How long each block of the latest snapshot copies took to become stored, by snapshot.
+      copies: { blockCopyTimes: sim.controls.copyBlockTimes() },
       process: {
         uptimeSeconds: process.uptime(),
         cpuUserSeconds: cpu.user / 1e6,

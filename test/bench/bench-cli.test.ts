@@ -65,6 +65,10 @@ describe('ebs-sim bench', () => {
       expect(snap!.samples[i]!.t).toBeGreaterThan(snap!.samples[i - 1]!.t);
     }
     expect(snap!.durationMs).toBeGreaterThan(0);
+    // The copy engine's own per-block times, from the server's stats: every block was random.
+    expect(snap!.blockCopyMs!.count).toBe(128);
+    expect(snap!.blockCopyMs!.p50Ms).toBeGreaterThan(0);
+    expect(snap!.blockCopyMs!.p99Ms).toBeLessThanOrEqual(snap!.blockCopyMs!.maxMs);
 
     // The baseline: plain file writes of the same 128 blocks, each timed.
     expect(r.baseline).toMatchObject({ name: 'plain file writes', bytes: 64 * MiB });
@@ -80,6 +84,7 @@ describe('ebs-sim bench', () => {
 
     const svgs = checkSvgs(runA, 'report.md');
     expect(svgs).toEqual(expect.arrayContaining(['throughput.svg', 'progress.svg', 'latency.svg']));
+    expect(read(join(runA, 'latency.svg'))).toContain(`copy engine: ${snap!.snapshotId}`);
     // The server's data went with it; the report stays.
     expect(existsSync(join(runA, 'data'))).toBe(false);
   });
