@@ -32,7 +32,10 @@ export async function startOwnServer(launcher: ServerLauncher, serveArgs: string
   child.stderr!.on('data', (d: Buffer) => (log += d.toString()));
   const exited = once(child, 'exit');
   const endpoint = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`ebs-sim serve did not start within ${timeoutMs / 1000} s:\n${log}`)), timeoutMs);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL'); // not left running behind a failed bench
+      reject(new Error(`ebs-sim serve did not start within ${timeoutMs / 1000} s:\n${log}`));
+    }, timeoutMs);
     child.stdout!.on('data', (d: Buffer) => {
       log += d.toString();
       const m = /listening on (http:\/\/\S+)/.exec(log);

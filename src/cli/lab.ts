@@ -105,6 +105,9 @@ function credentialsFromEnv(): LabCredentials | undefined {
   return accessKeyId && secretAccessKey ? { accessKeyId, secretAccessKey } : undefined;
 }
 
+/** How long the lab's own server may take to listen before the lab gives up (and stops it). */
+const START_TIMEOUT_MS = 60_000;
+
 /** `ebs-sim serve` in a child process: the same entry point as this one (built, or through tsx in development). */
 async function startOwnServer(serverArgs: string[]): Promise<{ endpoint: string; stop(): Promise<void> }> {
   const dir = mkdtempSync(join(tmpdir(), 'ebs-sim-lab-'));
@@ -126,12 +129,19 @@ async function startOwnServer(serverArgs: string[]): Promise<{ endpoint: string;
   try {
     const endpoint = await new Promise<string>((resolve, reject) => {
       let stdout = '';
+      const timer = setTimeout(() => reject(new Error(`the lab's server did not start listening within ${START_TIMEOUT_MS / 1000} s: ${stderr.trim()}`)), START_TIMEOUT_MS);
       child.stdout!.on('data', (d: Buffer) => {
         stdout += d.toString();
         const m = /listening on (http:\/\/\S+)/.exec(stdout);
-        if (m) resolve(m[1]!);
+        if (m) {
+          clearTimeout(timer);
+          resolve(m[1]!);
+        }
       });
-      child.once('exit', (code) => reject(new Error(`the lab's server exited (${code}) before listening: ${stderr.trim()}`)));
+      child.once('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`the lab's server exited (${code}) before listening: ${stderr.trim()}`));
+      });
     });
     child.stdout!.resume();
     return { endpoint, stop };

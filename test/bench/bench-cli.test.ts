@@ -155,7 +155,8 @@ it('--preset scale, small: every curve has its points, freeze and copy times, an
   expect(profile.top.reduce((n, f) => n + f.share, 0)).toBeLessThanOrEqual(1.000001);
   expect(read(join(out, 'report.md'))).toContain("## Where the server's CPU went");
   expect(checkSvgs(out, 'report.md')).toEqual(expect.arrayContaining(['scale-volume-size.svg', 'scale-written.svg', 'scale-chain.svg', 'scale-concurrency.svg']));
-});
+  // 41 snapshots and volumes up to 16 TiB: seconds on a quiet machine, far more on a busy one.
+}, 180_000);
 
 it('--preset direct, small: upload and download through the direct APIs beside data-plane writes of the same blocks', async () => {
   const out = join(tmp.dir, 'direct');
@@ -176,7 +177,7 @@ it('--preset direct, small: upload and download through the direct APIs beside d
   expect([...read(join(out, 'latency.svg')).matchAll(/<rect class="bar"/g)]).toHaveLength(12);
 });
 
-it('--endpoint: measures a server it did not start, and leaves nothing of its own behind', async () => {
+it('--endpoint: measures a server it did not start, and leaves no data folder of its own behind', async () => {
   const server = await startCliServer();
   try {
     const out = join(tmp.dir, 'endpoint');
