@@ -6,7 +6,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EBSClient, ListChangedBlocksCommand } from '@aws-sdk/client-ebs';
-import { CreateSnapshotCommand, CreateVolumeCommand } from '@aws-sdk/client-ec2';
+import { CreateSnapshotCommand, CreateVolumeCommand, ModifySnapshotAttributeCommand } from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCredentialsFile } from '../../src/server/auth.js';
 import { putBytes, startSimServer, type SimServer } from '../support/sim-server.js';
@@ -166,5 +166,51 @@ describe('console API, --auth sigv4', () => {
     expect(out.claimHeld).toBe(true);
     const o = (await (await fetch(`${s.endpoint}/console/api/overview`, { headers: { cookie } })).json()) as { volumes: unknown[] };
     expect(o.volumes.length).toBeGreaterThan(1); // the lab's volume and its restores, in Bob's account
+  });
+
+  it("a snapshot shared with another account shows it none of the owner's other snapshots, and nothing else of the owner's", async () => {
+    const alice = s.client(ALICE);
+    const v = (await alice.send(new CreateVolumeCommand({ AvailabilityZone: 'us-east-1a', Size: 1 }))).VolumeId!;
+    const snap = async (description: string) => {
+      const id = (await alice.send(new CreateSnapshotCommand({ VolumeId: v, Description: description }))).SnapshotId!;
+      await s.sim.engine.statuses.settled(id);
+      return id;
+    };
+    const put = (block: number, text: string) => s.sim.services.volumes.write({ accountId: ALICE.accountId }, v, block * BLOCK, Buffer.from(text));
+    await put(0, 'one');
+    const before = await snap('alice-private-before');
+    await put(1, 'two');
+    const shared = await snap('alice-shared');
+    await put(2, 'three');
+    const after = await snap('alice-private-after');
+    await alice.send(new ModifySnapshotAttributeCommand({ SnapshotId: shared, Attribute: 'createVolumePermission', OperationType: 'add', UserIds: [BOB.accountId] }));
+
+    const cookie = (await signIn(BOB)).headers.get('set-cookie')!.split(';')[0]!;
+    const get = (path: string) => fetch(`${s.endpoint}/console/api/${path}`, { headers: { cookie } });
+    const hidden = [before, after, 'alice-private-before', 'alice-private-after'];
+    for (const path of [`snapshots/${shared}`, `snapshots/${shared}/blockmap`, `snapshots/${shared}/blockmap?maxCells=1`, `snapshots/${shared}/history`]) {
+      const res = await get(path);
+      const body = await res.text();
+      expect(res.status, body).toBe(200);
+      for (const secret of hidden) expect(body, `${path} shows ${secret}`).not.toContain(secret);
+    }
+    const detail = (await (await get(`snapshots/${shared}`)).json()) as { snapshot: { description: string }; lineage: Array<{ snapshotId: string }> };
+    expect(detail.snapshot.description).toBe('alice-shared');
+    expect(detail.lineage.map((x) => x.snapshotId)).toEqual([shared]);
+
+    for (const path of [`snapshots/${before}`, `snapshots/${after}/blockmap`, `snapshots/${before}/history`, `volumes/${v}/blockmap`, `compare?first=${before}&second=${shared}`]) {
+      const res = await get(path);
+      const body = await res.text();
+      expect(res.status, `${path}: ${body}`).toBeGreaterThanOrEqual(400);
+      for (const secret of ['alice-private-before', 'alice-private-after']) expect(body).not.toContain(secret);
+    }
+    const act = (name: string, body: object) => fetch(`${s.endpoint}/console/api/actions/${name}`, { method: 'POST', headers: { cookie, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    for (const [name, body] of [['delete-snapshot', { snapshotId: shared }], ['delete-snapshot', { snapshotId: before }], ['write', { volumeId: v, text: 'bob' }], ['snapshot', { volumeId: v }], ['delete-volume', { volumeId: v }]] as const) {
+      const res = await act(name, body);
+      expect(res.status, `${name} ${JSON.stringify(body)}: ${await res.clone().text()}`).toBeGreaterThanOrEqual(400);
+      expect(await res.text()).not.toMatch(/freedBlocks|keptBlocks/);
+    }
+    expect(s.sim.catalog.getSnapshot(shared)).toBeDefined();
+    expect(s.sim.catalog.getSnapshot(before)).toBeDefined();
   });
 });

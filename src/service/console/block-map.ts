@@ -14,7 +14,7 @@ import { loadsFromBacking, type SnapshotRecord } from '../../core/records.js';
 import { PAGE_SIZE } from '../../guest/page-cache.js';
 import type { CallerContext, ServiceState } from '../context.js';
 import { snapshotNotFound } from '../service-errors.js';
-import { visibleSnapshot } from '../state/snapshot-access.js';
+import { canSee, ownedSnapshot, visibleSnapshot } from '../state/snapshot-access.js';
 import { callerVolume } from '../volumes/volumes.js';
 
 /** Few enough cells for a browser to draw at once, enough to see a volume's shape. */
@@ -58,8 +58,10 @@ export interface BlockMap {
   totalBlocks: number;
   blocksPerCell: number;
   cellCount: number;
-  /** The volume's existing snapshots, oldest first. */
+  /** The volume's existing snapshots the caller may see, oldest first (epochs are theirs). */
   snapshots: Array<{ snapshotId: string; gen: number }>;
+  /** The volume's snapshots the caller may not see (another account's, not shared): counted, never named. */
+  hiddenSnapshots: number;
   epochs: Epoch[];
   /** Snapshot maps: the generations of the snapshot and of its parent (0: none). */
   gen?: number;
@@ -72,6 +74,13 @@ export interface BlockMap {
 export function cellGeometry(totalBlocks: number, maxCells = MAX_CELLS): { blocksPerCell: number; cellCount: number } {
   const blocksPerCell = Math.max(1, Math.ceil(totalBlocks / maxCells));
   return { blocksPerCell, cellCount: Math.ceil(totalBlocks / blocksPerCell) };
+}
+
+/** The volume's snapshots, oldest first, split into those the caller may see and a count of the rest. */
+async function snapshotsSeenBy(s: ServiceState, ctx: CallerContext, volumeId: string): Promise<{ snapshots: Array<{ snapshotId: string; gen: number }>; hidden: number }> {
+  const all = await s.store.snapshotGens(volumeId);
+  const snapshots = all.filter((x) => canSee((id) => s.catalog.getSnapshot(id), ctx.accountId, x.snapshotId));
+  return { snapshots, hidden: all.length - snapshots.length };
 }
 
 function epochsOf(snapshots: Array<{ snapshotId: string; gen: number }>): Epoch[] {
@@ -137,7 +146,7 @@ function noteBirth(c: BlockMapCell, birth: number, snapshots: Array<{ gen: numbe
 export async function volumeBlockMap(s: ServiceState, ctx: CallerContext, volumeId: string, maxCells = MAX_CELLS): Promise<BlockMap> {
   callerVolume(s, ctx, volumeId);
   const vol = s.store.getVolume(volumeId);
-  const [births, snapshots] = await Promise.all([s.store.blockBirths(volumeId), s.store.snapshotGens(volumeId)]);
+  const [births, { snapshots, hidden }] = await Promise.all([s.store.blockBirths(volumeId), snapshotsSeenBy(s, ctx, volumeId)]);
   const totalBlocks = Math.ceil(vol.size / vol.blockSize);
   const { blocksPerCell, cellCount } = cellGeometry(totalBlocks, maxCells);
   const grid = new CellGrid(blocksPerCell);
@@ -171,7 +180,7 @@ export async function volumeBlockMap(s: ServiceState, ctx: CallerContext, volume
   }
   return {
     kind: 'volume', id: volumeId, volumeId, sizeBytes: vol.size, blockSize: vol.blockSize, totalBlocks, blocksPerCell, cellCount,
-    snapshots, epochs: epochsOf(snapshots), totals, cells: grid.list(),
+    snapshots, hiddenSnapshots: hidden, epochs: epochsOf(snapshots), totals, cells: grid.list(),
   };
 }
 
@@ -186,8 +195,10 @@ export async function coreSnapshot(s: ServiceState, ctx: CallerContext, snapshot
 export async function snapshotBlockMap(s: ServiceState, ctx: CallerContext, snapshotId: string, maxCells = MAX_CELLS): Promise<BlockMap> {
   const snap = await coreSnapshot(s, ctx, snapshotId);
   if (!snap) throw snapshotNotFound(snapshotId);
-  const [births, snapshots] = await Promise.all([s.store.blockBirths(snap.volumeId), s.store.snapshotGens(snap.volumeId)]);
-  const parentGen = snap.parentId ? snapshots.find((x) => x.snapshotId === snap.parentId)?.gen ?? 0 : 0;
+  const [births, { snapshots, hidden }] = await Promise.all([s.store.blockBirths(snap.volumeId), snapshotsSeenBy(s, ctx, snap.volumeId)]);
+  // Fresh against the parent; when the parent is hidden, against the newest earlier snapshot the caller sees.
+  const parent = snap.parentId ? snapshots.find((x) => x.snapshotId === snap.parentId) : undefined;
+  const parentGen = parent?.gen ?? (snap.parentId && hidden > 0 ? snapshots.filter((x) => x.gen < snap.gen).at(-1)?.gen ?? 0 : 0);
   const totalBlocks = Math.ceil(snap.volumeSize / snap.blockSize);
   const { blocksPerCell, cellCount } = cellGeometry(totalBlocks, maxCells);
   const grid = new CellGrid(blocksPerCell);
@@ -207,11 +218,12 @@ export async function snapshotBlockMap(s: ServiceState, ctx: CallerContext, snap
       totals.fresh++;
     } else totals.shared++;
     noteBirth(c, birth, snapshots);
-    if (blocksPerCell === 1) c.births = Array.from(births.births.subarray(from, k + 1));
+    // A block's earlier versions date hidden snapshots: shown only when none is hidden.
+    if (blocksPerCell === 1) c.births = hidden === 0 ? Array.from(births.births.subarray(from, k + 1)) : [birth];
   });
   return {
     kind: 'snapshot', id: snapshotId, volumeId: snap.volumeId, sizeBytes: snap.volumeSize, blockSize: snap.blockSize, totalBlocks,
-    blocksPerCell, cellCount, snapshots, epochs: epochsOf(snapshots), gen: snap.gen, parentGen, totals, cells: grid.list(),
+    blocksPerCell, cellCount, snapshots, hiddenSnapshots: hidden, epochs: epochsOf(snapshots), gen: snap.gen, parentGen, totals, cells: grid.list(),
   };
 }
 
@@ -222,6 +234,7 @@ export async function snapshotBlockMap(s: ServiceState, ctx: CallerContext, snap
  * The versions it shares with its parent stay, being the parent's.
  */
 export async function deletionPreview(s: ServiceState, ctx: CallerContext, snapshotId: string): Promise<{ freed: number; kept: number; shared: number } | undefined> {
+  ownedSnapshot(s.catalog.getSnapshot(snapshotId), ctx, snapshotId); // only the owner may delete it, so only the owner learns what it would free
   const snap = await coreSnapshot(s, ctx, snapshotId);
   if (!snap) return undefined;
   const [births, snapshots] = await Promise.all([s.store.blockBirths(snap.volumeId), s.store.snapshotGens(snap.volumeId)]);

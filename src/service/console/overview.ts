@@ -5,6 +5,7 @@
  */
 import type { CallerContext, ServiceState } from '../context.js';
 import { instanceStateAt, stillVisible } from '../state/instance-states.js';
+import { canSee } from '../state/snapshot-access.js';
 import { listedRegions } from '../state/zones.js';
 import { snapshotView } from '../snapshots/snapshots.js';
 import { volumeView } from '../volumes/volumes.js';
@@ -97,6 +98,9 @@ export function snapshotRow(s: ServiceState, ctx: CallerContext, id: string): Sn
   const st = s.engine.statuses.status(id);
   const blockSize = st?.blockSize ?? 512 * 1024;
   const name = nameTag(v.tags);
+  // A snapshot shared with the caller names only the snapshots the caller may see itself.
+  const sees = (other: string) => canSee((x) => s.catalog.getSnapshot(x), ctx.accountId, other);
+  const parentId = st?.parentId && sees(st.parentId) ? st.parentId : null;
   return {
     snapshotId: v.snapshotId,
     volumeId: v.volumeId,
@@ -113,8 +117,8 @@ export function snapshotRow(s: ServiceState, ctx: CallerContext, id: string): Sn
     bytesUploaded: st?.bytesUploaded ?? 0,
     bytesDeduplicated: st?.bytesDeduplicated ?? 0,
     blocksDeduplicated: Math.round((st?.bytesDeduplicated ?? 0) / blockSize),
-    parentId: st?.parentId ?? null,
-    ...(st?.copiedFrom !== undefined ? { copiedFrom: st.copiedFrom } : {}),
+    parentId,
+    ...(st?.copiedFrom !== undefined && sees(st.copiedFrom) ? { copiedFrom: st.copiedFrom } : {}),
     ...(st?.groupId !== undefined ? { groupId: st.groupId } : {}),
   };
 }

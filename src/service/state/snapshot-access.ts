@@ -15,6 +15,12 @@ export function canUse(s: SnapshotMeta, accountId: string): boolean {
   return s.ownerId === accountId || s.createVolumePermissions.public || s.createVolumePermissions.userIds.includes(accountId);
 }
 
+/** Whether `id` names a snapshot the account may see (any region: a copy's source is elsewhere). */
+export function canSee(lookup: (id: string) => SnapshotMeta | undefined, accountId: string, id: string): boolean {
+  const s = lookup(id);
+  return s !== undefined && canUse(s, accountId);
+}
+
 /** The snapshot if the caller may see it in its region; otherwise InvalidSnapshot.NotFound. */
 export function visibleSnapshot(s: SnapshotMeta | undefined, caller: Caller, id: string): SnapshotMeta {
   if (!s || s.region !== caller.region || !canUse(s, caller.accountId)) throw snapshotNotFound(id);
