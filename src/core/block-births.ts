@@ -95,26 +95,22 @@ export function mergeBirths(older: BlockBirths, fromGen: number, newer: BlockBir
  * Versions born before the volume's first generation no snapshot froze yet (lastSnapGen + 1) change
  * only when a snapshot is deleted or the volume purged: every one of them is seen by a snapshot,
  * so writes add versions instead of replacing them. While the volume's snapshot list is the same,
- * a look rescans only the generations from there on; an unchanged volume (same generation and
- * count of versions since its last snapshot, at most `maxAgeMs` ago) is not rescanned at all.
+ * a look rescans only the generations from there on; a volume with no commit that added or removed
+ * an epoch entry since (the store's per-volume count) is not rescanned at all.
  */
 export interface CachedBirths {
   /** The volume's state and snapshot list when scanned: any change means a full scan. */
   snapshotsKey: string;
-  /** The volume's generation and versions since its last snapshot, read before the scan. */
+  /** The volume's generation, and its count of epoch-changing commits, read before the scan. */
   gen: number;
-  dirtyBlocks: number;
-  at: number;
+  changes: number;
   births: BlockBirths;
 }
 
 export class BirthsCache {
   private readonly entries = new Map<string, CachedBirths>();
 
-  constructor(
-    private readonly maxVolumes = 8,
-    readonly maxAgeMs = 2000,
-  ) {}
+  constructor(private readonly maxVolumes = 8) {}
 
   get(volumeId: string): CachedBirths | undefined {
     return this.entries.get(volumeId);

@@ -110,6 +110,8 @@ export class BlockStore {
   private closed = false;
   private readonly backing: BackingReads;
   private readonly births = new BirthsCache();
+  /** Per volume: commits that added or removed an epoch-index entry (what a cached block-births scan is keyed on). */
+  private readonly epochChanges = new Map<string, number>();
 
   private constructor(
     /** Volumes, versions, indexes, refcounts and records: small values, one atomic batch per change. */
@@ -131,6 +133,7 @@ export class BlockStore {
       readBacking: (vol, blk) => this.readBacking(vol.backing!, blk),
       maxDeltas: opts.maxDeltas ?? 32,
       maxDeltaFraction: opts.maxDeltaFraction ?? 0.25,
+      epochChanged: (volumeId) => this.epochChanges.set(volumeId, (this.epochChanges.get(volumeId) ?? 0) + 1),
     };
     this.fast = new FastAppends(this.writer, opts.sync ?? false);
   }
@@ -510,20 +513,22 @@ export class BlockStore {
     const vol = this.volumes.get(volumeId);
     // A restored volume still loading gains versions (generation 0) with nothing else changing.
     if (!vol || loadsFromBacking(vol.backing)) return volumeBlockBirths(this.db, volumeId);
-    const { gen, dirtyBlocks, lastSnapGen } = vol;
+    const { gen, lastSnapGen } = vol;
+    // Read before the scans: a commit during them bumps it, and the next look rescans.
+    const changes = this.epochChanges.get(volumeId) ?? 0;
     const snapshotsKey = `${vol.state}|${(await volumeSnapshotGens(this.db, volumeId)).map((x) => `${x.snapshotId},`).join('')}`;
     const cached = this.births.get(volumeId);
-    const now = performance.now();
     // A new snapshot (the list grew at its end) changes no version; a deleted one frees some.
     if (!cached || !snapshotsKey.startsWith(cached.snapshotsKey)) {
       const births = await volumeBlockBirths(this.db, volumeId);
-      this.births.set(volumeId, { snapshotsKey, gen, dirtyBlocks, at: now, births });
+      this.births.set(volumeId, { snapshotsKey, gen, changes, births });
       return births;
     }
-    if (cached.gen === gen && cached.dirtyBlocks === dirtyBlocks && now - cached.at <= this.births.maxAgeMs) return cached.births;
+    // Writes add or drop epoch entries only through the writer, which counts them: none, no rescan.
+    if (cached.changes === changes) return cached.births;
     const fromGen = Math.min(cached.gen, lastSnapGen + 1);
     const births = mergeBirths(cached.births, fromGen, await volumeBlockBirths(this.db, volumeId, fromGen));
-    this.births.set(volumeId, { snapshotsKey, gen, dirtyBlocks, at: now, births });
+    this.births.set(volumeId, { snapshotsKey, gen, changes, births });
     return births;
   }
 

@@ -31,12 +31,16 @@ export interface WriterContext {
   maxDeltas: number;
   /** Delta bytes a version may hold, as a fraction of the block size. */
   maxDeltaFraction: number;
+  /** Called after a commit that added or removed an epoch-index entry of the volume (block maps rescan). */
+  epochChanged(volumeId: string): void;
 }
 
 export class BlockWriter {
   /** Heads this tx sets (null: the block became a hole); they reach the cache after commit. */
   private readonly updates = new Map<number, VersionHead | null>();
   volumeChanged = false;
+  /** This tx adds or removes an epoch-index entry: a version born or gone. */
+  private epochChanged = false;
 
   constructor(
     private readonly ctx: WriterContext,
@@ -46,6 +50,7 @@ export class BlockWriter {
   ) {
     tx.afterCommit(() => {
       for (const [blk, head] of this.updates) ctx.heads.set(vol.id, blk, head);
+      if (this.epochChanged) ctx.epochChanged(vol.id);
     });
   }
 
@@ -81,6 +86,7 @@ export class BlockWriter {
     const head: VersionHead = { birth: 0, base, deltaCount: 0, deltaBytes: 0, hidesOlder: true, inherits: 0 };
     this.tx.put(keys.versionKey(this.vol.id, blk, 0), encodeHead(head));
     this.tx.put(keys.epochKey(this.vol.id, 0, blk), Buffer.alloc(0));
+    this.epochChanged = true;
     this.updates.set(blk, head);
     return true;
   }
@@ -107,6 +113,7 @@ export class BlockWriter {
         // Nothing beneath it: the block becomes a hole again, and leaves the epoch.
         this.tx.del(keys.versionKey(this.vol.id, blk, head.birth));
         this.tx.del(keys.epochKey(this.vol.id, head.birth, blk));
+        this.epochChanged = true;
         this.vol.dirtyBlocks -= 1;
         this.volumeChanged = true;
         this.updates.set(blk, null);
@@ -142,6 +149,7 @@ export class BlockWriter {
     this.setHead(blk, head);
     deltas.forEach((d, i) => this.tx.put(keys.versionKey(id, blk, gen, i + 1), encodeDelta(d)));
     this.tx.put(keys.epochKey(id, gen, blk), Buffer.alloc(0));
+    this.epochChanged = true;
     if (prev) this.tx.put(keys.deadKey(id, gen, prev.birth, blk), Buffer.alloc(0));
     this.vol.dirtyBlocks += 1;
     this.volumeChanged = true;

@@ -57,3 +57,12 @@ it('a scan reads every version, past the iterator batches (9,000 blocks)', async
   expect(births.blocks.length).toBe(9000);
   expect(births.blocks[8999]).toBe(8999);
 }, 60_000);
+
+it('a trim and a write in one generation, looked at straight after, are both seen (the count of blocks stays the same)', async () => {
+  const vol = await store.createVolume({ size: GiB });
+  await store.write(vol.id, 0, Buffer.alloc(4096, 1));
+  expect(pairs(await store.blockBirths(vol.id))).toEqual(['0@1']);
+  await store.writeZeroes(vol.id, 0, B); // block 0, born in this generation, goes: one fewer
+  await store.write(vol.id, 5 * B, Buffer.alloc(4096, 2)); // block 5 comes: one more
+  expect(pairs(await store.blockBirths(vol.id))).toEqual(['5@1']);
+});
