@@ -20,6 +20,24 @@ interface Watch {
   last?: string;
 }
 
+/** Streams that skipped an overview while full: sent the newest when they drain. */
+const behind = new WeakSet<FastifyReply>();
+
+/**
+ * Writes to a page's stream unless it has not taken the last write yet (a page that stopped
+ * reading would make the server buffer every overview, megabytes each): then an overview is
+ * skipped, and the newest sent once the stream drains. So at most about one is ever buffered.
+ */
+function send(reply: FastifyReply, text: string, overview = true): void {
+  const raw = reply.raw;
+  if (raw.destroyed || raw.writableEnded) return;
+  if (raw.writableNeedDrain) {
+    if (overview) behind.add(reply);
+    return;
+  }
+  raw.write(text);
+}
+
 export class ConsoleFeed {
   private readonly watches = new Map<string, Watch>();
   private timer: NodeJS.Timeout | undefined;
@@ -41,13 +59,17 @@ export class ConsoleFeed {
       watch.replies.delete(reply);
       if (watch.replies.size === 0) this.watches.delete(key);
     });
+    // Overviews skipped while it was full: the newest, when it has room again.
+    reply.raw.on('drain', () => {
+      if (behind.delete(reply) && watch.last !== undefined) send(reply, event('overview', watch.last));
+    });
     // A new page gets the current overview at once, whatever the others saw.
     try {
-      reply.raw.write(event('overview', watch.last ?? JSON.stringify(this.sim.services.console.overview(ctx))));
+      send(reply, event('overview', watch.last ?? JSON.stringify(this.sim.services.console.overview(ctx))));
     } catch {
       // resetting: the next look sends it
     }
-    this.heartbeat ??= setInterval(() => this.each((r) => r.raw.write(': keep-alive\n\n')), HEARTBEAT_MS).unref();
+    this.heartbeat ??= setInterval(() => this.each((r) => send(r, ': keep-alive\n\n', false)), HEARTBEAT_MS).unref();
     this.schedule(0);
   }
 
@@ -93,7 +115,8 @@ export class ConsoleFeed {
         if (json === w.last) continue;
         changed = true;
         w.last = json;
-        for (const r of w.replies) r.raw.write(event('overview', json));
+        const text = event('overview', json);
+        for (const r of w.replies) send(r, text);
       }
     } finally {
       this.running = false;
