@@ -20,8 +20,10 @@ export function items(set: unknown): Xml[] {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Console session cookies by endpoint and key, for the process: each lab run would otherwise sign in anew (one more session each). */
+const consoleCookies = new Map<string, string>();
+
 export class LabClient {
-  private consoleCookie: string | undefined;
 
   constructor(
     readonly endpoint: string,
@@ -147,27 +149,35 @@ export class LabClient {
 
   /** DeleteSnapshot through the console, which says what the deletion freed and kept. */
   async deleteSnapshotReporting(snapshotId: string): Promise<{ freedBlocks: number; keptBlocks: number; sharedWithParent: number }> {
-    const headers: Record<string, string> = { 'content-type': 'application/json', ...(await this.consoleSession()) };
-    const res = await this.expectOk(
-      fetch(`${this.endpoint}/console/api/actions/delete-snapshot?region=${this.region}`, { method: 'POST', headers, body: JSON.stringify({ snapshotId }) }),
-      'delete snapshot',
-    );
+    const post = async () => fetch(`${this.endpoint}/console/api/actions/delete-snapshot?region=${this.region}`, {
+      method: 'POST', headers: { 'content-type': 'application/json', ...(await this.consoleSession()) }, body: JSON.stringify({ snapshotId }),
+    });
+    let res = await post();
+    // A reused session may have ended (idle, or the server restarted): sign in again, once.
+    if (res.status === 403 && this.credentials && consoleCookies.delete(this.cookieKey())) res = await post();
+    res = await this.expectOk(Promise.resolve(res), 'delete snapshot');
     return (await res.json()) as { freedBlocks: number; keptBlocks: number; sharedWithParent: number };
+  }
+
+  private cookieKey(): string {
+    return `${this.endpoint}\0${this.credentials?.accessKeyId}\0${this.credentials?.secretAccessKey}`;
   }
 
   /** The console's session cookie, signed in with the credentials (none needed under `--auth none`). */
   private async consoleSession(): Promise<Record<string, string>> {
     if (!this.credentials) return {};
-    if (this.consoleCookie === undefined) {
+    let cookie = consoleCookies.get(this.cookieKey());
+    if (cookie === undefined) {
       const session = (await (await this.expectOk(fetch(`${this.endpoint}/console/api/session`), 'console session')).json()) as { signedIn: boolean };
       if (session.signedIn) return {}; // --auth none: the console acts as the default account
       const res = await this.expectOk(
         fetch(`${this.endpoint}/console/api/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(this.credentials) }),
         'console sign-in',
       );
-      this.consoleCookie = (res.headers.get('set-cookie') ?? '').split(';')[0]!;
+      cookie = (res.headers.get('set-cookie') ?? '').split(';')[0]!;
+      consoleCookies.set(this.cookieKey(), cookie);
     }
-    return { cookie: this.consoleCookie };
+    return { cookie };
   }
 
   private async expectOk(pending: Promise<Response>, what: string): Promise<Response> {
