@@ -15,7 +15,8 @@ type SourceData = string | ArrayBuffer | ArrayBufferView;
 const bytes = (d: SourceData): Buffer =>
   typeof d === 'string' ? Buffer.from(d) : ArrayBuffer.isView(d) ? Buffer.from(d.buffer, d.byteOffset, d.byteLength) : Buffer.from(d);
 
-class Sha256 {
+/** node's crypto as the signer's hash (also what the tests' signed fetch uses). */
+export class Sha256 {
   private readonly h: Hash | Hmac;
   constructor(secret?: SourceData) {
     this.h = secret === undefined ? createHash('sha256') : createHmac('sha256', bytes(secret));
