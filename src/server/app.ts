@@ -15,6 +15,7 @@ import { dataPlanePlugin } from './data-plane-plugin.js';
 import { ebsDirectPlugin } from './ebs-direct-plugin.js';
 import { ec2Plugin } from './ec2-plugin.js';
 import { guestPlanePlugin } from './guest-plane-plugin.js';
+import { RequestTimes } from './request-times.js';
 
 export { DEFAULT_ACCOUNT_ID } from './defaults.js';
 import { DEFAULT_ACCOUNT_ID } from './defaults.js';
@@ -53,6 +54,8 @@ export async function buildApp(sim: Simulator, options: AppOptions = {}): Promis
   app.setNotFoundHandler((request, reply) =>
     reply.code(404).send({ code: 'NOT_FOUND', message: `No route for ${request.method} ${request.url.split('?')[0]}. EC2 requests go to POST /.` }),
   );
+  const requestTimes = new RequestTimes();
+  requestTimes.attach(app);
   // A browser opening / gets the web console; EC2 requests (POST /, GET /?Action=…) never match.
   app.addHook('onRequest', redirectBrowsersToConsole);
   await app.register(consolePlugin, {
@@ -64,6 +67,6 @@ export async function buildApp(sim: Simulator, options: AppOptions = {}): Promis
   await app.register(dataPlanePlugin, { sim, auth, maxTransferBytes: options.maxTransferBytes ?? DEFAULT_MAX_TRANSFER_BYTES });
   await app.register(guestPlanePlugin, { sim, auth, maxTransferBytes: options.maxTransferBytes ?? DEFAULT_MAX_TRANSFER_BYTES });
   await app.register(adminPlugin, { sim, allowReset: options.allowReset === true || options.allowControl === true });
-  if (options.allowControl) await app.register(controlPlugin, { sim });
+  if (options.allowControl) await app.register(controlPlugin, { sim, requestTimes });
   return app;
 }

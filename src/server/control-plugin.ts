@@ -3,15 +3,17 @@
  * misbehave (replacing any faults in force), `GET` shows the faults with what they injected,
  * `DELETE` clears them. `POST /_ebs-sim/clock` `{"advanceSeconds": N}` moves simulated time
  * forward (`GET` shows it). `GET /_ebs-sim/stats` shows where time goes: how long calls waited for
- * each lock and held it, and the process's CPU time and event-loop utilization since it started.
+ * each lock and held it, how long the server took over each kind of call, and the process's CPU time and event-loop utilization since it started.
  * JSON in and out; errors are `{ code, message }` like the data plane's.
  */
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { InvalidFaultPlanError, parseFaultPlan, type Simulator } from '../simulator.js';
+import type { RequestTimes } from './request-times.js';
 
 export interface ControlOptions {
   sim: Simulator;
+  requestTimes: RequestTimes;
 }
 
 const FAULTS = '/_ebs-sim/faults';
@@ -28,6 +30,8 @@ export async function controlPlugin(app: FastifyInstance, opts: ControlOptions):
     const cpu = process.cpuUsage();
     return {
       locks: sim.controls.lockTimes(),
+      // Server-side time per call (headers in to answer out), by EC2 Action or route.
+      requests: opts.requestTimes.summary(),
       // How long each block of the latest snapshot copies took to become stored, by snapshot.
       copies: { blockCopyTimes: sim.controls.copyBlockTimes() },
       process: {
@@ -38,6 +42,8 @@ export async function controlPlugin(app: FastifyInstance, opts: ControlOptions):
         // How late timers fire: the event loop's stalls, which every call waits out.
         eventLoopDelayMs: { p50: loopDelay.percentile(50) / 1e6, p99: loopDelay.percentile(99) / 1e6, max: loopDelay.max / 1e6 },
         rssBytes: process.memoryUsage.rss(),
+        // Where the resident memory is: V8's heap, and buffers outside it (chunk and body bytes).
+        memory: process.memoryUsage(),
       },
     };
   });

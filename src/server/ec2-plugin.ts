@@ -13,6 +13,7 @@ import {
 } from '../protocol/ec2/index.js';
 import type { CallerContext, Services, Simulator } from '../simulator.js';
 import type { Authenticator } from './auth.js';
+import { labelRequest } from './request-times.js';
 
 export interface Ec2PluginOptions {
   sim: Simulator;
@@ -44,6 +45,7 @@ export async function ec2Plugin(app: FastifyInstance, opts: Ec2PluginOptions): P
       const body = Buffer.isBuffer(request.body) ? request.body : EMPTY;
       const caller = opts.auth.authenticate({ method: request.method, path, query, headers: request.headers, body });
       const req = decodeEc2Request(request.method === 'GET' ? query : body.toString('utf8'));
+      labelRequest(request, req.action);
       const dryRun = (req.input as { DryRun?: boolean }).DryRun === true;
       const xml = await run(opts.sim.services, { ...caller, dryRun }, req.action, req.input, requestId);
       reply.code(200).type(EC2_XML_CONTENT_TYPE).send(xml);

@@ -48,4 +48,23 @@ describe('GET /_ebs-sim/stats', () => {
       expect(t.totalMs).toBeGreaterThanOrEqual(t.maxMs);
     }
   });
+
+  it('times each kind of call as the server saw it: EC2 calls by Action, others by route', async () => {
+    const before = (await (await fetch(`${s.endpoint}/_ebs-sim/stats`)).json()) as { requests: Record<string, Summary> };
+    const volumeId = (await ec2.send(new CreateVolumeCommand({ AvailabilityZone: 'us-east-1a', Size: 1 }))).VolumeId!;
+    await putBytes(s.endpoint, volumeId, 0, randomBytes(BLOCK));
+    await putBytes(s.endpoint, volumeId, BLOCK, randomBytes(BLOCK));
+    const stats = (await (await fetch(`${s.endpoint}/_ebs-sim/stats`)).json()) as {
+      requests: Record<string, Summary>;
+      process: { memory: { rss: number; heapUsed: number; external: number } };
+    };
+    const count = (label: string, from: { requests: Record<string, Summary> }) => from.requests[label]?.count ?? 0;
+    expect(count('CreateVolume', stats) - count('CreateVolume', before)).toBe(1);
+    expect(count('PUT /data/volumes/:volumeId', stats) - count('PUT /data/volumes/:volumeId', before)).toBe(2);
+    expect(count('GET /_ebs-sim/stats', stats)).toBeGreaterThanOrEqual(1); // the first read, answered before this one
+    const put = stats.requests['PUT /data/volumes/:volumeId']!;
+    expect(put.p50Ms).toBeGreaterThan(0);
+    expect(put.p99Ms).toBeLessThanOrEqual(put.maxMs);
+    expect(stats.process.memory.rss).toBeGreaterThan(stats.process.memory.heapUsed);
+  });
 });
