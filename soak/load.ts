@@ -1,16 +1,15 @@
 /**
  * The load: N concurrent clients, each repeating the cycle create volume, write 1 MiB, snapshot,
- * write again, describe, delete the snapshot or keep it, delete the volume. Then every kept
+ * write again, describe, delete the snapshot or keep it, delete the volume (load-clients.ts, in
+ * processes of at most 10 clients each). Then every kept
  * snapshot is restored and read back: it must hold the first write, byte for byte.
  * Targets: no 5xx; p99 < 100 ms for describes and < 1 s for every other call; peak RSS < 300 MB.
  */
-import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  CreateSnapshotCommand, CreateVolumeCommand, DeleteSnapshotCommand, DeleteVolumeCommand, DescribeSnapshotsCommand, DescribeVolumesCommand,
-} from '@aws-sdk/client-ec2';
-import { CallLog, ec2Client, fmtMiB, fmtMs, rng, RssWatch, sha256, sleep, startServer, type Figure, type PhaseResult, type SoakContext } from './harness.js';
+import { CreateVolumeCommand, DeleteVolumeCommand, DescribeSnapshotsCommand } from '@aws-sdk/client-ec2';
+import { CallLog, ec2Client, fmtMiB, fmtMs, RssWatch, sha256, sleep, startServer, type Figure, type PhaseResult, type SoakContext } from './harness.js';
+import { spawnClientGroups, type GroupResult } from './load-clients.js';
 
 const MiB = 2 ** 20;
 const CALLS = ['CreateVolume', 'PUT data', 'CreateSnapshot', 'DescribeSnapshots', 'DescribeVolumes', 'DeleteSnapshot', 'DeleteVolume'];
@@ -30,34 +29,17 @@ export async function runLoad(ctx: SoakContext, opts: LoadOptions): Promise<Phas
   const log = new CallLog();
   const kept: Array<{ snapshotId: string; sha: string }> = [];
   const failures: string[] = [];
-  const r = rng(ctx.seed);
-  const put = async (volumeId: string, data: Buffer) => {
-    const res = await log.time('PUT data', () => fetch(`${server.endpoint}/data/volumes/${volumeId}?offset=0`, { method: 'PUT', body: data }));
-    if (res.status !== 200) throw new Error(`PUT ${volumeId}: ${res.status} ${await res.text()}`);
-  };
   try {
-    const end = performance.now() + opts.durationMs;
-    let cycles = 0;
-    await Promise.all(Array.from({ length: opts.clients }, async (_, c) => {
-      while (performance.now() < end) {
-        try {
-          const volumeId = (await log.time('CreateVolume', () => ec2.send(new CreateVolumeCommand({ AvailabilityZone: 'us-east-1a', Size: 1 })))).VolumeId!;
-          const first = randomBytes(MiB);
-          await put(volumeId, first);
-          const snapshotId = (await log.time('CreateSnapshot', () => ec2.send(new CreateSnapshotCommand({ VolumeId: volumeId })))).SnapshotId!;
-          await put(volumeId, randomBytes(MiB));
-          await log.time('DescribeSnapshots', () => ec2.send(new DescribeSnapshotsCommand({ SnapshotIds: [snapshotId] })));
-          await log.time('DescribeVolumes', () => ec2.send(new DescribeVolumesCommand({ VolumeIds: [volumeId] })));
-          if (r.next() < 0.5) await log.time('DeleteSnapshot', () => ec2.send(new DeleteSnapshotCommand({ SnapshotId: snapshotId })));
-          else kept.push({ snapshotId, sha: sha256(first) });
-          await log.time('DeleteVolume', () => ec2.send(new DeleteVolumeCommand({ VolumeId: volumeId })));
-          cycles++;
-        } catch (err) {
-          if (log.errors.size === 0) failures.push(`client ${c}: ${(err as Error).message}`);
-          await sleep(100);
-        }
-      }
-    }));
+    const groups = await spawnClientGroups({ endpoint: server.endpoint, clients: opts.clients, durationMs: opts.durationMs, seed: ctx.seed });
+    for (const g of groups) {
+      for (const [name, xs] of Object.entries(g.times)) for (const ms of xs) log.add(name, ms);
+      for (const [key, n] of Object.entries(g.errors)) log.errors.set(key, (log.errors.get(key) ?? 0) + n);
+      kept.push(...g.kept);
+      failures.push(...g.failures);
+    }
+    const cycles = groups.reduce((n, g) => n + g.cycles, 0);
+    // The busiest group's loop: what its calls' times hold beyond the server and the network.
+    const clientLoop = groups.map((g) => g.loopDelayMs).reduce((a, b) => (b.p99 > a.p99 ? b : a));
     const stats = (await (await fetch(`${server.endpoint}/_ebs-sim/stats`)).json()) as ServerStats;
     ctx.log(`  load: ${cycles} cycles by ${opts.clients} clients; checking ${kept.length} kept snapshots`);
     // Every kept snapshot completes and restores to its first write.
@@ -97,7 +79,7 @@ export async function runLoad(ctx: SoakContext, opts: LoadOptions): Promise<Phas
       { phase: 'load', figure: 'errors (all), of which 5xx', value: `${[...log.errors.values()].reduce((a, b) => a + b, 0)}, ${log.serverErrors()}`, target: 'no 5xx', ok: log.serverErrors() === 0 },
       { phase: 'load', figure: 'kept snapshots restored byte-exact', value: `${checked} of ${kept.length}`, target: 'all', ok: checked === kept.length },
       { phase: 'load', figure: 'server peak RSS', value: fmtMiB(peak), target: '< 300 MB', ok: peak < 300e6 },
-      ...whereTimeGoes(stats),
+      ...whereTimeGoes(stats, clientLoop, groups.length),
     );
     return { figures, failures };
   } finally {
@@ -114,14 +96,30 @@ interface LockTimes {
 
 interface ServerStats {
   locks: Record<string, LockTimes>;
+  requests: Record<string, { count: number; p50Ms: number; p99Ms: number }>;
   process: { uptimeSeconds: number; cpuUserSeconds: number; cpuSystemSeconds: number; eventLoopUtilization: number; eventLoopDelayMs: { p50: number; p99: number; max: number } };
 }
 
-/** The wall-clock split: CPU and event loop against wall time, and what each lock cost its callers. */
-function whereTimeGoes(stats: ServerStats): Figure[] {
+/** The server's name for each call the clients time (see server/request-times.ts). */
+const SERVER_LABEL: Record<string, string> = { 'PUT data': 'PUT /data/volumes/:volumeId' };
+
+/**
+ * The wall-clock split: each call as the server timed it beside the clients' view, the clients'
+ * own event loop, CPU and event loop against wall time, and what each lock cost its callers.
+ */
+function whereTimeGoes(stats: ServerStats, clientLoop: GroupResult['loopDelayMs'], groups: number): Figure[] {
   const p = stats.process;
   const cpu = (p.cpuUserSeconds + p.cpuSystemSeconds) / p.uptimeSeconds;
-  const out: Figure[] = [
+  const out: Figure[] = CALLS.flatMap((name) => {
+    const t = stats.requests[SERVER_LABEL[name] ?? name];
+    return t ? [{ phase: 'load: where time goes', figure: `${name} as the server timed it: p50 / p99`, value: `${fmtMs(t.p50Ms)} / ${fmtMs(t.p99Ms)}` }] : [];
+  });
+  out.push(
+    {
+      phase: 'load: where time goes',
+      figure: `the clients' own event-loop delay p50 / p99 / max, busiest of ${groups} client processes (in its calls' times as measured)`,
+      value: `${fmtMs(clientLoop.p50)} / ${fmtMs(clientLoop.p99)} / ${fmtMs(clientLoop.max)}`,
+    },
     { phase: 'load: where time goes', figure: 'server CPU (all threads) / wall time since start', value: `${(cpu * 100).toFixed(0)}% of one core (2 cores here)` },
     { phase: 'load: where time goes', figure: 'server event-loop utilization', value: `${(p.eventLoopUtilization * 100).toFixed(0)}%` },
     {
@@ -129,7 +127,7 @@ function whereTimeGoes(stats: ServerStats): Figure[] {
       figure: 'server event-loop delay p50 / p99 / max (stalls every call waits out)',
       value: `${fmtMs(p.eventLoopDelayMs.p50)} / ${fmtMs(p.eventLoopDelayMs.p99)} / ${fmtMs(p.eventLoopDelayMs.max)}`,
     },
-  ];
+  );
   for (const [name, t] of Object.entries(stats.locks)) {
     out.push({
       phase: 'load: where time goes',
