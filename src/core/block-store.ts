@@ -3,6 +3,7 @@
  * snapshots. It knows nothing of HTTP, XML or object stores.
  */
 import { ClassicLevel } from 'classic-level';
+import { webcrypto } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { BackingReads, holdsBlock, readsFromSnapshot, type BackingSource } from './backing-reads.js';
@@ -36,6 +37,7 @@ import { checkRange, checkVolumeGeometry, DEFAULT_BLOCK_SIZE, MAX_VOLUME_SIZE } 
 import { allocatedBlocks } from './version-map.js';
 import { purgeVolume } from './volume-purge.js';
 import { WriteTx } from './write-tx.js';
+import { isZero } from './zero.js';
 
 export { DEFAULT_BLOCK_SIZE, GiB, MAX_VOLUME_SIZE, MIN_VOLUME_SIZE, TiB } from './geometry.js';
 export type { Extent } from './extents.js';
@@ -251,32 +253,35 @@ export class BlockStore {
   async write(id: string, offset: number, data: Buffer): Promise<void> {
     checkRange(this.getVolume(id), offset, data.length);
     if (data.length === 0) return;
+    // Whole blocks are hashed (in the thread pool) while the write waits for the lock, which is
+    // queued at once so that writes apply in call order: under contention the lock then covers
+    // only the pack write and the batch, and the calls queued behind it wait less.
+    const digests = wholeBlockDigests(this.getVolume(id), offset, data);
+    digests.catch(() => undefined); // awaited below; a fast append never needs it
     const fast = await this.lock.run(async () => {
       this.checkHealthy();
       const quick = this.fast.tryAppend(this.getVolume(id), offset, data);
       if (quick) return quick;
       await this.drain();
-      await this.writeSlow(id, offset, data);
+      await this.writeSlow(id, offset, data, await digests);
       return undefined;
     });
     await fast?.committed;
   }
 
-  private async writeSlow(id: string, offset: number, data: Buffer): Promise<void> {
-    {
-      const vol = { ...this.getVolume(id) };
-      const tx = new WriteTx();
-      const writer = new BlockWriter(this.writer, vol, tx);
-      const { blockSize } = vol;
-      for (let at = offset; at < offset + data.length; ) {
-        const blk = Math.floor(at / blockSize);
-        const end = Math.min(offset + data.length, (blk + 1) * blockSize);
-        await writer.write(blk, at - blk * blockSize, data.subarray(at - offset, end - offset));
-        at = end;
-      }
-      if (writer.volumeChanged) this.stageVolume(tx, vol);
-      await this.commit(tx);
+  private async writeSlow(id: string, offset: number, data: Buffer, digests: Map<number, Buffer>): Promise<void> {
+    const vol = { ...this.getVolume(id) };
+    const tx = new WriteTx();
+    const writer = new BlockWriter(this.writer, vol, tx);
+    const { blockSize } = vol;
+    for (let at = offset; at < offset + data.length; ) {
+      const blk = Math.floor(at / blockSize);
+      const end = Math.min(offset + data.length, (blk + 1) * blockSize);
+      await writer.write(blk, at - blk * blockSize, data.subarray(at - offset, end - offset), digests.get(blk));
+      at = end;
     }
+    if (writer.volumeChanged) this.stageVolume(tx, vol);
+    await this.commit(tx);
   }
 
   /**
@@ -624,6 +629,23 @@ export class BlockStore {
   private liveView(vol: VolumeRecord): ReadView {
     return { volumeId: vol.id, gen: LIVE, size: vol.size, blockSize: vol.blockSize, backing: vol.backing };
   }
+}
+
+/**
+ * SHA-256 of each whole, non-zero block that `data` (written at `offset`) covers, by block index:
+ * the digests a stored chunk records, computed concurrently in the thread pool.
+ */
+async function wholeBlockDigests(vol: VolumeRecord, offset: number, data: Buffer): Promise<Map<number, Buffer>> {
+  const digests = new Map<number, Buffer>();
+  const B = vol.blockSize;
+  const jobs: Array<Promise<void>> = [];
+  for (let blk = Math.ceil(offset / B); (blk + 1) * B <= offset + data.length; blk++) {
+    const block = data.subarray(blk * B - offset, (blk + 1) * B - offset);
+    if (isZero(block)) continue;
+    jobs.push(webcrypto.subtle.digest('SHA-256', block).then((d) => void digests.set(blk, Buffer.from(d))));
+  }
+  await Promise.all(jobs);
+  return digests;
 }
 
 function snapshotView(snap: SnapshotRecord): ReadView {

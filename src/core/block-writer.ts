@@ -54,12 +54,16 @@ export class BlockWriter {
     });
   }
 
-  /** Writes `data` at `offset` inside block `blk`; `data` never crosses the block's end. */
-  async write(blk: number, offset: number, data: Buffer): Promise<void> {
+  /**
+   * Writes `data` at `offset` inside block `blk`; `data` never crosses the block's end.
+   * `sha256`, if given, is the SHA-256 of `data` as a whole block (computed by the caller).
+   */
+  async write(blk: number, offset: number, data: Buffer, sha256?: Buffer): Promise<void> {
     const head = await this.newestHead(blk);
     const mutable = head !== undefined && head.birth > this.vol.lastSnapGen;
     if (offset === 0 && data.length >= this.logicalLength(blk)) {
-      return this.putContent(blk, head, mutable, this.padded(data));
+      const whole = this.padded(data);
+      return this.putContent(blk, head, mutable, whole, whole === data ? sha256 : undefined);
     }
     if (head === undefined) return this.writeIntoUnwritten(blk, offset, data);
     if (mutable && this.fitsAsDelta(head, data.length)) return this.appendDelta(blk, head, { offset, data });
@@ -103,8 +107,8 @@ export class BlockWriter {
     return this.newVersion(blk, undefined, null, [{ offset, data }], 0);
   }
 
-  /** Makes `content` (a whole block) the block's newest version. */
-  private async putContent(blk: number, head: VersionHead | undefined, mutable: boolean, content: Buffer) {
+  /** Makes `content` (a whole block, with its SHA-256 if known) the block's newest version. */
+  private async putContent(blk: number, head: VersionHead | undefined, mutable: boolean, content: Buffer, sha256?: Buffer) {
     const zero = isZero(content);
     if (head && mutable) {
       this.dropDeltas(blk, head);
@@ -119,12 +123,12 @@ export class BlockWriter {
         this.updates.set(blk, null);
         return;
       }
-      const base = zero ? null : await this.ctx.chunks.ref(this.tx, content);
+      const base = zero ? null : await this.ctx.chunks.ref(this.tx, content, sha256);
       this.setHead(blk, { ...head, base, deltaCount: 0, deltaBytes: 0, inherits: 0 });
       return;
     }
     if (zero && !head && !this.vol.backing) return;
-    const base = zero ? null : await this.ctx.chunks.ref(this.tx, content);
+    const base = zero ? null : await this.ctx.chunks.ref(this.tx, content, sha256);
     this.newVersion(blk, head, base, [], 0);
   }
 
