@@ -1,48 +1,28 @@
 /**
- * The composition root: opens the storage core (LevelDB), the object store (behind a throttle,
- * so that --copy-rate can change while it runs), the copy engine and the service's state, and
- * wires them. Protocols call the resource services (`sim.services.volumes.create(ctx, …)`).
+ * The composition root: opens the storage core (LevelDB), the object store (object-store/
+ * served-store.ts), the copy engine and the service's state, and wires them. Protocols call the resource services (`sim.services.volumes.create(ctx, …)`).
  */
 import { rm } from 'node:fs/promises';
 import { BlockStore } from './core/block-store.js';
 import { CopyEngine } from './copy/copy-engine.js';
-import type { RetryPolicy } from './copy/retry.js';
+import { retryPolicyFrom } from './copy/retry.js';
 import type { ExportResolver, NbdClient } from './nbd/block-device.js';
-import { FaultControls } from './object-store/fault-plan.js';
-import { FaultStore, openObjectStore, parseObjectStoreSpec, ThrottleStore, wipeObjectStore } from './object-store/index.js';
+import { ThrottleStore, wipeObjectStore } from './object-store/index.js';
+import { openServedStore } from './object-store/served-store.js';
 import { SimClock } from './service/clock.js';
 import { SimulatorControls, type ControlledParts } from './simulator-controls.js';
 import { nbdExports } from './service/instances/index.js';
-import { closeServiceState, openServiceState, type ServiceOptions } from './service/open-service-state.js';
+import { closeServiceState, openServiceState } from './service/open-service-state.js';
 import { CatalogError } from './service/service-errors.js';
 import { openServices, type Services } from './service/services.js';
 import type { Catalog } from './service/state/catalog.js';
+import type { SimulatorOptions } from './simulator-options.js';
 
 export type { CallerContext, DataCaller, Services } from './service/services.js';
+export type { SimulatorOptions } from './simulator-options.js';
 /** For the control endpoint: a fault plan from its JSON. */
 export { InvalidFaultPlanError, parseFaultPlan, type FaultPlan, type FaultReport } from './object-store/fault-plan.js';
 export type { GuestFlushReport, GuestView } from './service/instances/guest-io.js';
-
-export interface SimulatorOptions extends ServiceOptions {
-  /** Data directory of the storage core and the catalog (LevelDB and chunk packs). */
-  dataDir: string;
-  /** `fs:<dir>`, `memory:` or `s3://bucket/prefix?endpoint=…` (see object-store/open-object-store.ts). */
-  objectStore: string;
-  /** Upload bandwidth of the copy engine in bytes/s; undefined: unlimited (the fast paths pass through). */
-  copyRate?: number;
-  /** fsync every acknowledged mutation. */
-  sync?: boolean;
-  /** Blocks in flight per snapshot copy. */
-  copyConcurrency?: number;
-  /** How long a failing object-store call is retried before its copy fails (copy/retry.ts). */
-  storeRetryBudgetSeconds?: number;
-  /** One object-store call that has not answered in this long is retried. */
-  storeTimeoutSeconds?: number;
-  /** Puts the object store behind a fault store that setObjectStoreFaults drives (--allow-control). */
-  faultInjection?: boolean;
-  /** The wall clock under the simulated one (tests only: a fixed one makes rate windows deterministic). */
-  wallClock?: () => number;
-}
 
 interface Parts extends ControlledParts {
   services: Services;
@@ -121,24 +101,14 @@ async function openParts(options: SimulatorOptions): Promise<Parts> {
   const store = await BlockStore.open(options.dataDir, { sync: options.sync ?? false });
   let objects: ThrottleStore | undefined;
   try {
-    // --sync promises that what is acknowledged survives a machine crash: for a completed
-    // snapshot that means its blocks and manifest, so an fs store fsyncs too.
-    const spec = parseObjectStoreSpec(options.objectStore);
-    if (options.sync && spec.kind === 'fs') spec.options.durable = true;
-    // The S3 client's own timeout follows the attempt timeout, so a timed-out attempt frees its socket.
-    if (options.storeTimeoutSeconds !== undefined && spec.kind === 's3') spec.options.requestTimeoutMs = options.storeTimeoutSeconds * 1000;
-    const opened = await openObjectStore(spec);
-    const faultStore = options.faultInjection ? new FaultStore(opened) : undefined;
-    objects = new ThrottleStore(faultStore ?? opened, { bytesPerSecond: options.copyRate });
-    const faults = faultStore ? new FaultControls(faultStore) : undefined;
-    const retry: Partial<RetryPolicy> = {
-      ...(options.storeRetryBudgetSeconds !== undefined ? { budgetMs: options.storeRetryBudgetSeconds * 1000 } : {}),
-      ...(options.storeTimeoutSeconds !== undefined ? { attemptTimeoutMs: options.storeTimeoutSeconds * 1000 } : {}),
-    };
+    const timeoutMs = options.storeTimeoutSeconds === undefined ? undefined : options.storeTimeoutSeconds * 1000;
+    const served = await openServedStore({ ...options, spec: options.objectStore, durable: options.sync, requestTimeoutMs: timeoutMs });
+    objects = served.objects;
+    const retry = retryPolicyFrom(options.storeRetryBudgetSeconds, options.storeTimeoutSeconds);
     const clock = new SimClock(options.wallClock);
-    const engine = await CopyEngine.open({ store, objects, retry, now: () => clock.now(), ...(options.copyConcurrency ? { concurrency: options.copyConcurrency } : {}) });
+    const engine = await CopyEngine.open({ store, objects, retry, now: () => clock.now(), concurrency: options.copyConcurrency });
     const state = await openServiceState(store, engine, options, clock);
-    return { store, objects, faults, engine, state, services: openServices(state) };
+    return { store, objects, faults: served.faults, engine, state, services: openServices(state) };
   } catch (err) {
     await objects?.close().catch(() => undefined);
     await store.close();

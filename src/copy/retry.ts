@@ -25,6 +25,14 @@ export const DEFAULT_RETRY: RetryPolicy = {
   attemptTimeoutMs: 60_000,
 };
 
+/** The policy `--store-retry-budget` and `--store-timeout` (seconds) choose; the defaults for what they leave out. */
+export function retryPolicyFrom(budgetSeconds: number | undefined, attemptTimeoutSeconds: number | undefined): Partial<RetryPolicy> {
+  return {
+    ...(budgetSeconds !== undefined ? { budgetMs: budgetSeconds * 1000 } : {}),
+    ...(attemptTimeoutSeconds !== undefined ? { attemptTimeoutMs: attemptTimeoutSeconds * 1000 } : {}),
+  };
+}
+
 export class RetriesExhaustedError extends Error {
   readonly code = 'RETRIES_EXHAUSTED';
 }
