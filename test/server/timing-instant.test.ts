@@ -4,11 +4,15 @@
  */
 import { randomBytes } from 'node:crypto';
 import {
-  AttachVolumeCommand, CopySnapshotCommand, CreateSnapshotCommand, CreateSnapshotsCommand, CreateVolumeCommand, DescribeSnapshotsCommand,
+  AttachVolumeCommand, CopySnapshotCommand, CreateSnapshotCommand, CreateSnapshotsCommand, CreateVolumeCommand, DeleteSnapshotCommand, DescribeSnapshotsCommand,
   DescribeSnapshotTierStatusCommand, DescribeVolumesCommand, DetachVolumeCommand, ModifySnapshotTierCommand, RunInstancesCommand, StopInstancesCommand,
   type EC2Client,
 } from '@aws-sdk/client-ec2';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { manifestKey } from '../../src/copy/manifest.js';
+import { parseFaultPlan } from '../../src/simulator.js';
 import { getBytes, putBytes, startSimServer, type SimServer } from '../support/sim-server.js';
 
 let instant: SimServer;
@@ -71,5 +75,35 @@ describe('--timing instant', () => {
     expect((await c.send(new CreateSnapshotCommand({ VolumeId: vol.VolumeId! }))).State).toBe('pending');
     const run = await c.send(new RunInstancesCommand({ ImageId: 'ami-12345678', MinCount: 1, MaxCount: 1 }));
     expect(run.Instances![0]!.State?.Name).toBe('pending');
+  });
+
+  it('DeleteSnapshot answers once recorded, as EC2 does, with its data going after; under instant, before', async () => {
+    const s = await startSimServer({ sim: { faultInjection: true } });
+    try {
+      const c = s.client();
+      const manifestGone = (server: SimServer, id: string) => !existsSync(join(server.dir, 'objects', manifestKey(id)));
+      const snapshotOf = async (server: SimServer, client: EC2Client) => {
+        const vol = (await client.send(new CreateVolumeCommand({ AvailabilityZone: 'us-east-1a', Size: 1 }))).VolumeId!;
+        await putBytes(server.endpoint, vol, 0, randomBytes(512 * 1024));
+        const id = (await client.send(new CreateSnapshotCommand({ VolumeId: vol }))).SnapshotId!;
+        await server.sim.engine.statuses.settled(id);
+        expect(manifestGone(server, id)).toBe(false);
+        return id;
+      };
+      // The store's deletes hang: the call still answers, and the snapshot is gone for callers.
+      const id = await snapshotOf(s, c);
+      s.sim.controls.setObjectStoreFaults(parseFaultPlan({ operations: ['delete'], hang: true }));
+      await c.send(new DeleteSnapshotCommand({ SnapshotId: id }));
+      await expect(c.send(new DescribeSnapshotsCommand({ SnapshotIds: [id] }))).rejects.toMatchObject({ Code: 'InvalidSnapshot.NotFound' });
+      expect(manifestGone(s, id)).toBe(false);
+      s.sim.controls.setObjectStoreFaults(undefined); // the hung delete is retried
+      await vi.waitFor(() => expect(manifestGone(s, id)).toBe(true), { timeout: 30_000, interval: 50 });
+
+      const early = await snapshotOf(instant, ec2);
+      await ec2.send(new DeleteSnapshotCommand({ SnapshotId: early }));
+      expect(manifestGone(instant, early)).toBe(true);
+    } finally {
+      await s.close();
+    }
   });
 });

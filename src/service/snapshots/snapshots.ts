@@ -18,7 +18,7 @@ import type { SnapshotView } from '../state/views.js';
 import { VOLUME_TYPE_LIMITS } from '../state/volume-types.js';
 import { isCoreError } from '../../core/errors.js';
 import { newSnapshotId } from '../../core/ids.js';
-import { checkDryRun, type CallerContext, type ServiceState } from '../context.js';
+import { checkDryRun, track, type CallerContext, type ServiceState } from '../context.js';
 import { resolveEncryption } from '../account/encryption.js';
 import { tierState } from './snapshot-tiers.js';
 import { callerVolume } from '../volumes/volumes.js';
@@ -232,9 +232,12 @@ export async function deleteSnapshot(s: ServiceState, ctx: CallerContext, snapsh
     s.catalog.removeSnapshot(snap.id);
     return { deleted: requested?.deleted }; // wrapped: returning the promise itself would hold the lock until it settles
   });
-  // The snapshot is gone for every caller now. A deletion the store makes fail is finished at the
-  // next open (the request is persisted): the caller is not told of an error it cannot act on.
-  await deletion.deleted?.catch(() => undefined);
+  // The snapshot is gone for every caller now; as in EC2, its data goes after the answer (under
+  // --timing instant, before it). A deletion the store makes fail is finished at the next open
+  // (the request is persisted): the caller is not told of an error it cannot act on.
+  const deleted = deletion.deleted?.catch(() => undefined);
+  if (s.timings.instant) await deleted;
+  else if (deleted) track(s, deleted);
 }
 
 export async function copySnapshot(s: ServiceState, ctx: CallerContext, input: CopySnapshotInput): Promise<{ snapshotId: string; tags: Tag[] }> {
