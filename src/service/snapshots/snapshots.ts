@@ -18,7 +18,7 @@ import type { SnapshotView } from '../state/views.js';
 import { VOLUME_TYPE_LIMITS } from '../state/volume-types.js';
 import { isCoreError } from '../../core/errors.js';
 import { newSnapshotId } from '../../core/ids.js';
-import { checkDryRun, track, type CallerContext, type ServiceState } from '../context.js';
+import { checkDryRun, type CallerContext, type ServiceState } from '../context.js';
 import { resolveEncryption } from '../account/encryption.js';
 import { tierState } from './snapshot-tiers.js';
 import { callerVolume } from '../volumes/volumes.js';
@@ -235,9 +235,9 @@ export async function deleteSnapshot(s: ServiceState, ctx: CallerContext, snapsh
   // The snapshot is gone for every caller now; as in EC2, its data goes after the answer (under
   // --timing instant, before it). A deletion the store makes fail is finished at the next open
   // (the request is persisted): the caller is not told of an error it cannot act on.
+  // Not tracked as the service's background work: the engine's close gives it a grace period.
   const deleted = deletion.deleted?.catch(() => undefined);
   if (s.timings.instant) await deleted;
-  else if (deleted) track(s, deleted);
 }
 
 export async function copySnapshot(s: ServiceState, ctx: CallerContext, input: CopySnapshotInput): Promise<{ snapshotId: string; tags: Tag[] }> {
