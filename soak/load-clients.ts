@@ -2,7 +2,7 @@
  * The load's clients: each repeats the cycle create volume, write 1 MiB, snapshot, write again,
  * describe, delete the snapshot or keep it, delete the volume, until the time is up.
  *
- * They run in several processes of at most CLIENTS_PER_PROCESS clients (`spawnClientGroups`):
+ * They run in several processes of at most CLIENTS_PER_PROCESS clients by default (`spawnClientGroups`):
  * 50 AWS SDK clients in one event loop keep that loop saturated (measured: its own delay p99
  * 138 ms, while the server answered describes in 2.5 ms at p99), so a call's time as one process
  * measured it was mostly its wait behind the other clients' work in that process. A group is this
@@ -92,9 +92,9 @@ export async function runGroup(cfg: GroupConfig): Promise<GroupResult> {
 const SELF = fileURLToPath(import.meta.url);
 const TSX = pathToFileURL(join(SELF, '../../node_modules/tsx/dist/loader.mjs')).href;
 
-/** Runs `clients` clients in groups of at most CLIENTS_PER_PROCESS, each group its own process. */
-export async function spawnClientGroups(cfg: GroupConfig): Promise<GroupResult[]> {
-  const groups = Math.ceil(cfg.clients / CLIENTS_PER_PROCESS);
+/** Runs `clients` clients in groups of at most `perProcess`, each group its own process. */
+export async function spawnClientGroups(cfg: GroupConfig, perProcess = CLIENTS_PER_PROCESS): Promise<GroupResult[]> {
+  const groups = Math.ceil(cfg.clients / perProcess);
   return Promise.all(Array.from({ length: groups }, async (_, g) => {
     const clients = Math.floor(cfg.clients / groups) + (g < cfg.clients % groups ? 1 : 0);
     const child = spawn(process.execPath, ['--import', TSX, SELF, JSON.stringify({ ...cfg, clients, seed: cfg.seed + g })], {

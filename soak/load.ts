@@ -1,7 +1,7 @@
 /**
  * The load: N concurrent clients, each repeating the cycle create volume, write 1 MiB, snapshot,
  * write again, describe, delete the snapshot or keep it, delete the volume (load-clients.ts, in
- * processes of at most 10 clients each). Then every kept
+ * processes of at most 10 clients each, by default). Then every kept
  * snapshot is restored and read back: it must hold the first write, byte for byte.
  * Targets: no 5xx; p99 < 100 ms for describes and < 1 s for every other call; peak RSS < 300 MB.
  */
@@ -17,6 +17,8 @@ const DESCRIBES = new Set(['DescribeSnapshots', 'DescribeVolumes']);
 
 export interface LoadOptions {
   clients: number;
+  /** Clients sharing one process (default CLIENTS_PER_PROCESS). */
+  clientsPerProcess?: number | undefined;
   durationMs: number;
 }
 
@@ -30,7 +32,10 @@ export async function runLoad(ctx: SoakContext, opts: LoadOptions): Promise<Phas
   const kept: Array<{ snapshotId: string; sha: string }> = [];
   const failures: string[] = [];
   try {
-    const groups = await spawnClientGroups({ endpoint: server.endpoint, clients: opts.clients, durationMs: opts.durationMs, seed: ctx.seed });
+    const groups = await spawnClientGroups(
+      { endpoint: server.endpoint, clients: opts.clients, durationMs: opts.durationMs, seed: ctx.seed },
+      opts.clientsPerProcess,
+    );
     for (const g of groups) {
       for (const [name, xs] of Object.entries(g.times)) for (const ms of xs) log.add(name, ms);
       for (const [key, n] of Object.entries(g.errors)) log.errors.set(key, (log.errors.get(key) ?? 0) + n);
@@ -75,7 +80,7 @@ export async function runLoad(ctx: SoakContext, opts: LoadOptions): Promise<Phas
       };
     });
     figures.push(
-      { phase: 'load', figure: `cycles by ${opts.clients} clients in ${Math.round(opts.durationMs / 1000)} s`, value: String(cycles) },
+      { phase: 'load', figure: `cycles by ${opts.clients} clients in ${groups.length} processes in ${Math.round(opts.durationMs / 1000)} s`, value: String(cycles) },
       { phase: 'load', figure: 'errors (all), of which 5xx', value: `${[...log.errors.values()].reduce((a, b) => a + b, 0)}, ${log.serverErrors()}`, target: 'no 5xx', ok: log.serverErrors() === 0 },
       { phase: 'load', figure: 'kept snapshots restored byte-exact', value: `${checked} of ${kept.length}`, target: 'all', ok: checked === kept.length },
       { phase: 'load', figure: 'server peak RSS', value: fmtMiB(peak), target: '< 300 MB', ok: peak < 300e6 },

@@ -12,10 +12,13 @@ import { BENCH_DIR } from '../bench/support.js';
 import { runSoak } from './soak.js';
 
 const PHASES = ['load', 'kills', 'store faults', 'fuzz', 'isolation'];
-const USAGE = `usage: npm run soak -- [--duration 10m] [--clients 50] [--kills 20] [--seed N] [--out FILE] [--phases load,kills,...]
+const USAGE = `usage: npm run soak -- [--duration 10m] [--clients 50] [--clients-per-process 10] [--kills 20] [--seed N] [--out FILE] [--phases load,kills,...]
 
   --duration <t>   total time budget, e.g. 90s, 10m (default 10m); phases share it
   --clients <n>    concurrent clients in the load phase (default 50)
+  --clients-per-process <n>
+                   how many of them share one process and its event loop (default 10; 50 puts
+                   all in one, whose own queue then shows in every call's time)
   --kills <n>      kill -9s of the server under load (default 20)
   --seed <n>       seed of every random choice (default: from the clock; printed)
   --out <file>     results file (default .bench-out/soak-<time>.md, beside a .json)
@@ -32,7 +35,7 @@ function seconds(raw: string): number {
 let values;
 try {
   ({ values } = parseArgs({
-    options: { duration: { type: 'string' }, clients: { type: 'string' }, kills: { type: 'string' }, seed: { type: 'string' }, out: { type: 'string' }, phases: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    options: { duration: { type: 'string' }, clients: { type: 'string' }, 'clients-per-process': { type: 'string' }, kills: { type: 'string' }, seed: { type: 'string' }, out: { type: 'string' }, phases: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
     strict: true,
   }));
 } catch (err) {
@@ -50,6 +53,18 @@ if (unknownPhase !== undefined) {
   console.error(`unknown phase '${unknownPhase}'; known: ${PHASES.join(', ')}\n${USAGE}`);
   process.exit(2);
 }
+const whole = (flag: string, raw: string | undefined): number | undefined => {
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1) {
+    console.error(`${flag} must be a whole number of at least 1, got '${raw}'\n${USAGE}`);
+    process.exit(2);
+  }
+  return n;
+};
+const clients = whole('--clients', values.clients);
+const clientsPerProcess = whole('--clients-per-process', values['clients-per-process']);
+const kills = whole('--kills', values.kills);
 const seed = values.seed === undefined ? Date.now() % 1_000_000 : Number(values.seed);
 const stamp = new Date().toISOString().replace(/[:.]/g, '-');
 const out = resolve(values.out ?? join(BENCH_DIR, `soak-${stamp}.md`));
@@ -62,8 +77,9 @@ const result = await runSoak({
   seed,
   log: (line) => console.log(line),
   durationMs: durationS * 1000,
-  ...(values.clients ? { clients: Number(values.clients) } : {}),
-  ...(values.kills ? { kills: Number(values.kills) } : {}),
+  ...(clients !== undefined ? { clients } : {}),
+  ...(clientsPerProcess !== undefined ? { clientsPerProcess } : {}),
+  ...(kills !== undefined ? { kills } : {}),
   ...(phases ? { phases } : {}),
 });
 console.log(`\n${result.markdown}`);

@@ -9,6 +9,8 @@ import { runLoad } from './load.js';
 export interface SoakOptions extends SoakContext {
   durationMs: number;
   clients?: number;
+  /** Load clients sharing one process (default 10). */
+  clientsPerProcess?: number;
   kills?: number;
   /** Only these phases (default: all). */
   phases?: string[];
@@ -23,7 +25,7 @@ export interface SoakResult {
 export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
   const short = opts.durationMs < 5 * 60_000;
   const phases: Array<[string, () => Promise<PhaseResult>]> = [
-    ['load', () => runLoad(opts, { clients: opts.clients ?? (short ? 10 : 50), durationMs: opts.durationMs * 0.35 })],
+    ['load', () => runLoad(opts, { clients: opts.clients ?? (short ? 10 : 50), clientsPerProcess: opts.clientsPerProcess, durationMs: opts.durationMs * 0.35 })],
     ['kills', () => runKills(opts, { kills: opts.kills ?? (short ? 3 : 20), clients: short ? 4 : 10, durationMs: opts.durationMs * 0.3 })],
     ['store faults', () => runFaults(opts)],
     ['fuzz', () => runFuzz(opts, { requests: short ? 300 : 3000 })],
