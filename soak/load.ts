@@ -80,7 +80,7 @@ export async function runLoad(ctx: SoakContext, opts: LoadOptions): Promise<Phas
       };
     });
     figures.push(
-      { phase: 'load', figure: `cycles by ${opts.clients} clients in ${groups.length} processes in ${Math.round(opts.durationMs / 1000)} s`, value: String(cycles) },
+      { phase: 'load', figure: `cycles by ${opts.clients} clients in ${groups.length} process${groups.length === 1 ? '' : 'es'} in ${Math.round(opts.durationMs / 1000)} s`, value: String(cycles) },
       { phase: 'load', figure: 'errors (all), of which 5xx', value: `${[...log.errors.values()].reduce((a, b) => a + b, 0)}, ${log.serverErrors()}`, target: 'no 5xx', ok: log.serverErrors() === 0 },
       { phase: 'load', figure: 'kept snapshots restored byte-exact', value: `${checked} of ${kept.length}`, target: 'all', ok: checked === kept.length },
       { phase: 'load', figure: 'server peak RSS', value: fmtMiB(peak), target: '< 300 MB', ok: peak < 300e6 },
@@ -117,12 +117,12 @@ function whereTimeGoes(stats: ServerStats, clientLoop: GroupResult['loopDelayMs'
   const cpu = (p.cpuUserSeconds + p.cpuSystemSeconds) / p.uptimeSeconds;
   const out: Figure[] = CALLS.flatMap((name) => {
     const t = stats.requests[SERVER_LABEL[name] ?? name];
-    return t ? [{ phase: 'load: where time goes', figure: `${name} as the server timed it: p50 / p99`, value: `${fmtMs(t.p50Ms)} / ${fmtMs(t.p99Ms)}` }] : [];
+    return t ? [{ phase: 'load: where time goes', figure: `${name} as the server timed it: p50 / p99 (bucket bounds, up to 25% high)`, value: `${fmtMs(t.p50Ms)} / ${fmtMs(t.p99Ms)}` }] : [];
   });
   out.push(
     {
       phase: 'load: where time goes',
-      figure: `the clients' own event-loop delay p50 / p99 / max, busiest of ${groups} client processes (in its calls' times as measured)`,
+      figure: `the clients' own event-loop delay p50 / p99 / max, busiest of ${groups} client process${groups === 1 ? '' : 'es'} (in its calls' times as measured)`,
       value: `${fmtMs(clientLoop.p50)} / ${fmtMs(clientLoop.p99)} / ${fmtMs(clientLoop.max)}`,
     },
     { phase: 'load: where time goes', figure: 'server CPU (all threads) / wall time since start', value: `${(cpu * 100).toFixed(0)}% of one core (2 cores here)` },
