@@ -4,6 +4,7 @@ import { compareRuns } from '../bench/compare.js';
 import type { BenchConfig } from '../bench/config.js';
 import { runBench } from '../bench/run.js';
 import { COMPARE_HELP, parseCompareArgs } from './bench-args.js';
+import { withNodeFlags } from './node-flags.js';
 
 /** This CLI's entry file, beside this one (main.ts from the sources, main.js from dist/). */
 const MAIN_FILE = fileURLToPath(new URL(`./main${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url));
@@ -12,7 +13,7 @@ export async function bench(config: BenchConfig, argv: string[]): Promise<number
   // The pinned AWS SDK warns on Node 20 about its future releases; it is supported as pinned, and
   // the warning would land in the middle of the progress bars.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-  const { results, resultsFile, reportFile } = await runBench(config, { execPath: process.execPath, execArgv: process.execArgv, mainFile: MAIN_FILE }, argv);
+  const { results, resultsFile, reportFile } = await runBench(config, { execPath: process.execPath, execArgv: withNodeFlags(process.execArgv), mainFile: MAIN_FILE }, argv);
   const out = process.stdout;
   out.write('\nFigures (each beside its same-run baseline):\n');
   for (const f of results.figures) {

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { LABS, LabRun, labNamed, type Lab, type LabCredentials, type LabLine } from '../labs/index.js';
+import { withNodeFlags } from './node-flags.js';
 import { UsageError } from './usage-error.js';
 
 export const LAB_HELP = `Usage: ebs-sim lab <name> [--endpoint URL]
@@ -113,7 +114,7 @@ async function startOwnServer(serverArgs: string[]): Promise<{ endpoint: string;
   const dir = mkdtempSync(join(tmpdir(), 'ebs-sim-lab-'));
   const child: ChildProcess = spawn(
     process.execPath,
-    [...process.execArgv, process.argv[1]!, 'serve', '--port', '0', '--data-dir', join(dir, 'leveldb'), '--object-store', `fs:${join(dir, 'objects')}`, ...serverArgs],
+    [...withNodeFlags(process.execArgv), process.argv[1]!, 'serve', '--port', '0', '--data-dir', join(dir, 'leveldb'), '--object-store', `fs:${join(dir, 'objects')}`, ...serverArgs],
     { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_NO_WARNINGS: '1' } },
   );
   let stderr = '';

@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { NODE_FLAGS } from '../../src/cli/node-flags.js';
 import { tempDir } from './temp-dir.js';
 
 export const REPO = fileURLToPath(new URL('../..', import.meta.url));
@@ -13,12 +14,13 @@ const MAIN = join(REPO, 'src/cli/main.ts');
 const TSX = pathToFileURL(join(REPO, 'node_modules/tsx/dist/loader.mjs')).href;
 
 /**
- * `node --import tsx src/cli/main.ts <args>`: one process, so signals reach the server itself.
+ * `node <NODE_FLAGS> --import tsx src/cli/main.ts <args>`: one process, so signals reach the server
+ * itself, with the node flags its bin runs with.
  * `compiled` runs the build in dist/ instead (what `npm start` runs; benchmarks measure it).
  */
 export function spawnCli(args: string[], opts: { cwd?: string; compiled?: boolean } = {}): ChildProcess {
   const entry = opts.compiled ? [join(REPO, 'dist/cli/main.js')] : ['--import', TSX, MAIN];
-  return spawn(process.execPath, [...entry, ...args], {
+  return spawn(process.execPath, [...NODE_FLAGS, ...entry, ...args], {
     cwd: opts.cwd ?? REPO,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, NODE_NO_WARNINGS: '1' },
