@@ -1,6 +1,9 @@
 /** The messages between the fs store and its I/O threads (fs-io-threads.ts, fs-io-worker.ts). */
 
-/** A put: the bytes in a SharedArrayBuffer, or a slice of an open file the thread reads itself. */
+/**
+ * A put: the bytes (in a SharedArrayBuffer, or an ArrayBuffer moved to the thread), or a slice of
+ * an open file the thread reads itself.
+ */
 export type FsWriteJob = {
   op: 'write';
   id: number;
@@ -9,7 +12,7 @@ export type FsWriteJob = {
   root: string;
   ifAbsent: boolean;
   durable: boolean;
-} & ({ buffer: SharedArrayBuffer; offset: number; length: number } | { fd: number; offset: number; length: number });
+} & ({ buffer: SharedArrayBuffer | ArrayBuffer; offset: number; length: number } | { fd: number; offset: number; length: number });
 
 export interface FsReadJob {
   op: 'read';

@@ -30,6 +30,14 @@ describe('fs store threads', () => {
     expect(pooled.byteOffset).toBeGreaterThan(0); // a view into a larger ArrayBuffer
     await store.put('small', pooled.subarray(2, 7));
     expect((await store.get('small')).toString()).toBe('small');
+
+    // Ordinary memory reaches the thread as a copy moved there: the caller's buffer is whole
+    // (not detached), and changing it afterwards changes nothing stored.
+    const own = Buffer.allocUnsafeSlow(512 * 1024).fill(3);
+    await store.put('blocks/own', own);
+    expect(own.length).toBe(512 * 1024);
+    own.fill(4);
+    expect((await store.get('blocks/own')).equals(Buffer.alloc(512 * 1024, 3))).toBe(true);
     await store.close();
   });
 
