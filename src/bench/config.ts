@@ -42,6 +42,8 @@ export interface BenchConfig {
   directWorkers: number;
   /** A running server to measure; undefined: start one. */
   endpoint?: string;
+  /** With `endpoint`: leave the volumes and snapshots the run made there (by default deleted at the end). */
+  keep: boolean;
   /** Where results, the report and (own server) the data go. */
   outDir: string;
   /** How often DescribeSnapshots is polled, milliseconds. */

@@ -18,6 +18,7 @@ export async function directUploadAndDownload(
   const checksums = indexes.map((i) => createHash('sha256').update(data.block(base + i)).digest('base64'));
   const sentAt = performance.now();
   const snapshotId = (await client.ebs.send(new StartSnapshotCommand({ VolumeSize: Math.max(1, Math.ceil(config.volumeSizeBytes / GiB)), Timeout: 60 }))).SnapshotId!;
+  client.made.snapshots.add(snapshotId);
   const upPoints: Array<[number, number]> = [];
   const upLatencies: number[] = [];
   let done = 0;

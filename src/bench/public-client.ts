@@ -5,7 +5,9 @@
  */
 import { Agent } from 'node:http';
 import { EBSClient } from '@aws-sdk/client-ebs';
-import { CreateSnapshotCommand, CreateVolumeCommand, DescribeSnapshotsCommand, DescribeVolumesCommand, EC2Client } from '@aws-sdk/client-ec2';
+import {
+  CreateSnapshotCommand, CreateVolumeCommand, DeleteSnapshotCommand, DeleteVolumeCommand, DescribeSnapshotsCommand, DescribeVolumesCommand, EC2Client,
+} from '@aws-sdk/client-ec2';
 import { GiB } from './config.js';
 import type { BlockCopyTimes } from './results.js';
 
@@ -22,6 +24,8 @@ export class PublicClient {
   readonly ec2: EC2Client;
   readonly ebs: EBSClient;
   private readonly agent: Agent;
+  /** What this run made on the server: what `removeMade` deletes. */
+  readonly made = { volumes: new Set<string>(), snapshots: new Set<string>() };
 
   constructor(readonly endpoint: string, maxSockets = 64) {
     const credentials = { accessKeyId: 'ebs-sim-bench', secretAccessKey: 'ebs-sim-bench' };
@@ -36,6 +40,7 @@ export class PublicClient {
     const id = (await this.ec2.send(new CreateVolumeCommand({
       AvailabilityZone: 'us-east-1a', ...(size !== undefined ? { Size: size } : {}), ...(input.snapshotId ? { SnapshotId: input.snapshotId } : {}),
     }))).VolumeId!;
+    this.made.volumes.add(id);
     for (;;) {
       const v = (await this.ec2.send(new DescribeVolumesCommand({ VolumeIds: [id] }))).Volumes![0]!;
       if (v.State === 'available') return id;
@@ -45,7 +50,35 @@ export class PublicClient {
   }
 
   async createSnapshot(volumeId: string): Promise<string> {
-    return (await this.ec2.send(new CreateSnapshotCommand({ VolumeId: volumeId, Description: 'ebs-sim bench' }))).SnapshotId!;
+    const id = (await this.ec2.send(new CreateSnapshotCommand({ VolumeId: volumeId, Description: 'ebs-sim bench' }))).SnapshotId!;
+    this.made.snapshots.add(id);
+    return id;
+  }
+
+  /**
+   * Deletes the volumes and snapshots this run made (8 calls at a time), so that a run against a
+   * server it did not start leaves nothing of its own there. One already gone counts as removed;
+   * any other failure is returned, not thrown: the run's figures stand either way.
+   */
+  async removeMade(): Promise<{ volumes: number; snapshots: number; failures: string[] }> {
+    const failures: string[] = [];
+    const gone = (err: unknown) => /NotFound/.test((err as { name?: string }).name ?? '');
+    const remove = async (kind: string, ids: Set<string>, send: (id: string) => Promise<unknown>) => {
+      let removed = 0;
+      await pool([...ids], 8, async (id) => {
+        try {
+          await send(id);
+          removed++;
+        } catch (err) {
+          if (gone(err)) removed++;
+          else failures.push(`${kind} ${id}: ${(err as Error).message}`);
+        }
+      });
+      return removed;
+    };
+    const volumes = await remove('volume', this.made.volumes, (id) => this.ec2.send(new DeleteVolumeCommand({ VolumeId: id })));
+    const snapshots = await remove('snapshot', this.made.snapshots, (id) => this.ec2.send(new DeleteSnapshotCommand({ SnapshotId: id })));
+    return { volumes, snapshots, failures };
   }
 
   async describeSnapshots(ids: string[]): Promise<Map<string, SnapshotState>> {

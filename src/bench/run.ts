@@ -200,6 +200,11 @@ export async function runBench(config: BenchConfig, launcher: ServerLauncher, ar
   } finally {
     display.stop();
     if (rssTimer) clearInterval(rssTimer);
+    if (!server && !config.keep) {
+      const removed = await client.removeMade();
+      say(`removed what this run made on ${endpoint}: ${removed.volumes} volume(s), ${removed.snapshots} snapshot(s) (--keep leaves them)`);
+      for (const f of removed.failures) say(`  could not remove ${f}`);
+    }
     client.destroy();
     if (server) {
       await server.stop();

@@ -50,6 +50,8 @@ Workload (override a preset's values):
 Where:
   --endpoint <url>             Measure a running server (started with --auth none and, for the
                                direct preset, --direct-rate-limits off) instead of starting one
+  --keep                       With --endpoint: leave the volumes and snapshots the run made on
+                               that server (by default it deletes them when it ends)
   --out <dir>                  Output folder (default ./ebs-sim-bench-<date>-<time>); an own server
                                keeps its data in <dir>/data while it runs (removed after)
   --profile                    Run the server under node --cpu-prof; the report says where its CPU
@@ -149,6 +151,7 @@ export function parseBenchArgs(args: string[], now = new Date()): BenchConfig | 
       restore: { type: 'boolean' },
       'direct-workers': { type: 'string' },
       endpoint: { type: 'string' },
+      keep: { type: 'boolean' },
       out: { type: 'string' },
       poll: { type: 'string' },
       profile: { type: 'boolean' },
@@ -173,6 +176,7 @@ export function parseBenchArgs(args: string[], now = new Date()): BenchConfig | 
   if (values.endpoint !== undefined && (values['copy-rate'] !== undefined || values['copy-concurrency'] !== undefined || values.profile)) {
     throw new UsageError('--copy-rate, --copy-concurrency and --profile are about the server the bench starts: with --endpoint, give them to that server');
   }
+  if (values.keep && values.endpoint === undefined) throw new UsageError('--keep is about a server the bench did not start (--endpoint): its own server\'s data is removed with it');
   const copyConcurrency = whole('--copy-concurrency', values['copy-concurrency'], 1, 1024);
   const outDir = resolve(values.out ?? defaultOutDir(now));
   const store = objectStore(values['object-store']);
@@ -191,6 +195,7 @@ export function parseBenchArgs(args: string[], now = new Date()): BenchConfig | 
     restore: values.restore === true || defaults.restore,
     directWorkers: whole('--direct-workers', values['direct-workers'], 1, 1024) ?? 64,
     ...(values.endpoint !== undefined ? { endpoint: values.endpoint.replace(/\/+$/, '') } : {}),
+    keep: values.keep === true,
     outDir,
     pollMs: whole('--poll', values.poll, 1, 60_000) ?? 50,
     profile: values.profile === true,

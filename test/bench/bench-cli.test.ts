@@ -5,6 +5,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { DescribeSnapshotsCommand, DescribeVolumesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { CreateBucketCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { XMLValidator } from 'fast-xml-parser';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -177,8 +178,13 @@ it('--preset direct, small: upload and download through the direct APIs beside d
   expect([...read(join(out, 'latency.svg')).matchAll(/<rect class="bar"/g)]).toHaveLength(12);
 });
 
-it('--endpoint: measures a server it did not start, and leaves no data folder of its own behind', async () => {
+it('--endpoint: measures a server it did not start, and leaves nothing of its own behind unless --keep', async () => {
   const server = await startCliServer();
+  const ec2 = new EC2Client({ region: 'us-east-1', endpoint: server.endpoint, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+  const snapshotState = (id: string) =>
+    ec2.send(new DescribeSnapshotsCommand({ SnapshotIds: [id] })).then((r) => r.Snapshots![0]!.State, (err: Error) => err.name);
+  const volumeState = (id: string) =>
+    ec2.send(new DescribeVolumesCommand({ VolumeIds: [id] })).then((r) => r.Volumes![0]!.State, (err: Error) => err.name);
   try {
     const out = join(tmp.dir, 'endpoint');
     const run = await runCli(['bench', '--endpoint', server.endpoint, '--size', '8MiB', '--volume-size', '1GiB', '--out', out]);
@@ -190,9 +196,28 @@ it('--endpoint: measures a server it did not start, and leaves no data folder of
     expect(r.snapshots[0]!.samples.at(-1)!.progress).toBe(100);
     expect(r.baseline.bytes).toBe(8 * MiB);
     expect(existsSync(join(out, 'data'))).toBe(false);
+    // Its volume and snapshot were deleted when it ended.
+    expect(run.stdout).toContain(`removed what this run made on ${server.endpoint}: 1 volume(s), 1 snapshot(s)`);
+    expect(await snapshotState(r.snapshots[0]!.snapshotId)).toBe('InvalidSnapshot.NotFound');
+    expect(['deleting', 'InvalidVolume.NotFound']).toContain(await volumeState(r.snapshots[0]!.volumeId));
+
+    const kept = join(tmp.dir, 'endpoint-keep');
+    const keep = await runCli(['bench', '--endpoint', server.endpoint, '--size', '8MiB', '--volume-size', '1GiB', '--keep', '--out', kept]);
+    expect([keep.code, keep.stderr]).toEqual([0, '']);
+    expect(keep.stdout).not.toContain('removed what this run made');
+    const k = results(kept);
+    expect(await snapshotState(k.snapshots[0]!.snapshotId)).toBe('completed');
+    expect(await volumeState(k.snapshots[0]!.volumeId)).toBe('available');
   } finally {
+    ec2.destroy();
     await server.stop();
   }
+});
+
+it('--keep without --endpoint is a usage error', async () => {
+  const run = await runCli(['bench', '--keep']);
+  expect(run.code).toBe(2);
+  expect(run.stderr).toContain('--keep is about a server the bench did not start (--endpoint)');
 });
 
 // The s3 store is only worth measuring against a real S3 server: moto_server, where installed.
