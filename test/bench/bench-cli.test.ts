@@ -199,7 +199,7 @@ it('--endpoint: measures a server it did not start, and leaves nothing of its ow
     // Its volume and snapshot were deleted when it ended.
     expect(run.stdout).toContain(`removed what this run made on ${server.endpoint}: 1 volume(s), 1 snapshot(s)`);
     expect(await snapshotState(r.snapshots[0]!.snapshotId)).toBe('InvalidSnapshot.NotFound');
-    expect(['deleting', 'InvalidVolume.NotFound']).toContain(await volumeState(r.snapshots[0]!.volumeId));
+    expect(['deleting', 'InvalidVolume.NotFound']).toContain(await volumeState(r.snapshots[0]!.volumeId!));
 
     const kept = join(tmp.dir, 'endpoint-keep');
     const keep = await runCli(['bench', '--endpoint', server.endpoint, '--size', '8MiB', '--volume-size', '1GiB', '--keep', '--out', kept]);
@@ -207,7 +207,7 @@ it('--endpoint: measures a server it did not start, and leaves nothing of its ow
     expect(keep.stdout).not.toContain('removed what this run made');
     const k = results(kept);
     expect(await snapshotState(k.snapshots[0]!.snapshotId)).toBe('completed');
-    expect(await volumeState(k.snapshots[0]!.volumeId)).toBe('available');
+    expect(await volumeState(k.snapshots[0]!.volumeId!)).toBe('available');
   } finally {
     ec2.destroy();
     await server.stop();
