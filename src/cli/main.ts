@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=8
+#!/usr/bin/env node
 /** The `ebs-sim` command: `serve`, `fsck`, `nbd-psk`, `lab` and `bench`. */
 import { CoreError } from '../core/errors.js';
 import { fsck, FSCK_HELP, parseFsckArgs } from './fsck.js';

@@ -1,7 +1,9 @@
 /**
- * The node flags `ebs-sim` runs with. Its bin's shebang passes them (main.ts's first line, which
- * `test/cli/node-flags.test.ts` holds to this list), `npm start` names them, and every command
- * that starts a server of its own (bench, lab, and the tests' and benchmarks' servers) adds them.
+ * The node flags the server runs with: `npm start` names them (`test/cli/node-flags.test.ts`
+ * holds it to this list), and every command that starts a server of its own (bench, lab, and the
+ * tests', benchmarks' and soak's servers) adds them. Not the bin's shebang: flags there need
+ * `env -S`, which BusyBox (Alpine's node images), OpenBSD and NetBSD lack, so `npx ebs-sim`
+ * would not start at all; run directly, `NODE_OPTIONS=--max-semi-space-size=8` gives them.
  *
  * --max-semi-space-size=8 (MiB): V8 grows its young generation to 2 x 16 MiB when many
  * short-lived objects survive a scavenge, which is what 50 clients queued ~400 ms on the service
