@@ -117,7 +117,7 @@ function whereTimeGoes(stats: ServerStats, clientLoop: GroupResult['loopDelayMs'
   const cpu = (p.cpuUserSeconds + p.cpuSystemSeconds) / p.uptimeSeconds;
   const out: Figure[] = CALLS.flatMap((name) => {
     const t = stats.requests[SERVER_LABEL[name] ?? name];
-    return t ? [{ phase: 'load: where time goes', figure: `${name} as the server timed it: p50 / p99 (bucket bounds, up to 25% high)`, value: `${fmtMs(t.p50Ms)} / ${fmtMs(t.p99Ms)}` }] : [];
+    return t ? [{ phase: 'load: where time goes', figure: `${name} as the server timed it: p50 / p99 (bucket bounds, up to 5% high)`, value: `${fmtMs(t.p50Ms)} / ${fmtMs(t.p99Ms)}` }] : [];
   });
   out.push(
     {

@@ -66,7 +66,7 @@ export function reportFigures(r: BenchResults): ReportFigure[] {
     const qs = [0.5, 0.9, 0.99, 1];
     figs.push({
       file: 'latency.svg', title: 'Per-block latency percentiles',
-      caption: 'Latency of each 512 KiB block: the copy engine\'s, inside the server, from each block read to it being stored (or found stored already), as the server\'s `GET /_ebs-sim/stats` gives them (within 25%: a histogram); and those of the block operations a client times through the public interfaces.',
+      caption: 'Latency of each 512 KiB block: the copy engine\'s, inside the server, from each block read to it being stored (or found stored already), as the server\'s `GET /_ebs-sim/stats` gives them (within 5%: a histogram); and those of the block operations a client times through the public interfaces.',
       svg: barChartSvg({
         title: 'Per-block (512 KiB) latency percentiles', yLabel: 'latency (ms)', categories: ['p50', 'p90', 'p99', 'max'],
         series: [

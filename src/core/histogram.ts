@@ -1,10 +1,11 @@
 /**
- * Durations in a fixed set of log-spaced buckets (each 25% wider than the last, from 1 µs): a
- * long-running server can keep one per lock, and read quantiles within 25%, in constant memory.
+ * Durations in log-spaced buckets (each 5% wider than the last, from 1 µs): a long-running server
+ * can keep one per lock, per kind of call and per recent copy, and read quantiles within 5%, in
+ * bounded memory: a counter only for each bucket that was hit (durations cluster in a few dozen).
  */
 const BASE_MS = 0.001;
-const GROWTH = 1.25;
-const BUCKETS = 110; // up to ~4.6 hours
+export const BUCKET_GROWTH = 1.05;
+const BUCKETS = 500; // up to ~10 hours
 
 export interface HistogramSummary {
   count: number;
@@ -16,14 +17,15 @@ export interface HistogramSummary {
 }
 
 export class Histogram {
-  private readonly counts = new Array<number>(BUCKETS).fill(0);
+  /** Hits by bucket index. */
+  private readonly counts = new Map<number, number>();
   private count = 0;
   private totalMs = 0;
   private maxMs = 0;
 
   add(ms: number): void {
-    const i = ms <= BASE_MS ? 0 : Math.min(BUCKETS - 1, Math.ceil(Math.log(ms / BASE_MS) / Math.log(GROWTH)));
-    this.counts[i]!++;
+    const i = ms <= BASE_MS ? 0 : Math.min(BUCKETS - 1, Math.ceil(Math.log(ms / BASE_MS) / Math.log(BUCKET_GROWTH)));
+    this.counts.set(i, (this.counts.get(i) ?? 0) + 1);
     this.count++;
     this.totalMs += ms;
     this.maxMs = Math.max(this.maxMs, ms);
@@ -33,9 +35,9 @@ export class Histogram {
   quantile(q: number): number {
     let seen = 0;
     const rank = Math.ceil(q * this.count);
-    for (let i = 0; i < BUCKETS; i++) {
-      seen += this.counts[i]!;
-      if (seen >= rank && seen > 0) return Math.min(this.maxMs, BASE_MS * GROWTH ** i);
+    for (const i of [...this.counts.keys()].sort((a, b) => a - b)) {
+      seen += this.counts.get(i)!;
+      if (seen >= rank) return Math.min(this.maxMs, BASE_MS * BUCKET_GROWTH ** i);
     }
     return 0;
   }
