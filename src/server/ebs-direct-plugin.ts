@@ -79,7 +79,7 @@ const tooLarge = () => new EbsProtocolError('ValidationException', `The request 
  * is): Fastify's buffer parser would concatenate the chunks into one more copy. Not shared
  * memory, though the fs store's threads would write that without a copy: a fresh
  * SharedArrayBuffer per block stays resident until the thread that wrote it collects garbage,
- * which took the direct preset's 64 uploaders to 664 MiB (fs-io-threads.ts).
+ * which took the direct preset's 64 uploaders to 664-841 MiB (fs-io-threads.ts).
  */
 async function readBody(payload: AsyncIterable<Buffer>, declared: string | undefined): Promise<Buffer> {
   const length = declared === undefined ? undefined : Number(declared);
