@@ -11,7 +11,6 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { Agent, request } from 'node:http';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -49,12 +48,9 @@ export async function runGroup(cfg: GroupConfig): Promise<GroupResult> {
   const r = rng(cfg.seed);
   const loop = monitorEventLoopDelay({ resolution: 10 });
   loop.enable();
-  // node:http, not fetch: fetch copies each 1 MiB body through web streams, CPU that 50 clients
-  // in one process (--clients-per-process 50) would add to every call's time as they measure it.
-  const agent = new Agent({ keepAlive: true });
   const put = async (volumeId: string, data: Buffer) => {
-    const { status, text } = await log.time('PUT data', () => httpPut(`${cfg.endpoint}/data/volumes/${volumeId}?offset=0`, data, agent));
-    if (status !== 200) throw new Error(`PUT ${volumeId}: ${status} ${text}`);
+    const res = await log.time('PUT data', () => fetch(`${cfg.endpoint}/data/volumes/${volumeId}?offset=0`, { method: 'PUT', body: data }));
+    if (res.status !== 200) throw new Error(`PUT ${volumeId}: ${res.status} ${await res.text()}`);
   };
   let cycles = 0;
   const end = performance.now() + cfg.durationMs;
@@ -82,7 +78,6 @@ export async function runGroup(cfg: GroupConfig): Promise<GroupResult> {
   } finally {
     loop.disable();
     ec2.destroy();
-    agent.destroy();
   }
   return {
     times: Object.fromEntries(log.times),
@@ -92,21 +87,6 @@ export async function runGroup(cfg: GroupConfig): Promise<GroupResult> {
     cycles,
     loopDelayMs: { p50: loop.percentile(50) / 1e6, p99: loop.percentile(99) / 1e6, max: loop.max / 1e6 },
   };
-}
-
-/** One PUT of `body`; the status and the answer's text. */
-function httpPut(url: string, body: Buffer, agent: Agent): Promise<{ status: number; text: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { method: 'PUT', agent, headers: { 'content-length': body.length } }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => (text += d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
 }
 
 const SELF = fileURLToPath(import.meta.url);
