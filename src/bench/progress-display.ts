@@ -39,7 +39,9 @@ class Bars implements ProgressDisplay {
   private readonly bars = new Map<string, cliProgress.SingleBar>();
   private readonly labelOf = new Map<string, string>();
 
-  constructor(stream: NodeJS.WriteStream) {
+  private stopped = false;
+
+  constructor(private readonly stream: NodeJS.WriteStream) {
     this.multi = new cliProgress.MultiBar({
       stream,
       format: ' {label} [{bar}] {percentage}% | {rate} | ETA {etaText}',
@@ -70,10 +72,17 @@ class Bars implements ProgressDisplay {
   }
 
   log(line: string): void {
-    this.multi.log(`${line}\n`);
+    // Once stopped, nothing renders cli-progress's log buffer: write the line as it is.
+    if (this.stopped) this.stream.write(`${line}\n`);
+    else this.multi.log(`${line}\n`);
   }
 
   stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    // cli-progress writes logged lines at its next render, which stop() alone never does: the
+    // last snapshot's "completed" line and what came after it were lost.
+    this.multi.update();
     this.multi.stop();
   }
 }
