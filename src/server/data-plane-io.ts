@@ -84,20 +84,20 @@ export function declaredLength(request: FastifyRequest): number | undefined {
 
 /**
  * A PUT's body, accepted whole by `check(length)` (which throws to refuse it) before a byte of it
- * is written: a refused request changes nothing. With a Content-Length the check is made up front
- * and the body streams through (an aborted upload leaves a prefix, as a disk would). A chunked
- * body has no length until it ends: it is held (in memory up to one piece, past that in a spool
- * file) and checked as it arrives, so one over its limit is refused before any write.
- * Call `release` once the body was consumed, or not.
+ * is written: a refused request changes nothing. With a Content-Length the check is made up
+ * front and the body streams through (an aborted upload leaves a prefix, as a disk would). A
+ * chunked body has no length until it ends: it is held (in memory up to one piece, past that in
+ * a spool file) and checked as it arrives, so one over its limit is refused before any write.
+ * `length` is the body's, declared or counted. Call `release` once the body was consumed, or not.
  */
 export async function checkedBody(
   request: FastifyRequest,
   check: (length: number) => void,
-): Promise<{ body: AsyncIterable<Buffer>; release(): Promise<void> }> {
+): Promise<{ body: AsyncIterable<Buffer>; length: number; release(): Promise<void> }> {
   const declared = declaredLength(request);
   if (declared !== undefined) {
     check(declared);
-    return { body: request.raw, release: async () => undefined };
+    return { body: request.raw, length: declared, release: async () => undefined };
   }
   const held: Buffer[] = [];
   let heldBytes = 0;
@@ -132,44 +132,54 @@ export async function checkedBody(
     yield* held;
     if (spooled) yield* createReadStream(spooled.path, { highWaterMark: 1024 * 1024 }) as AsyncIterable<Buffer>;
   }
-  return { body: body(), release };
+  return { body: body(), length: total, release };
 }
 
 /**
- * Piece buffers, reused across requests: a fresh 8 MiB buffer per piece made glibc's heap grow
- * and stay grown under sustained writes (the scale benchmark's server peaked over 300 MB there).
+ * Full-size piece buffers, reused across requests: a fresh 8 MiB buffer per piece made glibc's
+ * heap grow and stay grown under sustained writes (the scale benchmark's server peaked over 300
+ * MB there). A few are kept: each one resident is 8 MiB.
  */
-const PIECES_KEPT = 8;
+const PIECES_KEPT = 4;
 const freePieces: Buffer[] = [];
 
 /**
- * Cuts a byte stream into pieces that end on PIECE_BYTES boundaries of the volume; returns bytes
- * written. Each piece is copied into a reused buffer: `write` must keep nothing of it once it
- * resolves (the core and the page cache copy what they keep).
+ * Cuts a byte stream of `expected` bytes (fewer if the upload is cut short) into pieces that end
+ * on PIECE_BYTES boundaries of the volume; returns bytes written. Each piece is copied into a
+ * buffer reused by later requests: `write` must keep nothing of it once it resolves (the core and
+ * the page cache copy what they keep).
  */
-export async function writePieces(body: AsyncIterable<Buffer>, offset: number, write: (at: number, piece: Buffer) => Promise<void>): Promise<number> {
+export async function writePieces(
+  body: AsyncIterable<Buffer>,
+  offset: number,
+  expected: number,
+  write: (at: number, piece: Buffer) => Promise<void>,
+): Promise<number> {
   let at = offset;
   let piece: Buffer | undefined;
   let filled = 0;
   const emit = async () => {
-    await write(at, piece!.subarray(0, filled));
+    const full = piece!;
+    await write(at, full.subarray(0, filled));
     at += filled;
     filled = 0;
+    piece = undefined;
+    // Not after a failed write: something may still be reading that piece.
+    if (full.length === PIECE_BYTES && freePieces.length < PIECES_KEPT) freePieces.push(full);
   };
   for await (const chunk of body) {
     for (let used = 0; used < chunk.length; ) {
-      piece ??= freePieces.pop() ?? Buffer.allocUnsafeSlow(PIECE_BYTES);
-      const room = PIECE_BYTES - (at % PIECE_BYTES) - filled;
-      const n = Math.min(room, chunk.length - used);
-      chunk.copy(piece, filled, used, used + n);
-      filled += n;
-      used += n;
-      if (n === room) await emit();
+      const room = PIECE_BYTES - (at % PIECE_BYTES);
+      // A small body takes a buffer of its own size, not a whole piece.
+      piece ??= freePieces.pop() ?? Buffer.allocUnsafeSlow(Math.min(room, Math.max(offset + expected - at, chunk.length - used)));
+      const n = Math.min(room, piece.length) - filled;
+      const copied = chunk.copy(piece, filled, used, used + Math.min(n, chunk.length - used));
+      filled += copied;
+      used += copied;
+      if (filled === Math.min(room, piece.length)) await emit();
     }
   }
   if (filled > 0) await emit();
-  // Not after a failed write: something may still be reading that piece.
-  if (piece && freePieces.length < PIECES_KEPT) freePieces.push(piece);
   return at - offset;
 }
 

@@ -56,8 +56,8 @@ export async function guestPlanePlugin(app: FastifyInstance, opts: GuestPlaneOpt
       const name = `/dev/${device} of ${instanceId}`;
       const offset = integerParam(request.query, 'offset'); // required: a write at an offset nobody gave is a bug
       const { sizeBytes } = sim.services.guests.deviceForIo(who, instanceId, device);
-      const { body, release } = await checkedBody(request, (length) => checkTransfer(name, sizeBytes, offset, length, maxTransferBytes));
-      const written = await writePieces(body, offset, (at, piece) => sim.services.guests.write(who, instanceId, device, at, piece)).finally(release);
+      const { body, length: bodyLength, release } = await checkedBody(request, (length) => checkTransfer(name, sizeBytes, offset, length, maxTransferBytes));
+      const written = await writePieces(body, offset, bodyLength, (at, piece) => sim.services.guests.write(who, instanceId, device, at, piece)).finally(release);
       return reply.code(200).send({ instanceId, device: `/dev/${device}`, offset, length: written });
     } catch (err) {
       return sendError(request, reply, err);

@@ -15,11 +15,30 @@ function recorder() {
 }
 
 describe('writePieces', () => {
+  // First: the pool of piece buffers is still empty.
+  it('gives a small body a buffer of its own size, not a whole piece', async () => {
+    const data = new Rng(5).bytes(1024 * 1024);
+    const { pieces, write } = recorder();
+    expect(await writePieces(chunksOf(data, 65_536), 4096, data.length, write)).toBe(data.length);
+    expect(pieces.map((p) => [p.at, p.memory.byteLength])).toEqual([[4096, data.length]]);
+    expect(pieces[0]!.bytes.equals(data)).toBe(true);
+  });
+
+  it('writes what a body holds even when it is longer or shorter than expected', async () => {
+    const data = new Rng(6).bytes(300_000);
+    const longer = recorder();
+    expect(await writePieces(chunksOf(data, 70_000), 0, 100_000, longer.write)).toBe(data.length);
+    expect(Buffer.concat(longer.pieces.map((p) => p.bytes)).equals(data)).toBe(true);
+    const shorter = recorder(); // an upload cut short: its prefix
+    expect(await writePieces(chunksOf(data, 70_000), 0, 10 * data.length, shorter.write)).toBe(data.length);
+    expect(Buffer.concat(shorter.pieces.map((p) => p.bytes)).equals(data)).toBe(true);
+  });
+
   it('cuts a body into pieces that end on piece boundaries of the volume, whatever its chunks', async () => {
     const data = new Rng(3).bytes(2 * PIECE_BYTES + 12_345);
     const start = PIECE_BYTES - 1000;
     const { pieces, write } = recorder();
-    expect(await writePieces(chunksOf(data, 65_537), start, write)).toBe(data.length);
+    expect(await writePieces(chunksOf(data, 65_537), start, data.length, write)).toBe(data.length);
     expect(pieces.map((p) => [p.at, p.bytes.length])).toEqual([
       [start, 1000],
       [PIECE_BYTES, PIECE_BYTES],
@@ -31,7 +50,7 @@ describe('writePieces', () => {
 
   it('reuses its piece buffers from one request to the next, never two requests at once', async () => {
     const first = recorder();
-    await writePieces(chunksOf(new Rng(4).bytes(PIECE_BYTES + 10), 100_000), 0, first.write);
+    await writePieces(chunksOf(new Rng(4).bytes(2 * PIECE_BYTES), 100_000), 0, 2 * PIECE_BYTES, first.write);
     const used = first.pieces[0]!.memory;
     expect(first.pieces[1]!.memory).toBe(used); // within a request
 
@@ -39,13 +58,13 @@ describe('writePieces', () => {
     let release!: () => void;
     const held = new Promise<void>((r) => (release = r));
     const memories: ArrayBufferLike[] = [];
-    const slow = writePieces(chunksOf(Buffer.alloc(10, 1), 10), 0, async (_at, piece) => {
+    const slow = writePieces(chunksOf(Buffer.alloc(10, 1), 10), 0, 10, async (_at, piece) => {
       memories.push(piece.buffer);
       await held;
     });
     await new Promise((r) => setImmediate(r));
     const other = recorder();
-    await writePieces(chunksOf(Buffer.alloc(10, 2), 10), 0, other.write);
+    await writePieces(chunksOf(Buffer.alloc(10, 2), 10), 0, 10, other.write);
     release();
     await slow;
     expect([memories[0], other.pieces[0]!.memory]).toContain(used); // reused, by one of them
@@ -55,13 +74,13 @@ describe('writePieces', () => {
 
   it('does not reuse a piece whose write failed (something may still be reading it)', async () => {
     const memories: ArrayBufferLike[] = [];
-    const failing = writePieces(chunksOf(Buffer.alloc(10, 1), 10), 0, async (_at, piece) => {
+    const failing = writePieces(chunksOf(Buffer.alloc(10, 1), 10), 0, 10, async (_at, piece) => {
       memories.push(piece.buffer);
       throw new Error('the store failed');
     });
     await expect(failing).rejects.toThrow('the store failed');
     const next = recorder();
-    await writePieces(chunksOf(Buffer.alloc(10, 2), 10), 0, next.write);
+    await writePieces(chunksOf(Buffer.alloc(10, 2), 10), 0, 10, next.write);
     expect(next.pieces[0]!.memory).not.toBe(memories[0]);
   });
 });
