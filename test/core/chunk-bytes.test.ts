@@ -191,6 +191,24 @@ describe('pack files', () => {
     await store.close();
   });
 
+  it('knows the SHA-256 of every block of a write hashed over several turns of the event loop', async () => {
+    const store = await BlockStore.open(join(tmp.dir, 'data'));
+    const vol = await store.createVolume({ size: GiB });
+    const data = rng.bytes(16 * B); // a data plane piece: 16 blocks, hashed 4 per turn
+    data.fill(0, 5 * B, 6 * B);
+    await store.write(vol.id, 0, data);
+    const snap = await store.snapshot(vol.id);
+    const reader = await store.snapshotReader(snap.id);
+    const seen: number[] = [];
+    for await (const { index, birth } of store.listSnapshotBlocks(snap.id, 'all')) {
+      seen.push(index);
+      const block = data.subarray(index * B, (index + 1) * B);
+      expect(reader.version(index, birth).digest).toEqual({ sha256: createHash('sha256').update(block).digest('hex'), length: B });
+    }
+    expect(seen.sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15]);
+    await store.close();
+  });
+
   it('reads a snapshot block into a buffer the caller reuses, and knows its SHA-256 without reading', async () => {
     const store = await BlockStore.open(join(tmp.dir, 'data'));
     const vol = await store.createVolume({ size: GiB });
