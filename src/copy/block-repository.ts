@@ -27,6 +27,8 @@ export class BlockRepository {
   private readonly pins = new Map<string, number>();
   private readonly deleting = new Map<string, Promise<void>>();
   private readonly manifests = new Map<string, Manifest>();
+  /** Manifest deletes finished: a read that saw this change while it ran does not cache. */
+  private manifestDeletes = 0;
   /** Downloads in flight, with the callers waiting for a copy. */
   private readonly downloads = new Map<string, { joiners: Joiner[]; signal: AbortSignal | undefined }>();
   /** Blocks of manifests written while a collection runs: referenced even if listed too late. */
@@ -139,8 +141,10 @@ export class BlockRepository {
   async getManifest(snapshotId: string, signal?: AbortSignal): Promise<Manifest | undefined> {
     const cached = this.manifests.get(snapshotId);
     if (cached) return cached;
+    const deletes = this.manifestDeletes;
     const m = await this.readManifest(snapshotId, signal);
-    if (m) this.cache(m);
+    // Not cached if a delete finished meanwhile: the read may have found what it deleted.
+    if (m && deletes === this.manifestDeletes) this.cache(m);
     return m;
   }
 
@@ -171,7 +175,14 @@ export class BlockRepository {
   async deleteManifest(snapshotId: string): Promise<void> {
     this.manifests.delete(snapshotId);
     const key = manifestKey(snapshotId);
-    await this.retried(`delete of ${key}`, undefined, () => this.objects.delete(key));
+    try {
+      await this.retried(`delete of ${key}`, undefined, () => this.objects.delete(key));
+    } finally {
+      // A read during the delete may have found the object: what it cached goes, and one still
+      // under way does not cache what it finds (getManifest).
+      this.manifestDeletes++;
+      this.manifests.delete(snapshotId);
+    }
   }
 
   /**

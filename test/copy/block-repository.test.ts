@@ -73,3 +73,29 @@ describe('BlockRepository downloads are checked against their digest', () => {
     }
   });
 });
+
+describe('BlockRepository manifests', () => {
+  it('does not keep a deleted manifest in its cache when a read raced the delete', async () => {
+    // The delete reaches the store only once released: a read meanwhile still finds the object.
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    class GatedDeletes extends MemoryStore {
+      override async delete(key: string): Promise<void> {
+        await gate;
+        return super.delete(key);
+      }
+    }
+    const repo = new BlockRepository(new GatedDeletes(), { ...DEFAULT_RETRY, attempts: 1 });
+    const manifest = {
+      snapshotId: 'snap-0123456789abcdef0', volumeId: 'vol-0123456789abcdef0', volumeSize: 1024 ** 3, blockSize: 512 * 1024,
+      parentId: null, createdAt: new Date(0).toISOString(), blocks: new Map([[0, 'a'.repeat(64)]]),
+    };
+    await repo.putManifest(manifest);
+    const deleting = repo.deleteManifest(manifest.snapshotId);
+    expect((await repo.getManifest(manifest.snapshotId))?.snapshotId).toBe(manifest.snapshotId); // still stored
+    release();
+    await deleting;
+    expect(await repo.getManifest(manifest.snapshotId)).toBeUndefined();
+    expect(repo.cachedManifest(manifest.snapshotId)).toBeUndefined();
+  });
+});
