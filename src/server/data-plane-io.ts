@@ -172,11 +172,11 @@ export async function writePieces(
       const room = PIECE_BYTES - (at % PIECE_BYTES);
       // A small body takes a buffer of its own size, not a whole piece.
       piece ??= freePieces.pop() ?? Buffer.allocUnsafeSlow(Math.min(room, Math.max(offset + expected - at, chunk.length - used)));
-      const n = Math.min(room, piece.length) - filled;
-      const copied = chunk.copy(piece, filled, used, used + Math.min(n, chunk.length - used));
+      const end = Math.min(room, piece.length); // where this piece is full
+      const copied = chunk.copy(piece, filled, used, Math.min(chunk.length, used + end - filled));
       filled += copied;
       used += copied;
-      if (filled === Math.min(room, piece.length)) await emit();
+      if (filled === end) await emit();
     }
   }
   if (filled > 0) await emit();
