@@ -63,6 +63,8 @@ export class CopyEngine {
   private readonly store: BlockStore;
   private readonly jobs = new Map<string, Job>();
   private readonly deleteLock = new Mutex({ timed: true });
+  /** Deletion attempts queued on deleteLock and not yet started, by snapshot. */
+  private readonly deletesWaiting = new Map<string, Promise<void>>();
   private readonly concurrency: number;
   private readonly checkpointEvery: number;
   private readonly buffers = new BlockBuffers();
@@ -316,7 +318,13 @@ export class CopyEngine {
   // ---- deletion ----
 
   private tryDelete(snapshotId: string): Promise<void> {
-    return this.deleteLock.run(async () => {
+    // One attempt waiting per snapshot is enough: it reads the state when it runs. Without this,
+    // each finished deletion's retryDeferredDeletes queued every deferred one again, and a
+    // backlog grew with its own square.
+    const waiting = this.deletesWaiting.get(snapshotId);
+    if (waiting) return waiting;
+    const attempt = this.deleteLock.run(async () => {
+      this.deletesWaiting.delete(snapshotId);
       const st = this.statuses.current(snapshotId);
       if (!st?.deleteRequested || st.state === 'pending' || this.closing) return;
       const dependents = [...this.statuses.all()].some((o) => o.state === 'pending' && o.parentId === snapshotId);
@@ -329,6 +337,8 @@ export class CopyEngine {
       // Its parent, or the source of its volume's restore, may have waited for it.
       queueMicrotask(() => this.retryDeferredDeletes());
     });
+    this.deletesWaiting.set(snapshotId, attempt);
+    return attempt;
   }
 
   /** How long status saves and deletions waited for their locks and held them. */

@@ -189,6 +189,26 @@ describe('deleting snapshots', () => {
       await expect(store.getSnapshot(s!.snapshotId)).rejects.toMatchObject({ code: 'SNAPSHOT_NOT_FOUND' });
     });
   });
+
+  it('queues one deletion attempt per deferred snapshot, however often deferred deletions are retried', async () => {
+    const throttled = new ThrottleStore(new MemoryStore());
+    await withEnv(throttled, async ({ store, engine }) => {
+      const vol = await store.createVolume({ size: 1024 ** 3 });
+      await store.write(vol.id, 0, rng.bytes(4 * B));
+      const [source, other] = await engine.createSnapshots([{ volumeId: vol.id }]).then(async (a) => [...a, ...(await engine.createSnapshots([{ volumeId: vol.id }]))]);
+      for (const s of [source!, other!]) expect((await engine.statuses.settled(s.snapshotId)).state).toBe('completed');
+      throttled.setRate(1024); // the restored volume keeps loading from its source: the deletion waits
+      await engine.restores.restoreVolume({ snapshotId: source!.snapshotId });
+      await engine.deleteSnapshot(source!.snapshotId);
+      expect(engine.statuses.status(source!.snapshotId)?.deleteRequested).toBe(true);
+      const before = engine.lockTimes().deletions.held.count;
+      for (let i = 0; i < 100; i++) engine.retryDeferredDeletes(); // as 100 volume deletions in a row do
+      throttled.setRate(undefined);
+      await engine.deleteSnapshot(other!.snapshotId); // queued behind whatever the retries queued
+      expect(engine.lockTimes().deletions.held.count - before).toBeLessThanOrEqual(5);
+      expect(engine.statuses.status(source!.snapshotId)?.deleteRequested).toBe(true); // still held for the restore
+    });
+  });
 });
 
 describe('stopping', () => {
