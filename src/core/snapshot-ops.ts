@@ -180,6 +180,9 @@ export interface SnapshotBlock {
  * (deletes free every version nobody sees), so this is a plain range scan of the epoch index.
  */
 export async function* changedBlocks(db: Db, snap: SnapshotRecord): AsyncGenerator<SnapshotBlock> {
+  // `entries` counts exactly those versions (fsck checks it): none, no scan. A snapshot of an
+  // unchanged volume is common (a schedule, a set), and an iterator costs ~0.1 ms of the loop.
+  if (snap.entries === 0) return;
   const parent = snap.parentId ? readSnapshotRecord(db, snap.parentId) : undefined;
   const from = (parent?.gen ?? 0) + 1;
   const range = { gte: keys.epochGenPrefix(snap.volumeId, from), lt: keys.epochGenPrefix(snap.volumeId, snap.gen + 1) };
