@@ -7,9 +7,10 @@ import { closeSync, fstatSync, fsyncSync, mkdirSync, openSync, readSync, renameS
 import { dirname, sep } from 'node:path';
 import { parentPort } from 'node:worker_threads';
 import type { FsIoJob, FsIoReply, FsReadJob, FsWriteJob } from './fs-io-messages.js';
+import { MadeDirs } from './made-dirs.js';
 
 /** May go stale when a delete prunes a directory: rename then fails with ENOENT, and it is made again. */
-const madeDirs = new Set<string>();
+const madeDirs = new MadeDirs();
 const codeOf = (err: unknown) => (err as { code?: string } | null)?.code;
 const absent = (code: string | undefined) => code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR';
 
