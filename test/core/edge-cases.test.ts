@@ -420,3 +420,28 @@ describe('restored volumes (backing snapshot)', () => {
     }
   });
 });
+
+describe('changed-block listings', () => {
+  const changed = async (id: string) => {
+    const out: number[] = [];
+    for await (const b of store.listSnapshotBlocks(id, 'changed')) out.push(b.index);
+    return out.sort((a, b) => a - b);
+  };
+
+  it('lists nothing for a snapshot of an unchanged volume, and what it inherits once its parent is deleted', async () => {
+    const vol = await store.createVolume({ size: GiB });
+    await store.write(vol.id, 0, rng.bytes(B));
+    await store.write(vol.id, 5 * B, rng.bytes(100));
+    const first = await store.snapshot(vol.id);
+    const second = await store.snapshot(vol.id); // nothing written in between
+    expect(second.entries).toBe(0);
+    expect(await changed(first.id)).toEqual([0, 5]);
+    expect(await changed(second.id)).toEqual([]);
+
+    // The versions the first held now belong to the second's range: counted, so listed again.
+    await store.deleteSnapshot(first.id);
+    expect((await store.getSnapshot(second.id)).entries).toBe(2);
+    expect(await changed(second.id)).toEqual([0, 5]);
+    expect((await store.fsck()).ok).toBe(true);
+  });
+});
