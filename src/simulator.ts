@@ -2,7 +2,8 @@
  * The composition root: opens the storage core (LevelDB), the object store (object-store/
  * served-store.ts), the copy engine and the service's state, and wires them. Protocols call the resource services (`sim.services.volumes.create(ctx, …)`).
  */
-import { rm } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { BlockStore } from './core/block-store.js';
 import { CopyEngine } from './copy/copy-engine.js';
 import { retryPolicyFrom } from './copy/retry.js';
@@ -37,6 +38,11 @@ export class Simulator {
   readonly controls = new SimulatorControls(() => this.live());
 
   private constructor(readonly options: SimulatorOptions) {}
+
+  /** Where the data plane holds chunked uploads until accepted: emptied at every open (a kill -9 leaves files). */
+  get spoolDir(): string {
+    return spoolDirOf(this.options);
+  }
 
   static async open(options: SimulatorOptions): Promise<Simulator> {
     const sim = new Simulator(options);
@@ -97,8 +103,12 @@ export class Simulator {
   }
 }
 
+const spoolDirOf = (options: SimulatorOptions) => join(options.dataDir, 'spool');
+
 async function openParts(options: SimulatorOptions): Promise<Parts> {
   const store = await BlockStore.open(options.dataDir, { sync: options.sync ?? false });
+  // After the store's open, which locks the data directory: no other server spools here.
+  await rm(spoolDirOf(options), { recursive: true, force: true }).then(() => mkdir(spoolDirOf(options)));
   let objects: ThrottleStore | undefined;
   try {
     const timeoutMs = options.storeTimeoutSeconds === undefined ? undefined : options.storeTimeoutSeconds * 1000;

@@ -6,7 +6,6 @@
 import { randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { open, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { DataCaller } from '../simulator.js';
@@ -87,12 +86,14 @@ export function declaredLength(request: FastifyRequest): number | undefined {
  * is written: a refused request changes nothing. With a Content-Length the check is made up
  * front and the body streams through (an aborted upload leaves a prefix, as a disk would). A
  * chunked body has no length until it ends: it is held (in memory up to one piece, past that in
- * a spool file) and checked as it arrives, so one over its limit is refused before any write.
- * `length` is the body's, declared or counted. Call `release` once the body was consumed, or not.
+ * a spool file in `spoolDir`) and checked as it arrives, so one over its limit is refused before
+ * any write. `length` is the body's, declared or counted. Call `release` once the body was
+ * consumed, or not.
  */
 export async function checkedBody(
   request: FastifyRequest,
   check: (length: number) => void,
+  spoolDir: string,
 ): Promise<{ body: AsyncIterable<Buffer>; length: number; release(): Promise<void> }> {
   const declared = declaredLength(request);
   if (declared !== undefined) {
@@ -117,7 +118,7 @@ export async function checkedBody(
         continue;
       }
       if (!spool) {
-        const path = join(tmpdir(), `ebs-sim-upload-${randomUUID()}`);
+        const path = join(spoolDir, `upload-${randomUUID()}`);
         spool = { path, file: await open(path, 'w+', 0o600) };
       }
       await spool.file.write(chunk);

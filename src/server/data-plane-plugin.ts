@@ -41,7 +41,7 @@ export async function dataPlanePlugin(app: FastifyInstance, opts: DataPlaneOptio
       const id = request.params.volumeId;
       const offset = integerParam(request.query, 'offset'); // required: a write at an offset nobody gave is a bug
       const { sizeBytes } = sim.services.volumes.forIo(who, id);
-      const { body, length: bodyLength, release } = await checkedBody(request, (length) => checkTransfer(id, sizeBytes, offset, length, maxTransferBytes));
+      const { body, length: bodyLength, release } = await checkedBody(request, (length) => checkTransfer(id, sizeBytes, offset, length, maxTransferBytes), sim.spoolDir);
       const written = await writePieces(body, offset, bodyLength, (at, piece) => sim.services.volumes.write(who, id, at, piece)).finally(release);
       return reply.code(200).send({ volumeId: id, offset, length: written });
     } catch (err) {

@@ -56,7 +56,7 @@ export async function guestPlanePlugin(app: FastifyInstance, opts: GuestPlaneOpt
       const name = `/dev/${device} of ${instanceId}`;
       const offset = integerParam(request.query, 'offset'); // required: a write at an offset nobody gave is a bug
       const { sizeBytes } = sim.services.guests.deviceForIo(who, instanceId, device);
-      const { body, length: bodyLength, release } = await checkedBody(request, (length) => checkTransfer(name, sizeBytes, offset, length, maxTransferBytes));
+      const { body, length: bodyLength, release } = await checkedBody(request, (length) => checkTransfer(name, sizeBytes, offset, length, maxTransferBytes), sim.spoolDir);
       const written = await writePieces(body, offset, bodyLength, (at, piece) => sim.services.guests.write(who, instanceId, device, at, piece)).finally(release);
       return reply.code(200).send({ instanceId, device: `/dev/${device}`, offset, length: written });
     } catch (err) {

@@ -1,8 +1,11 @@
 /** The data plane over real HTTP: byte-exact reads and writes, streaming, and JSON errors with proper statuses. */
+import { readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { CreateVolumeCommand, type EC2Client } from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { CoreError } from '../../src/core/errors.js';
+import { Simulator } from '../../src/simulator.js';
 import { Rng } from '../support/random.js';
 import { getBytes, putBytes, startSimServer, type SimServer } from '../support/sim-server.js';
 
@@ -45,6 +48,39 @@ describe('data plane', () => {
     const back = await getBytes(s.endpoint, v, start, data.length);
     expect(back.length).toBe(data.length);
     expect(back.equals(data)).toBe(true);
+  });
+
+  it('spools a large chunked PUT in the data directory, and removes the file once it is written', async () => {
+    const v = await volume();
+    expect(s.sim.spoolDir.startsWith(s.dir)).toBe(true);
+    const data = new Rng(9).bytes(10 * MiB);
+    let resume!: () => void;
+    const paused = new Promise<void>((resolve) => (resume = resolve));
+    // Past one piece (8 MiB) a chunked body goes to a spool file; the rest waits until we look.
+    const body = Readable.from((async function* () {
+      yield data.subarray(0, 9 * MiB);
+      await paused;
+      yield data.subarray(9 * MiB);
+    })());
+    const put = fetch(`${s.endpoint}/data/volumes/${v}?offset=0`, { method: 'PUT', body: Readable.toWeb(body) as ReadableStream, duplex: 'half' } as RequestInit);
+    await vi.waitFor(async () => expect(await readdir(s.sim.spoolDir)).toHaveLength(1), { timeout: 10_000, interval: 20 });
+    resume();
+    expect((await put).status).toBe(200);
+    expect(await readdir(s.sim.spoolDir)).toEqual([]);
+    expect((await getBytes(s.endpoint, v, 0, data.length)).equals(data)).toBe(true);
+  });
+
+  it('empties the spool at every open: an upload a kill -9 cut short leaves no file for good', async () => {
+    const dataDir = join(s.dir, 'reopened');
+    const first = await Simulator.open({ dataDir, objectStore: `fs:${join(s.dir, 'reopened-objects')}` });
+    await writeFile(join(first.spoolDir, 'upload-left-by-a-crash'), Buffer.alloc(1024));
+    await first.close();
+    const second = await Simulator.open({ dataDir, objectStore: `fs:${join(s.dir, 'reopened-objects')}` });
+    try {
+      expect(await readdir(second.spoolDir)).toEqual([]);
+    } finally {
+      await second.close();
+    }
   });
 
   it('changes nothing when it refuses a chunked PUT (416 past the end, 413 over the limit)', async () => {
