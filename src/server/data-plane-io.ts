@@ -11,7 +11,6 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { DataCaller } from '../simulator.js';
 import type { Authenticator } from './auth.js';
 import { DataPlaneRequestError, toDataPlaneError } from './data-plane-errors.js';
-import { PiecePool } from './piece-pool.js';
 
 export const PIECE_BYTES = 8 * 1024 * 1024;
 const EMPTY = Buffer.alloc(0);
@@ -137,8 +136,13 @@ export async function checkedBody(
   return { body: body(), length: total, release };
 }
 
-/** Pieces of bodies in memory at once, across all requests: 4 (32 MiB), also the ones kept for reuse. */
-const pieces = new PiecePool(PIECE_BYTES, 4 * PIECE_BYTES);
+/**
+ * Full-size piece buffers, reused across requests: a fresh 8 MiB buffer per piece made glibc's
+ * heap grow and stay grown under sustained writes (the scale benchmark's server peaked over 300
+ * MB there). A few are kept: each one resident is 8 MiB.
+ */
+const PIECES_KEPT = 4;
+const freePieces: Buffer[] = [];
 
 /**
  * Cuts a byte stream of `expected` bytes (fewer if the upload is cut short) into pieces that end
@@ -157,34 +161,26 @@ export async function writePieces(
   let filled = 0;
   const emit = async () => {
     const full = piece!;
-    piece = undefined;
-    try {
-      await write(at, full.subarray(0, filled));
-    } catch (err) {
-      pieces.give(full, false); // something may still be reading it
-      throw err;
-    }
-    pieces.give(full, true);
+    await write(at, full.subarray(0, filled));
     at += filled;
     filled = 0;
+    piece = undefined;
+    // Not after a failed write: something may still be reading that piece.
+    if (full.length === PIECE_BYTES && freePieces.length < PIECES_KEPT) freePieces.push(full);
   };
-  try {
-    for await (const chunk of body) {
-      for (let used = 0; used < chunk.length; ) {
-        const room = PIECE_BYTES - (at % PIECE_BYTES);
-        // A small body takes a buffer of its own size if no whole piece is free.
-        piece ??= await pieces.take(Math.min(room, Math.max(offset + expected - at, chunk.length - used)));
-        const end = Math.min(room, piece.length); // where this piece is full
-        const copied = chunk.copy(piece, filled, used, Math.min(chunk.length, used + end - filled));
-        filled += copied;
-        used += copied;
-        if (filled === end) await emit();
-      }
+  for await (const chunk of body) {
+    for (let used = 0; used < chunk.length; ) {
+      const room = PIECE_BYTES - (at % PIECE_BYTES);
+      // A small body takes a buffer of its own size, not a whole piece.
+      piece ??= freePieces.pop() ?? Buffer.allocUnsafeSlow(Math.min(room, Math.max(offset + expected - at, chunk.length - used)));
+      const end = Math.min(room, piece.length); // where this piece is full
+      const copied = chunk.copy(piece, filled, used, Math.min(chunk.length, used + end - filled));
+      filled += copied;
+      used += copied;
+      if (filled === end) await emit();
     }
-    if (filled > 0) await emit();
-  } finally {
-    if (piece) pieces.give(piece, true); // a body cut short: its piece was never written
   }
+  if (filled > 0) await emit();
   return at - offset;
 }
 

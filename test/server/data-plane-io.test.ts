@@ -1,7 +1,6 @@
 /** How the data plane cuts a PUT's body into pieces, and reuses the buffers it cuts them into. */
 import { describe, expect, it } from 'vitest';
 import { PIECE_BYTES, writePieces } from '../../src/server/data-plane-io.js';
-import { PiecePool } from '../../src/server/piece-pool.js';
 import { Rng } from '../support/random.js';
 
 async function* chunksOf(data: Buffer, size: number): AsyncGenerator<Buffer> {
@@ -83,57 +82,5 @@ describe('writePieces', () => {
     const next = recorder();
     await writePieces(chunksOf(Buffer.alloc(10, 2), 10), 0, 10, next.write);
     expect(next.pieces[0]!.memory).not.toBe(memories[0]);
-  });
-
-  it('holds at most four pieces of bytes at once across requests: the others wait, and every byte is written', async () => {
-    const bodies = Array.from({ length: 16 }, (_, i) => new Rng(100 + i).bytes(PIECE_BYTES + 4096));
-    const inWrite = new Map<ArrayBufferLike, number>(); // each piece's memory, and its size
-    let most = 0;
-    const written = new Map<number, Buffer[]>();
-    let gate!: () => void;
-    let opened = new Promise<void>((r) => (gate = r));
-    const runs = bodies.map((data, i) =>
-      writePieces(chunksOf(data, 65_536), 0, data.length, async (_at, piece) => {
-        inWrite.set(piece.buffer, piece.buffer.byteLength);
-        most = Math.max(most, [...inWrite.values()].reduce((a, b) => a + b, 0));
-        (written.get(i) ?? written.set(i, []).get(i)!).push(Buffer.from(piece));
-        await opened; // the store is slow: writes pile up
-        inWrite.delete(piece.buffer);
-      }),
-    );
-    // Let every request that can get a piece reach its write: four whole pieces, the rest wait.
-    for (let turn = 0; turn < 20; turn++) await new Promise((r) => setImmediate(r));
-    expect([...inWrite.values()]).toEqual([PIECE_BYTES, PIECE_BYTES, PIECE_BYTES, PIECE_BYTES]);
-    gate();
-    opened = Promise.resolve();
-    expect(await Promise.all(runs)).toEqual(bodies.map((b) => b.length));
-    expect(most).toBeLessThanOrEqual(4 * PIECE_BYTES);
-    bodies.forEach((data, i) => expect(Buffer.concat(written.get(i)!).equals(data)).toBe(true));
-  });
-});
-
-describe('PiecePool', () => {
-  it('wakes waiters in arrival order as bytes come back, and gives back a cut-short piece', async () => {
-    const pool = new PiecePool(8, 16);
-    const a = await pool.take(8);
-    const b = await pool.take(8);
-    expect(pool.heldBytes).toBe(16);
-    const order: string[] = [];
-    const big = pool.take(8).then((p) => (order.push('big'), p));
-    const small = pool.take(1).then((p) => (order.push('small'), p)); // fits no sooner: behind big
-    await new Promise((r) => setImmediate(r));
-    expect(order).toEqual([]);
-    pool.give(a, true);
-    const bigPiece = await big;
-    expect(bigPiece).toBe(a); // a whole piece, reused
-    expect(order).toEqual(['big']);
-    pool.give(b, false); // a failed write's piece: not reused
-    const smallPiece = await small;
-    expect(smallPiece.length).toBe(1);
-    expect(order).toEqual(['big', 'small']);
-    expect(pool.heldBytes).toBe(9);
-    pool.give(bigPiece, true);
-    pool.give(smallPiece, true);
-    expect(pool.heldBytes).toBe(0);
   });
 });
