@@ -107,10 +107,10 @@ const spoolDirOf = (options: SimulatorOptions) => join(options.dataDir, 'spool')
 
 async function openParts(options: SimulatorOptions): Promise<Parts> {
   const store = await BlockStore.open(options.dataDir, { sync: options.sync ?? false });
-  // After the store's open, which locks the data directory: no other server spools here.
-  await rm(spoolDirOf(options), { recursive: true, force: true }).then(() => mkdir(spoolDirOf(options)));
   let objects: ThrottleStore | undefined;
   try {
+    // After the store's open, which locks the data directory: no other server spools here.
+    await rm(spoolDirOf(options), { recursive: true, force: true }).then(() => mkdir(spoolDirOf(options)));
     const timeoutMs = options.storeTimeoutSeconds === undefined ? undefined : options.storeTimeoutSeconds * 1000;
     const served = await openServedStore({ ...options, spec: options.objectStore, durable: options.sync, requestTimeoutMs: timeoutMs });
     objects = served.objects;
