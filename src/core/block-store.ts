@@ -110,6 +110,8 @@ export class BlockStore {
   /** Small writes committed without the lock (group commit). */
   private readonly fast: FastAppends;
   private closed = false;
+  /** The latest space reclamation, run one at a time and awaited by `close`. */
+  private compacting: Promise<void> = Promise.resolve();
   private readonly backing: BackingReads;
   private readonly births = new BirthsCache();
   /** Per volume: commits that added or removed an epoch-index entry (what a cached block-births scan is keyed on). */
@@ -549,9 +551,16 @@ export class BlockStore {
 
   // ---- maintenance ----
 
-  /** Sweeps chunks whose refcount dropped to zero. Returns how many were deleted. */
+  /**
+   * Sweeps chunks whose refcount dropped to zero, then reclaims the space they held (pack
+   * rewrites copy outside the lock: see pack-chunk-bytes.ts). Returns how many were deleted.
+   */
   async gc(): Promise<number> {
-    return this.exclusive(() => this.chunks.sweep());
+    const swept = await this.exclusive(() => this.chunks.sweep());
+    const compacting = this.compacting.catch(() => undefined).then(() => this.chunkBytes.compact?.((fn) => this.exclusive(fn)));
+    this.compacting = compacting;
+    await compacting;
+    return swept;
   }
 
   /** Mark and sweep check of the whole store (read-only). */
@@ -563,6 +572,7 @@ export class BlockStore {
     if (this.closed) return;
     this.closed = true;
     clearTimeout(this.sweepTimer);
+    await this.compacting.catch(() => undefined); // its writes use the packs' descriptors
     await this.lock.run(() => this.drain());
     await this.chunkBytes.close();
     await this.db.close();

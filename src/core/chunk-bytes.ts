@@ -46,6 +46,11 @@ export interface ChunkBytes {
   drop(seqs: number[]): Promise<BatchOp[]>;
   /** After the sweeper's batch committed: reclaims space. */
   dropped(): Promise<void>;
+  /**
+   * After `dropped`, outside the core's lock: reclaims space that takes copying (pack rewrites).
+   * `exclusive` runs a step under the lock.
+   */
+  compact?(exclusive: <T>(fn: () => Promise<T>) => Promise<T>): Promise<void>;
   /** Makes every stored byte durable (the core's flush barrier). */
   flush(): Promise<void>;
   /** The sequence numbers whose bytes are stored in full (for fsck). */

@@ -17,9 +17,11 @@
  *
  * Space: the sweeper's batch deletes locations; a pack whose located bytes fall under half its
  * size is rewritten (its live chunks appended to the current pack and fsynced, their locations
- * moved in one synced batch), then deleted. Readers pin a pack while they read, so a pack is unlinked and closed only
- * once no read of it is in flight (a read that fetched a location before it moved still finds
- * the old file).
+ * moved in one synced batch), then deleted. The copying runs outside the core's lock, which
+ * covers only the batch: a rewrite moves up to half a pack (128 MiB), and under the lock it
+ * stalled every write and snapshot for up to 770 ms (50-client soak). Readers pin a pack while
+ * they read, so a pack is unlinked and closed only once no read of it is in flight (a read that
+ * fetched a location before it moved still finds the old file).
  */
 import { webcrypto } from 'node:crypto';
 import { close, fdatasync, fsync, ftruncate, open, read, write } from 'node:fs';
@@ -88,6 +90,10 @@ class Pack {
   /** Reads in flight: the file is closed and unlinked only at zero. */
   readers = 0;
   retired = false;
+  /** Being rewritten: `dropped` leaves it to that rewrite. */
+  compacting = false;
+  /** Bytes a rewrite copied here whose locations are not committed yet: not rewritten or retired meanwhile. */
+  incoming = 0;
   /** Written since the last fdatasync. */
   dirty = false;
   fd: Promise<number> | undefined;
@@ -108,6 +114,8 @@ export class PackChunkBytes implements ChunkBytes {
   private dirSync: Promise<void> | undefined;
   /** Locations of the chunks the sweeper is dropping, read before its batch deletes them. */
   private dropping: Location[] = [];
+  /** Closed packs found mostly dead, waiting for `compact`. */
+  private readonly due = new Set<Pack>();
 
   constructor(
     private readonly meta: Db,
@@ -242,9 +250,18 @@ export class PackChunkBytes implements ChunkBytes {
     // Every closed pack, not only those just touched: one that died while it was the current
     // pack is due once a newer one took over.
     for (const pack of [...this.packs.values()]) {
-      if (pack === this.current || pack.retired) continue;
-      if (pack.live <= 0) await this.retire(pack);
-      else if (pack.live < pack.size * REWRITE_BELOW) await this.rewrite(pack);
+      if (pack === this.current || pack.retired || pack.compacting || pack.incoming > 0) continue;
+      if (pack.live <= 0) {
+        this.due.delete(pack);
+        await this.retire(pack);
+      } else if (pack.live < pack.size * REWRITE_BELOW) this.due.add(pack);
+    }
+  }
+
+  async compact(exclusive: <T>(fn: () => Promise<T>) => Promise<T>): Promise<void> {
+    for (const victim of [...this.due]) {
+      this.due.delete(victim);
+      if (!victim.retired && !victim.compacting) await this.rewrite(victim, exclusive);
     }
   }
 
@@ -270,35 +287,52 @@ export class PackChunkBytes implements ChunkBytes {
   }
 
   /**
-   * Moves a mostly dead pack's live chunks to the current pack, then deletes it. Runs under the
-   * core's mutation lock (from the sweeper), so no batch references the pack meanwhile.
+   * Moves a mostly dead pack's live chunks to the current pack, then deletes it. The bytes are
+   * read and written outside the core's lock: a closed pack gains no chunks, and a chunk the
+   * sweeper drops meanwhile is simply not moved. Under the lock (`exclusive`), one synced batch
+   * moves the locations that still name the victim, and the victim is retired.
    */
-  private async rewrite(victim: Pack): Promise<void> {
-    const moves: Array<{ seq: number; l: Location }> = [];
-    for await (const [key, value] of this.meta.iterator(keys.prefixRange(keys.packIndexPrefix()))) {
-      const l = decodeLocation(value);
-      if (l.pack === victim.id) moves.push({ seq: keys.parsePackIndexKey(key), l });
+  private async rewrite(victim: Pack, exclusive: <T>(fn: () => Promise<T>) => Promise<T>): Promise<void> {
+    victim.compacting = true;
+    const copies: Array<{ seq: number; to: Location; pack: Pack }> = [];
+    try {
+      const moves: Array<{ seq: number; l: Location }> = [];
+      for await (const [key, value] of this.meta.iterator(keys.prefixRange(keys.packIndexPrefix()))) {
+        const l = decodeLocation(value);
+        if (l.pack === victim.id) moves.push({ seq: keys.parsePackIndexKey(key), l });
+      }
+      const buffer = Buffer.allocUnsafe(Math.max(0, ...moves.map((m) => m.l.length)));
+      for (const { seq, l } of moves) {
+        const content = await this.read(seq, buffer);
+        if (!content) continue; // dropped since the scan, or lost with a crash (fsck reports that)
+        const pack = this.appendTarget(l.length);
+        const to = { pack: pack.id, offset: pack.size, length: l.length, sha256: Buffer.from(l.sha256) };
+        pack.size += l.length;
+        pack.incoming += l.length;
+        copies.push({ seq, to, pack });
+        await this.writeAt(pack, content, to.offset);
+      }
+      // Durable before the old pack goes, whatever `sync` says: these bytes may have been
+      // acknowledged, and flushed, long ago.
+      for (const pack of new Set(copies.map((c) => c.pack))) await this.syncPack(pack);
+      await this.syncDir();
+      await exclusive(async () => {
+        const ops: BatchOp[] = [];
+        const moved = new Map<Pack, number>(); // target pack → bytes moved into it
+        for (const { seq, to, pack } of copies) {
+          const raw = this.meta.getSync(keys.packIndexKey(seq));
+          if (raw === undefined || decodeLocation(raw).pack !== victim.id) continue; // dropped meanwhile
+          ops.push({ type: 'put', key: keys.packIndexKey(seq), value: encodeLocation(to) });
+          moved.set(pack, (moved.get(pack) ?? 0) + to.length);
+        }
+        if (ops.length > 0) await this.meta.batch(ops, { sync: true });
+        for (const [pack, bytes] of moved) pack.live += bytes;
+        await this.retire(victim);
+      });
+    } finally {
+      victim.compacting = false;
+      for (const { to, pack } of copies) pack.incoming -= to.length;
     }
-    const ops: BatchOp[] = [];
-    const moved = new Map<Pack, number>(); // target pack → bytes moved into it
-    const buffer = Buffer.allocUnsafe(Math.max(0, ...moves.map((m) => m.l.length)));
-    for (const { seq, l } of moves) {
-      const content = await this.read(seq, buffer);
-      if (!content) continue; // lost with a crash: fsck reports it missing either way
-      const pack = this.appendTarget(l.length);
-      const to = { pack: pack.id, offset: pack.size, length: l.length, sha256: l.sha256 };
-      pack.size += l.length;
-      await this.writeAt(pack, content, to.offset);
-      moved.set(pack, (moved.get(pack) ?? 0) + l.length);
-      ops.push({ type: 'put', key: keys.packIndexKey(seq), value: encodeLocation(to) });
-    }
-    // Durable before the old pack goes, whatever `sync` says: these bytes may have been
-    // acknowledged, and flushed, long ago.
-    for (const pack of moved.keys()) await this.syncPack(pack);
-    await this.syncDir();
-    await this.meta.batch(ops, { sync: true });
-    for (const [pack, bytes] of moved) pack.live += bytes;
-    await this.retire(victim);
   }
 
   /** The current pack, or a new one if `length` more bytes would overfill it. */

@@ -100,6 +100,33 @@ describe('pack files', () => {
     await reopened.close();
   });
 
+  it('copies a rewrite outside the core lock: a write and a sweep go first, and a chunk swept meanwhile is not moved', async () => {
+    const store = await BlockStore.open(join(tmp.dir, 'data'), { packBytes: 4 * B, sweepDelayMs: 0 });
+    const vol = await store.createVolume({ size: GiB });
+    const blocks = await fill(store, vol.id, 32); // 8 packs of 4 chunks
+    for (let i = 0; i < 32; i++) {
+      if (i % 4 === 0) continue;
+      blocks[i] = rng.bytes(B);
+      await store.write(vol.id, i * B, blocks[i]!); // each old pack is left a quarter live
+    }
+    const order: string[] = [];
+    // Queued on the lock in this order; the rewrite's own step comes after its copies.
+    const gc = store.gc().then((n) => (order.push('gc'), n));
+    blocks[4] = rng.bytes(B); // block 4's chunk is one the rewrite is moving
+    const write = store.write(vol.id, 4 * B, blocks[4]!).then(() => order.push('write'));
+    const second = store.gc().then((n) => (order.push('second gc'), n));
+    expect(await gc).toBe(24);
+    await write;
+    expect(await second).toBe(1); // block 4's old chunk, swept while its copy was in flight
+    // Before: the rewrite held the lock from the sweep on, so the write waited for all of it.
+    expect(order).toEqual(['write', 'gc', 'second gc']);
+    await expectContent(store, vol.id, blocks); // fsck: no location points at a missing chunk
+    await store.close();
+    const reopened = await BlockStore.open(join(tmp.dir, 'data'), { packBytes: 4 * B });
+    await expectContent(reopened, vol.id, blocks);
+    await reopened.close();
+  });
+
   it('reclaims a pack that died while it was the current one, once a newer pack took over', async () => {
     const store = await BlockStore.open(join(tmp.dir, 'data'), { packBytes: 3.5 * B, sweepDelayMs: 0 });
     const vol = await store.createVolume({ size: GiB });
