@@ -81,6 +81,7 @@ export async function runLoad(ctx: SoakContext, opts: LoadOptions): Promise<Phas
     });
     figures.push(
       { phase: 'load', figure: `cycles by ${opts.clients} clients in ${groups.length} process${groups.length === 1 ? '' : 'es'} in ${Math.round(opts.durationMs / 1000)} s`, value: String(cycles) },
+      { phase: 'load', figure: 'PUTs sent again after a kept-alive socket closed under them', value: String(groups.reduce((n, g) => n + g.resent, 0)) },
       { phase: 'load', figure: 'errors (all), of which 5xx', value: `${[...log.errors.values()].reduce((a, b) => a + b, 0)}, ${log.serverErrors()}`, target: 'no 5xx', ok: log.serverErrors() === 0 },
       { phase: 'load', figure: 'kept snapshots restored byte-exact', value: `${checked} of ${kept.length}`, target: 'all', ok: checked === kept.length },
       { phase: 'load', figure: 'server peak RSS', value: fmtMiB(peak), target: '< 300 MB', ok: peak < 300e6 },
