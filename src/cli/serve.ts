@@ -6,6 +6,7 @@ import { parseObjectStoreSpec } from '../object-store/open-object-store.js';
 import { buildApp } from '../server/app.js';
 import { loadCredentialsFile } from '../server/auth.js';
 import { Simulator } from '../simulator.js';
+import { MemoryBudget } from './memory-budget.js';
 import type { ServeConfig } from './serve-args.js';
 import { UsageError } from './usage-error.js';
 
@@ -43,11 +44,13 @@ export async function serve(config: ServeConfig): Promise<void> {
     ...(credentials ? { credentials } : {}),
     logger: { level: 'warn' },
   });
+  const memory = new MemoryBudget().start();
   let nbd: NbdServer | undefined;
   let stopping: Promise<void> | undefined;
   const stop = (signal: string) => {
     stopping ??= (async () => {
       process.stderr.write(`ebs-sim: ${signal}, stopping\n`);
+      memory.stop();
       await nbd?.close();
       await app.close();
       await sim.close();
