@@ -4,10 +4,14 @@
  * existing data directory keeps.
  */
 import { createHash } from 'node:crypto';
-import { appendFileSync, existsSync, readdirSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ClassicLevel } from 'classic-level';
 import { BlockStore, GiB } from '../../src/core/block-store.js';
+import * as keys from '../../src/core/keys.js';
+import { PackChunkBytes } from '../../src/core/pack-chunk-bytes.js';
+import { WriteTx } from '../../src/core/write-tx.js';
 import { Rng } from '../support/random.js';
 import { tempDir } from '../support/temp-dir.js';
 
@@ -100,7 +104,7 @@ describe('pack files', () => {
     await reopened.close();
   });
 
-  it('copies a rewrite outside the core lock: a write and a sweep go first, and a chunk swept meanwhile is not moved', async () => {
+  it('copies a rewrite outside the core lock: a write and a sweep queued after it go first, and every block stays exact', async () => {
     const store = await BlockStore.open(join(tmp.dir, 'data'), { packBytes: 4 * B, sweepDelayMs: 0 });
     const vol = await store.createVolume({ size: GiB });
     const blocks = await fill(store, vol.id, 32); // 8 packs of 4 chunks
@@ -112,19 +116,59 @@ describe('pack files', () => {
     const order: string[] = [];
     // Queued on the lock in this order; the rewrite's own step comes after its copies.
     const gc = store.gc().then((n) => (order.push('gc'), n));
-    blocks[4] = rng.bytes(B); // block 4's chunk is one the rewrite is moving
+    blocks[4] = rng.bytes(B); // block 4's chunk is in a pack the rewrite moves
     const write = store.write(vol.id, 4 * B, blocks[4]!).then(() => order.push('write'));
     const second = store.gc().then((n) => (order.push('second gc'), n));
     expect(await gc).toBe(24);
     await write;
-    expect(await second).toBe(1); // block 4's old chunk, swept while its copy was in flight
+    expect(await second).toBe(1); // block 4's old chunk, swept while the rewrite was in flight
     // Before: the rewrite held the lock from the sweep on, so the write waited for all of it.
     expect(order).toEqual(['write', 'gc', 'second gc']);
     await expectContent(store, vol.id, blocks); // fsck: no location points at a missing chunk
+    expect((await store.fsck()).leakedChunks).toEqual([]);
     await store.close();
     const reopened = await BlockStore.open(join(tmp.dir, 'data'), { packBytes: 4 * B });
     await expectContent(reopened, vol.id, blocks);
     await reopened.close();
+  });
+
+  it('does not move back the location of a chunk dropped between a rewrite copying it and its locked step', async () => {
+    const dir = join(tmp.dir, 'data');
+    mkdirSync(dir, { recursive: true });
+    const db = new ClassicLevel<Buffer, Buffer>(join(dir, 'meta'), { keyEncoding: 'buffer', valueEncoding: 'buffer' });
+    await db.open();
+    const bytes = new PackChunkBytes(db, packsDir(), false, 4 * B);
+    await bytes.recover();
+    const commit = async (tx: WriteTx) => {
+      await tx.prepared();
+      await db.batch(tx.ops);
+      tx.committed();
+    };
+    const drop = async (seqs: number[]) => {
+      await db.batch(await bytes.drop(seqs));
+      await bytes.dropped();
+    };
+    const content = new Map<number, Buffer>();
+    for (let seq = 1; seq <= 8; seq++) {
+      const tx = new WriteTx();
+      content.set(seq, rng.bytes(B));
+      bytes.store(tx, seq, content.get(seq)!);
+      await commit(tx); // seqs 1-4 fill pack 1, 5-8 pack 2
+    }
+    await drop([1, 2]); // pack 1 half dead: not yet due
+    await drop([3]); // a quarter live: due for a rewrite
+    let lockedSteps = 0;
+    await bytes.compact(async (fn) => {
+      // The rewrite has copied seq 4 by now; a sweep drops it before the locked step runs.
+      if (lockedSteps++ === 0) await drop([4]);
+      return fn();
+    });
+    expect(lockedSteps).toBe(1);
+    expect(db.getSync(keys.packIndexKey(4))).toBeUndefined(); // not moved back in
+    expect(packFiles()).not.toContain('00000001.pack'); // the victim is gone
+    for (const seq of [5, 6, 7, 8]) expect((await bytes.read(seq))!.equals(content.get(seq)!), `seq ${seq}`).toBe(true);
+    await bytes.close();
+    await db.close();
   });
 
   it('reclaims a pack that died while it was the current one, once a newer pack took over', async () => {
