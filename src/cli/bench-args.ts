@@ -39,7 +39,7 @@ Workload (override a preset's values):
   --chain <n>                  Snapshots per volume, the first full, the rest incremental
   --volumes <n>                Volumes snapshotted at once (above 1, one is also copied alone first)
   --copy-concurrency <n>       Blocks each copy uploads at once (own server only; default 8)
-  --object-store <store>       fs (default, under --out), fs:<dir>, memory, or
+  --object-store <store>       fs (default, under --out), fs:<dir>[?direct=false], memory, or
                                s3://<bucket>[/<prefix>]?endpoint=<url>&region=<r>&forcePathStyle=true
                                (S3 credentials: the usual AWS_* environment variables)
   --copy-rate <bytes/s>        Upload bandwidth of the server's copier (own server only), e.g. 50MB
@@ -125,7 +125,10 @@ function share(raw: string | undefined): number | undefined {
 function objectStore(raw: string | undefined): string {
   if (raw === undefined || raw === 'fs') return 'fs';
   if (raw === 'memory' || raw === 'memory:') return 'memory';
-  if (raw.startsWith('fs:')) return `fs:${resolve(raw.slice(3))}`;
+  if (raw.startsWith('fs:')) {
+    const question = raw.indexOf('?');
+    return question === -1 ? `fs:${resolve(raw.slice(3))}` : `fs:${resolve(raw.slice(3, question))}${raw.slice(question)}`;
+  }
   if (raw.startsWith('s3://')) return raw;
   throw new UsageError(`--object-store must be fs, fs:<dir>, memory or s3://<bucket>?endpoint=<url>..., got '${raw}'`);
 }

@@ -12,6 +12,8 @@ export type FsWriteJob = {
   root: string;
   ifAbsent: boolean;
   durable: boolean;
+  /** Write block-sized bodies with O_DIRECT, past the page cache, where the file system allows. */
+  direct: boolean;
 } & ({ buffer: SharedArrayBuffer | ArrayBuffer; offset: number; length: number } | { fd: number; offset: number; length: number });
 
 export interface FsReadJob {
@@ -22,6 +24,8 @@ export interface FsReadJob {
   length?: number;
   /** Hash what was read, in the thread. */
   sha256?: boolean;
+  /** A whole block object: read it with O_DIRECT where the file system allows. */
+  direct?: boolean;
 }
 
 export type FsIoJob = FsWriteJob | FsReadJob;
@@ -29,6 +33,8 @@ export type FsIoJob = FsWriteJob | FsReadJob;
 export interface FsIoReply {
   id: number;
   stored?: boolean;
+  /** The put went past the page cache (O_DIRECT). */
+  direct?: boolean;
   buffer?: ArrayBuffer;
   length?: number;
   sha256?: string;

@@ -35,6 +35,8 @@ export interface WriteJob {
   /** Store only if no file is at `target` yet. */
   ifAbsent: boolean;
   durable: boolean;
+  /** O_DIRECT for bodies in whole 4 KiB units, where the file system allows (else buffered). */
+  direct: boolean;
 }
 
 /** An error from a worker, with the errno code of the syscall that failed (ENOENT, EEXIST...). */
@@ -80,8 +82,8 @@ export class FsIoThreads {
     this.#slots = new Array<Slot | undefined>(count).fill(undefined);
   }
 
-  /** Resolves with whether the object was stored (false: `ifAbsent` and it was there). */
-  async write(job: WriteJob): Promise<boolean> {
+  /** Whether the object was stored (false: `ifAbsent` and it was there), and if with O_DIRECT. */
+  async write(job: WriteJob): Promise<{ stored: boolean; direct: boolean }> {
     const { body } = job;
     let bytes: { buffer: SharedArrayBuffer | ArrayBuffer; offset: number; length: number } | { fd: number; offset: number; length: number };
     const transfer: ArrayBuffer[] = [];
@@ -94,8 +96,8 @@ export class FsIoThreads {
     } else {
       bytes = { fd: body.fd, offset: body.offset, length: body.length };
     }
-    const reply = await this.#send({ op: 'write', temp: job.temp, target: job.target, root: job.root, ...bytes, ifAbsent: job.ifAbsent, durable: job.durable }, transfer);
-    return reply.stored === true;
+    const reply = await this.#send({ op: 'write', temp: job.temp, target: job.target, root: job.root, ...bytes, ifAbsent: job.ifAbsent, durable: job.durable, direct: job.direct }, transfer);
+    return { stored: reply.stored === true, direct: reply.direct === true };
   }
 
   /** A file's bytes, or `length` of them from `offset` (clipped at its end). */
@@ -105,8 +107,8 @@ export class FsIoThreads {
   }
 
   /** A whole file's bytes and their SHA-256 (hex), hashed by the thread that read them. */
-  async readWithSha256(path: string): Promise<{ body: Buffer; sha256: string }> {
-    const reply = await this.#send({ op: 'read', path, sha256: true });
+  async readWithSha256(path: string, direct = false): Promise<{ body: Buffer; sha256: string }> {
+    const reply = await this.#send({ op: 'read', path, sha256: true, direct });
     return { body: Buffer.from(reply.buffer!, 0, reply.length!), sha256: reply.sha256! };
   }
 

@@ -3,7 +3,7 @@
  * syscalls, one message each way.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, fstatSync, fsyncSync, mkdirSync, openSync, readSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, fsyncSync, mkdirSync, openSync, readSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { dirname, sep } from 'node:path';
 import { parentPort } from 'node:worker_threads';
 import type { FsIoJob, FsIoReply, FsReadJob, FsWriteJob } from './fs-io-messages.js';
@@ -26,32 +26,100 @@ function syncDir(dir: string): void {
 /** This thread's buffer for file slices, grown as needed. */
 let scratch = new Uint8Array(0);
 
-function readSlice(fd: number, offset: number, length: number): Uint8Array {
-  if (scratch.length < length) scratch = new Uint8Array(length);
-  const bytes = scratch.subarray(0, length);
-  for (let done = 0; done < length; ) {
-    const n = readSync(fd, bytes, done, length - done, offset + done);
+function readInto(fd: number, into: Uint8Array, offset: number): void {
+  for (let done = 0; done < into.length; ) {
+    const n = readSync(fd, into, done, into.length - done, offset + done);
     if (n === 0) throw Object.assign(new Error('short read: the source file ends before the slice'), { code: 'EIO' });
     done += n;
   }
+}
+
+function readSlice(fd: number, offset: number, length: number): Uint8Array {
+  if (scratch.length < length) scratch = new Uint8Array(length);
+  const bytes = scratch.subarray(0, length);
+  readInto(fd, bytes, offset);
   return bytes;
 }
 
-function write(job: FsWriteJob): boolean {
+/**
+ * Direct I/O (O_DIRECT) needs the memory, the file offset and the length aligned to the device's
+ * logical block; 4 KiB covers 512-byte and 4K-sector devices. JavaScript cannot see an address, so
+ * the aligned start of a buffer is found by trying: an O_DIRECT write from a misaligned address
+ * fails with EINVAL. `false` once this file system has refused it.
+ */
+const DIRECT_ALIGN = 4096;
+let direct: { raw: Uint8Array; start: number } | false | undefined;
+
+/**
+ * This thread's aligned buffer of at least `length` bytes, probed on `fd` (an O_DIRECT file,
+ * written to or, for `reading`, read from at offset 0).
+ */
+function alignedBuffer(fd: number, length: number, reading = false): Uint8Array | undefined {
+  if (direct === false) return undefined;
+  if (direct && direct.raw.length - direct.start >= length) return direct.raw.subarray(direct.start, direct.start + length);
+  const raw = new Uint8Array(length + DIRECT_ALIGN);
+  for (let start = 0; start < DIRECT_ALIGN; start += 16) {
+    try {
+      if (reading) readSync(fd, raw, start, DIRECT_ALIGN, 0);
+      else writeSync(fd, raw, start, DIRECT_ALIGN, 0);
+      direct = { raw, start };
+      return raw.subarray(start, start + length);
+    } catch (err) {
+      if (codeOf(err) !== 'EINVAL') throw err;
+    }
+  }
+  direct = false; // no start works: this file system takes no direct writes
+  return undefined;
+}
+
+/**
+ * Writes the temp file with O_DIRECT, from this thread's aligned buffer: the bytes go to the disk
+ * without new page-cache pages. Returns false (and no file) where direct I/O is not to be had.
+ */
+function writeDirect(job: FsWriteJob): boolean {
+  let fd: number;
+  try {
+    fd = openSync(job.temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_DIRECT, 0o666);
+  } catch (err) {
+    if (codeOf(err) !== 'EINVAL') throw err;
+    direct = false; // tmpfs and some others refuse O_DIRECT at open
+    return false;
+  }
+  let written = false;
+  try {
+    const bytes = alignedBuffer(fd, job.length);
+    if (!bytes) return false;
+    if ('buffer' in job) bytes.set(new Uint8Array(job.buffer, job.offset, job.length));
+    else readInto(job.fd, bytes, job.offset);
+    for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done, bytes.length - done, done);
+    if (job.durable) fsyncSync(fd);
+    written = true;
+    return true;
+  } finally {
+    closeSync(fd);
+    if (!written) rmSync(job.temp, { force: true });
+  }
+}
+
+/** Whether the object was stored (not: `ifAbsent` found it), and whether with O_DIRECT. */
+function write(job: FsWriteJob): { stored: boolean; direct: boolean } {
   if (job.ifAbsent) {
     try {
-      if (statSync(job.target).isFile()) return false;
+      if (statSync(job.target).isFile()) return { stored: false, direct: false };
     } catch (err) {
       if (!absent(codeOf(err))) throw err;
     }
   }
-  const body = 'buffer' in job ? new Uint8Array(job.buffer, job.offset, job.length) : readSlice(job.fd, job.offset, job.length);
-  const fd = openSync(job.temp, 'wx');
-  try {
-    for (let done = 0; done < body.length; ) done += writeSync(fd, body, done, body.length - done, done);
-    if (job.durable) fsyncSync(fd);
-  } finally {
-    closeSync(fd);
+  const directly = job.direct && direct !== false && job.length > 0 && job.length % DIRECT_ALIGN === 0 && writeDirect(job);
+  if (!directly) {
+    const body = 'buffer' in job ? new Uint8Array(job.buffer, job.offset, job.length) : readSlice(job.fd, job.offset, job.length);
+    const fd = openSync(job.temp, 'wx');
+    try {
+      for (let done = 0; done < body.length; ) done += writeSync(fd, body, done, body.length - done, done);
+      if (job.durable) fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
   }
   const dir = dirname(job.target);
   for (let attempt = 1; ; attempt++) {
@@ -74,10 +142,50 @@ function write(job: FsWriteJob): boolean {
       if (d === job.root || !d.startsWith(job.root + sep)) break;
     }
   }
-  return true;
+  return { stored: true, direct: directly };
 }
 
-function read(job: FsReadJob): { buffer: ArrayBuffer; length: number; sha256: string | undefined } {
+type ReadResult = { buffer: ArrayBuffer; length: number; sha256: string | undefined };
+
+/**
+ * A whole block object read with O_DIRECT into this thread's aligned buffer, then copied into
+ * the buffer handed back: straight from the disk, as direct writes leave it, without filling new
+ * page-cache pages. Undefined where that is not to be had (then read through the cache).
+ */
+function readDirect(job: FsReadJob): ReadResult | undefined {
+  let fd: number;
+  try {
+    fd = openSync(job.path, constants.O_RDONLY | constants.O_DIRECT);
+  } catch (err) {
+    if (codeOf(err) !== 'EINVAL') throw err;
+    direct = false;
+    return undefined;
+  }
+  try {
+    const size = fstatSync(fd).size;
+    if (size === 0 || size % DIRECT_ALIGN !== 0) return undefined;
+    const bytes = alignedBuffer(fd, size, true);
+    if (!bytes) return undefined;
+    let done = 0;
+    while (done < size) {
+      const n = readSync(fd, bytes, done, size - done, done);
+      if (n === 0) break; // truncated underneath us
+      done += n;
+    }
+    const out = new Uint8Array(new ArrayBuffer(done));
+    out.set(bytes.subarray(0, done));
+    const sha256 = job.sha256 ? createHash('sha256').update(out).digest('hex') : undefined;
+    return { buffer: out.buffer, length: done, sha256 };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function read(job: FsReadJob): ReadResult {
+  if (job.direct && direct !== false && job.offset === undefined && job.length === undefined) {
+    const got = readDirect(job);
+    if (got) return got;
+  }
   const fd = openSync(job.path, 'r');
   try {
     const size = fstatSync(fd).size;
@@ -106,7 +214,7 @@ port.on('message', (job: FsIoJob) => {
       const reply: FsIoReply = { id: job.id, buffer, length, ...(sha256 !== undefined ? { sha256 } : {}) };
       port.postMessage(reply, [buffer]);
     } else {
-      port.postMessage({ id: job.id, stored: write(job) } satisfies FsIoReply);
+      port.postMessage({ id: job.id, ...write(job) } satisfies FsIoReply);
     }
   } catch (err) {
     if (job.op === 'write') {

@@ -1,7 +1,7 @@
 /**
  * The `--object-store` flag: a one-line spec to an open ObjectStore.
  *
- *   fs:<dir>[?durable=true]                    a directory, relative to the current directory
+ *   fs:<dir>[?durable=true&direct=false]       a directory, relative to the current directory
  *   memory:                                    in-process, gone at exit
  *   s3://<bucket>[/<prefix>][?endpoint=<url>&region=<r>&forcePathStyle=true&createBucket=true&maxAttempts=<n>]
  *
@@ -27,7 +27,7 @@ export type ObjectStoreSpec = (
 
 const COMMON_PARAMS = ['rate', 'latencyMs'];
 const PARAMS = {
-  fs: ['durable', ...COMMON_PARAMS],
+  fs: ['durable', 'direct', ...COMMON_PARAMS],
   memory: COMMON_PARAMS,
   s3: ['endpoint', 'region', 'forcePathStyle', 'createBucket', 'maxAttempts', ...COMMON_PARAMS],
 };
@@ -50,6 +50,8 @@ export function parseObjectStoreSpec(spec: string, cwd: string = process.cwd()):
     if (dir === '') fail('fs needs a directory, e.g. fs:./objects');
     const params = readParams(query, PARAMS.fs, fail);
     const options: FsStoreOptions = { root: resolve(cwd, dir), durable: readBoolean(params, 'durable', fail) ?? false };
+    const direct = readBoolean(params, 'direct', fail);
+    if (direct !== undefined) options.direct = direct;
     return withThrottle({ kind: 'fs', options }, params, fail);
   }
   if (location.startsWith('s3://')) {

@@ -5,9 +5,9 @@
  * buffers handed back, and a process that does not hang on idle threads.
  */
 import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, constants, openSync } from 'node:fs';
 import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -90,6 +90,40 @@ describe('fs store threads', () => {
       closeSync(fd);
     }
     await store.close();
+  });
+
+  it('writes objects in whole 4 KiB units past the page cache where the file system takes O_DIRECT', async () => {
+    const root = await dirs.make();
+    // Does this file system take direct writes? Asked the same way, independently of the store.
+    let supported = true;
+    try {
+      closeSync(openSync(join(root, 'probe'), constants.O_WRONLY | constants.O_CREAT | constants.O_DIRECT));
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'EINVAL') throw err;
+      supported = false;
+    }
+    const block = randomBytes(512 * 1024);
+    const source = join(root, 'source-file');
+    await writeFile(source, Buffer.concat([Buffer.alloc(1000, 7), block])); // a slice at an unaligned offset
+    const fd = openSync(source, 'r');
+    try {
+      for (const direct of [true, false]) {
+        const store = await FsStore.open({ root: join(root, `store-${direct}`), direct });
+        await store.put('blocks/a', block); // a block from memory
+        expect(await store.putIfAbsentFromFile('blocks/b', { fd, offset: 1000, length: block.length })).toBe(true); // from a file
+        await store.put('blocks/c', block.subarray(0, 4096 * 3 + 1)); // not whole 4 KiB units: through the cache
+        await store.put('snapshots/m', Buffer.from('a manifest'));
+        expect((await store.get('blocks/a')).equals(block)).toBe(true);
+        expect((await store.get('blocks/b')).equals(block)).toBe(true);
+        expect((await store.get('blocks/c')).equals(block.subarray(0, 4096 * 3 + 1))).toBe(true);
+        expect((await store.getWithSha256('blocks/b')).sha256).toBe(createHash('sha256').update(block).digest('hex'));
+        expect(store.writes).toEqual(direct && supported ? { direct: 2, buffered: 2 } : { direct: 0, buffered: 4 });
+        expect(await readdir(join(root, `store-${direct}`, FS_TEMP_DIR))).toEqual([]);
+        await store.close();
+      }
+    } finally {
+      closeSync(fd);
+    }
   });
 
   it('finishes the puts in flight before close resolves', async () => {

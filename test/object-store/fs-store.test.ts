@@ -12,12 +12,12 @@ import { objectStoreSuite } from './suite.js';
 const dirs = tempDirs('fs');
 afterAll(() => dirs.cleanup());
 
-for (const durable of [false, true]) {
+for (const [name, options] of [['fs', {}], ['fs (durable)', { durable: true }], ['fs (through the page cache)', { direct: false }]] as const) {
   objectStoreSuite(
-    durable ? 'fs (durable)' : 'fs',
+    name,
     {
-      open: async () => FsStore.open({ root: await dirs.make(), durable }),
-      reopen: async (closed: ObjectStore) => FsStore.open({ root: (closed as FsStore).root, durable }),
+      open: async () => FsStore.open({ root: await dirs.make(), ...options }),
+      reopen: async (closed: ObjectStore) => FsStore.open({ root: (closed as FsStore).root, ...options }),
     },
     { keyAlsoPrefix: false },
   );

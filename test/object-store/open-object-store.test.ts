@@ -14,7 +14,7 @@ const dirs = tempDirs('spec');
 afterAll(() => dirs.cleanup());
 
 describe('parseObjectStoreSpec', () => {
-  it('parses fs: relative to the given cwd, or absolute, with durable', () => {
+  it('parses fs: relative to the given cwd, or absolute, with durable and direct', () => {
     expect(parseObjectStoreSpec('fs:./objects', '/srv/sim')).toEqual({
       kind: 'fs',
       options: { root: '/srv/sim/objects', durable: false },
@@ -22,6 +22,10 @@ describe('parseObjectStoreSpec', () => {
     expect(parseObjectStoreSpec('fs:/var/lib/ebs?durable=true', '/srv')).toEqual({
       kind: 'fs',
       options: { root: '/var/lib/ebs', durable: true },
+    });
+    expect(parseObjectStoreSpec('fs:/var/lib/ebs?direct=false', '/srv')).toEqual({
+      kind: 'fs',
+      options: { root: '/var/lib/ebs', durable: false, direct: false },
     });
   });
 
@@ -69,7 +73,8 @@ describe('parseObjectStoreSpec', () => {
     ['s3://bucket?region=a&region=b', 'parameter region given twice'],
     ['s3://bucket?region=', 'parameter region has no value'],
     ['s3://bucket?durable=true', 'unknown parameter "durable"; allowed: endpoint, region'],
-    ['fs:x?endpoint=http://a', 'unknown parameter "endpoint"; allowed: durable, rate, latencyMs'],
+    ['fs:x?endpoint=http://a', 'unknown parameter "endpoint"; allowed: durable, direct, rate, latencyMs'],
+    ['fs:x?direct=no', 'direct must be true or false: no'],
     ['memory:?rate=fast', 'rate must be bytes per second'],
     ['memory:?latencyMs=-1', 'latencyMs must be a whole number'],
   ])('rejects %j with a clear INVALID_OBJECT_STORE_SPEC error', (spec, message) => {
