@@ -50,6 +50,7 @@ export async function runBench(config: BenchConfig, launcher: ServerLauncher, ar
   const rss: Array<[number, number]> = [];
   let rssTimer: NodeJS.Timeout | undefined;
   const objectStore = objectStoreSpec(config.objectStore, dataDir);
+  let baselineDir: string | undefined; // the fs baseline's files, kept until the run is over
   if (config.endpoint === undefined) {
     // --allow-control: the copies' per-block times are read from GET /_ebs-sim/stats at the end.
     const args = ['--data-dir', join(dataDir, 'leveldb'), '--object-store', objectStore, '--direct-rate-limits', 'off', '--allow-control'];
@@ -98,8 +99,9 @@ export async function runBench(config: BenchConfig, launcher: ServerLauncher, ar
     } else if (kind === 's3') {
       baseline = await rawPutObjects(objectStore, data, baselineBlocks);
     } else {
-      const objectsDir = objectStore.slice('fs:'.length);
-      baseline = await plainFileWrites(join(resolve(objectsDir), '..', `baseline-${process.pid}`), data, baselineBlocks);
+      const objectsDir = objectStore.slice('fs:'.length).split('?')[0]!;
+      baselineDir = join(resolve(objectsDir), '..', `baseline-${process.pid}`);
+      baseline = await plainFileWrites(baselineDir, data, baselineBlocks);
     }
     say(`baseline: ${baseline.name}, ${fmtBytes(baseline.bytes)} in ${(baseline.durationMs / 1000).toFixed(2)} s: ${fmtRate(baseline.bytesPerSec)}`);
 
@@ -206,6 +208,7 @@ export async function runBench(config: BenchConfig, launcher: ServerLauncher, ar
       for (const f of removed.failures) say(`  could not remove ${f}`);
     }
     client.destroy();
+    if (baselineDir) rmSync(baselineDir, { recursive: true, force: true });
     if (server) {
       await server.stop();
       rmSync(dataDir, { recursive: true, force: true });
