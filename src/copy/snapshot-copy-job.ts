@@ -54,21 +54,33 @@ export async function runSnapshotCopy(deps: CopyJobDeps, initial: CopyStatus, si
     await keepStoredOnly(repo, done, pinned, deps.concurrency, signal);
   }
   let unsaved: RecordPut[] = [];
-  let saving = Promise.resolve();
 
   // Progress is published only once persisted, so it never goes back after a restart; a
   // checkpoint every percent (and every `checkpointEvery` blocks) keeps it moving. None once
   // every block is done: the manifest and the completed status follow (a crash before them
   // redoes those last blocks, which the store then already holds).
+  //
+  // One save at a time, and at most one queued behind it, which takes the status and the done
+  // blocks as they are when it starts: checkpoints meanwhile fold into it. Workers do not wait
+  // for saves (a small copy crosses a percent at every block, and waited for each save in turn)
+  // unless unsaved blocks pile up.
+  let saving: Promise<void> = Promise.resolve();
+  let queued = false;
+  let saveFailed: { error: unknown } | undefined;
   let lastPercent = -1;
-  const checkpoint = (force = false) => {
+  const checkpoint = (force = false): Promise<void> => {
     const percent = status.blocksTotal > 0 ? Math.floor((100 * done.size) / status.blocksTotal) : 0;
     if (!force && (done.size >= status.blocksTotal || (unsaved.length < deps.checkpointEvery && percent <= lastPercent))) return saving;
     lastPercent = percent;
-    const records = unsaved;
-    unsaved = [];
-    const snapshotOfStatus = { ...status, blocksDone: done.size };
-    saving = saving.then(() => deps.save(snapshotOfStatus, records));
+    if (queued) return saving;
+    queued = true;
+    saving = saving.then(() => {
+      queued = false;
+      const records = unsaved;
+      unsaved = [];
+      return deps.save({ ...status, blocksDone: done.size }, records);
+    });
+    saving.catch((error: unknown) => (saveFailed ??= { error }));
     return saving;
   };
 
@@ -130,7 +142,9 @@ export async function runSnapshotCopy(deps: CopyJobDeps, initial: CopyStatus, si
         if (!zero) deps.blockTimes?.add(performance.now() - began);
         done.set(index, sha);
         unsaved.push({ namespace: doneNamespace(id), id: String(index), value: sha });
-        await checkpoint();
+        const saved = checkpoint();
+        if (saveFailed) throw saveFailed.error;
+        if (unsaved.length >= 4 * deps.checkpointEvery) await saved;
       }
       if (buffer) deps.buffers.give(buffer); // (not after a failure: that job is over anyway)
     };

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { decodeManifest, manifestKey } from '../../src/copy/manifest.js';
 import { FaultStore, MemoryStore, ThrottleStore } from '../../src/object-store/index.js';
 import { Rng } from '../support/random.js';
@@ -68,6 +68,41 @@ describe('incremental copies', () => {
       expect(await blockKeys(objects)).toEqual([`blocks/${sha(block)}`]);
       const m = decodeManifest(await objects.get(manifestKey(sb!.snapshotId)));
       expect([...m.blocks.keys()]).toEqual([3]);
+    }));
+});
+
+describe('progress', () => {
+  it('keeps copying while its progress is being saved: saves fold together, none waited for per block', () =>
+    withEnv(new MemoryStore(), async ({ store, engine, objects, events }) => {
+      const BLOCKS = 20; // every block is 5%: each crosses a percent, and used to wait for its own save
+      const vol = await store.createVolume({ size: 1024 ** 3 });
+      await store.write(vol.id, 0, rng.bytes(BLOCKS * B));
+      // Hold every status save of the copy until released.
+      let release!: () => void;
+      const released = new Promise<void>((resolve) => (release = resolve));
+      const save = engine.statuses.save.bind(engine.statuses);
+      const saves: number[] = [];
+      vi.spyOn(engine.statuses, 'save').mockImplementation(async (next, records) => {
+        if (next.state === 'pending' && next.blocksDone > 0) {
+          saves.push(next.blocksDone);
+          await released;
+        }
+        return save(next, records);
+      });
+      const [s] = await engine.createSnapshots([{ volumeId: vol.id }]);
+      // Every block is uploaded while the first save is still held (8 workers once waited on it).
+      await expect.poll(async () => (await blockKeys(objects)).length, { timeout: 10_000 }).toBe(BLOCKS);
+      expect(saves.length).toBe(1);
+      release();
+      const done = await engine.statuses.settled(s!.snapshotId);
+      expect(done.state).toBe('completed');
+      // The held save was followed by at most one more, with every block done meanwhile.
+      expect(saves.length).toBeLessThanOrEqual(2);
+      const progress = events.filter((e) => e.snapshotId === s!.snapshotId).map((e) => e.progress);
+      expect(progress).toEqual([...progress].sort((a, b) => a - b)); // never backwards
+      for (let b = 0; b < BLOCKS; b += 7) {
+        expect((await engine.readSnapshot(s!.snapshotId, b * B, B)).equals(await store.read(vol.id, b * B, B))).toBe(true);
+      }
     }));
 });
 
