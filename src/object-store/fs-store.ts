@@ -18,7 +18,8 @@
  * second copy of their bytes, and a copy is not held back by the cost of new pages: measured on
  * this project's VMs (whose fresh guest memory the host faults in), 1 GiB of 512 KiB blocks was
  * copied at 394-539 MB/s direct against 238-262 MB/s buffered (`ebs-sim bench --preset full`).
- * Objects of other sizes (manifests), and file systems that refuse O_DIRECT (EINVAL), are
+ * Blocks are read back the same way (hashed gets), or a restore reads them into new page-cache
+ * pages (155-164 against 205-208 MB/s). Objects of other sizes (manifests), and file systems that refuse O_DIRECT (EINVAL), are
  * written through the cache; `direct: false` (`fs:<dir>?direct=false`) always does, which suits
  * a slow disk with memory to spare.
  *
