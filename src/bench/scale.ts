@@ -125,7 +125,7 @@ export async function runScale(ctx: ScaleContext): Promise<ScaleCurve[]> {
   const steps = WRITTEN.filter((w) => w <= cap);
   const byWritten: ScalePoint[] = [];
   const sizes: number[] = [];
-  let free = freeNow();
+  let free = Number.POSITIVE_INFINITY; // before the last step tried
   for (const written of steps.length > 0 ? steps : [cap]) {
     free = freeNow();
     if (2.2 * written + later >= free) break;
