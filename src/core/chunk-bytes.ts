@@ -22,6 +22,9 @@ export interface ChunkFileRange {
   release(): void;
 }
 
+/** Runs `fn` under the core's mutation lock. */
+export type Exclusive = <T>(fn: () => Promise<T>) => Promise<T>;
+
 export interface ChunkBytes {
   /** At open: clears what a crash left behind. `committedSeq` is the highest seq a committed batch references. */
   recover(committedSeq: number): Promise<void>;
@@ -50,7 +53,7 @@ export interface ChunkBytes {
    * After `dropped`, outside the core's lock: reclaims space that takes copying (pack rewrites).
    * `exclusive` runs a step under the lock.
    */
-  compact?(exclusive: <T>(fn: () => Promise<T>) => Promise<T>): Promise<void>;
+  compact?(exclusive: Exclusive): Promise<void>;
   /** Makes every stored byte durable (the core's flush barrier). */
   flush(): Promise<void>;
   /** The sequence numbers whose bytes are stored in full (for fsck). */

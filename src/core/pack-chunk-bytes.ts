@@ -29,7 +29,7 @@ import { mkdir, readdir, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { ClassicLevel } from 'classic-level';
-import type { ChunkBytes, ChunkFileRange } from './chunk-bytes.js';
+import type { ChunkBytes, ChunkFileRange, Exclusive } from './chunk-bytes.js';
 import { CoreError } from './errors.js';
 import * as keys from './keys.js';
 import type { BatchOp, WriteTx } from './write-tx.js';
@@ -258,7 +258,7 @@ export class PackChunkBytes implements ChunkBytes {
     }
   }
 
-  async compact(exclusive: <T>(fn: () => Promise<T>) => Promise<T>): Promise<void> {
+  async compact(exclusive: Exclusive): Promise<void> {
     for (const victim of [...this.due]) {
       this.due.delete(victim);
       if (!victim.retired && !victim.compacting) await this.rewrite(victim, exclusive);
@@ -292,7 +292,7 @@ export class PackChunkBytes implements ChunkBytes {
    * sweeper drops meanwhile is simply not moved. Under the lock (`exclusive`), one synced batch
    * moves the locations that still name the victim, and the victim is retired.
    */
-  private async rewrite(victim: Pack, exclusive: <T>(fn: () => Promise<T>) => Promise<T>): Promise<void> {
+  private async rewrite(victim: Pack, exclusive: Exclusive): Promise<void> {
     victim.compacting = true;
     const copies: Array<{ seq: number; to: Location; pack: Pack }> = [];
     try {

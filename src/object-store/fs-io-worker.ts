@@ -48,6 +48,7 @@ function readSlice(fd: number, offset: number, length: number): Uint8Array {
  * fails with EINVAL. `false` once this file system has refused it.
  */
 const DIRECT_ALIGN = 4096;
+const directSize = (length: number) => length > 0 && length % DIRECT_ALIGN === 0;
 let direct: { raw: Uint8Array; start: number } | false | undefined;
 
 /**
@@ -110,7 +111,7 @@ function write(job: FsWriteJob): { stored: boolean; direct: boolean } {
       if (!absent(codeOf(err))) throw err;
     }
   }
-  const directly = job.direct && direct !== false && job.length > 0 && job.length % DIRECT_ALIGN === 0 && writeDirect(job);
+  const directly = job.direct && direct !== false && directSize(job.length) && writeDirect(job);
   if (!directly) {
     const body = 'buffer' in job ? new Uint8Array(job.buffer, job.offset, job.length) : readSlice(job.fd, job.offset, job.length);
     const fd = openSync(job.temp, 'wx');
@@ -163,7 +164,7 @@ function readDirect(job: FsReadJob): ReadResult | undefined {
   }
   try {
     const size = fstatSync(fd).size;
-    if (size === 0 || size % DIRECT_ALIGN !== 0) return undefined;
+    if (!directSize(size)) return undefined;
     const bytes = alignedBuffer(fd, size, true);
     if (!bytes) return undefined;
     let done = 0;
