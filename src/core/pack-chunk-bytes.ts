@@ -226,7 +226,11 @@ export class PackChunkBytes implements ChunkBytes {
 
   digest(seq: number): { sha256: Buffer; length: number } | undefined {
     const raw = this.meta.getSync(keys.packIndexKey(seq));
-    return raw === undefined ? undefined : decodeLocation(raw);
+    if (raw === undefined) return undefined;
+    const l = decodeLocation(raw);
+    // Only for bytes still there: not a pack gone, nor a tail a crash without sync cut off.
+    const pack = this.packs.get(l.pack);
+    return pack && l.offset + l.length <= pack.size ? l : undefined;
   }
 
   async drop(seqs: number[]): Promise<BatchOp[]> {

@@ -1,6 +1,8 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createHash } from 'node:crypto';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { BlockStore, GiB, TiB } from '../../src/core/block-store.js';
 import { isCoreError } from '../../src/core/errors.js';
+import { PackChunkBytes } from '../../src/core/pack-chunk-bytes.js';
 import { Rng } from '../support/random.js';
 import { SparseModel } from '../support/sparse-model.js';
 import { tempDir } from '../support/temp-dir.js';
@@ -318,6 +320,33 @@ describe('dedup, collisions, deletion', () => {
       expect(report.chunks).toBe(2);
       expect(report.ok).toBe(true);
     } finally {
+      await colliding.close();
+      dir.remove();
+    }
+  });
+
+  it('tells a dedup hit from a collision by the kept SHA-256 when the caller knows it, reading no bytes', async () => {
+    const dir = tempDir();
+    const colliding = await BlockStore.open(dir.dir, { hasher: () => Buffer.alloc(16, 7), sweepDelayMs: 0, backing: { readBlock: async () => null } });
+    const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+    const chunkReads = vi.spyOn(PackChunkBytes.prototype, 'read');
+    try {
+      const vol = await colliding.createVolume({ size: GiB });
+      const x = rng.bytes(B);
+      const y = rng.bytes(B);
+      await colliding.write(vol.id, 0, x);
+      const restored = await colliding.createVolume({ size: GiB, backing: { snapshotId: 'snap-source' } });
+      chunkReads.mockClear();
+      expect(await colliding.hydrate(restored.id, 0, x, sha(x))).toBe(true); // the same bytes: a hit
+      expect(await colliding.hydrate(restored.id, 1, y, sha(y))).toBe(true); // same xxhash, other digest: stored apart
+      expect(chunkReads).not.toHaveBeenCalled();
+      expect((await colliding.read(restored.id, 0, B)).equals(x)).toBe(true);
+      expect((await colliding.read(restored.id, B, B)).equals(y)).toBe(true);
+      const report = await colliding.fsck();
+      expect(report.chunks).toBe(2);
+      expect(report.ok).toBe(true);
+    } finally {
+      chunkReads.mockRestore();
       await colliding.close();
       dir.remove();
     }
