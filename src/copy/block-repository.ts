@@ -17,6 +17,14 @@ const MANIFEST_CACHE = 256;
 interface Joiner {
   resolve(data: Buffer): void;
   reject(err: unknown): void;
+  into: Buffer | undefined;
+}
+
+/** `data` in `into` when given (and large enough), else in a buffer of its own. */
+function copyOut(data: Buffer, into: Buffer | undefined): Buffer {
+  if (!into || into.length < data.length) return Buffer.from(data);
+  data.copy(into);
+  return into.subarray(0, data.length);
 }
 
 export class BlockCorruptError extends Error {
@@ -94,24 +102,25 @@ export class BlockRepository {
 
   /**
    * A block's bytes, checked against its digest. Concurrent calls for one block (a read of a
-   * restored volume racing its hydration) share one download; each caller gets its own buffer.
+   * restored volume racing its hydration) share one download; each caller gets its own buffer:
+   * `into`, the caller's (at least the block's size), when given; the result is then a view of it.
    */
-  getBlock(sha: string, signal?: AbortSignal): Promise<Buffer> {
+  getBlock(sha: string, signal?: AbortSignal, into?: Buffer): Promise<Buffer> {
     const running = this.downloads.get(sha);
     if (running) {
-      return new Promise<Buffer>((resolve, reject) => running.joiners.push({ resolve, reject })).catch((err: unknown) => {
+      return new Promise<Buffer>((resolve, reject) => running.joiners.push({ resolve, reject, into })).catch((err: unknown) => {
         // The download was the first caller's, and that caller gave up: fetch for ourselves.
-        if (running.signal?.aborted && !signal?.aborted) return this.getBlock(sha, signal);
+        if (running.signal?.aborted && !signal?.aborted) return this.getBlock(sha, signal, into);
         throw err;
       });
     }
     const joiners: Joiner[] = [];
     this.downloads.set(sha, { joiners, signal });
-    return this.download(sha, signal).then(
+    return this.download(sha, signal, into).then(
       (data) => {
         this.downloads.delete(sha);
         // Copies made here, before any caller sees the bytes (callers may change theirs).
-        for (const j of joiners) j.resolve(Buffer.from(data));
+        for (const j of joiners) j.resolve(copyOut(data, j.into));
         return data;
       },
       (err: unknown) => {
@@ -122,12 +131,23 @@ export class BlockRepository {
     );
   }
 
-  private async download(sha: string, signal?: AbortSignal): Promise<Buffer> {
+  /**
+   * With `into`, the store may read into memory of its own that it reuses: the bytes are copied
+   * out of it here, once this call has them, and it is handed straight back. So the store's
+   * memory is never the caller's, and an attempt the retries gave up on (which may still
+   * finish) never writes where the caller's bytes are.
+   */
+  private async download(sha: string, signal?: AbortSignal, into?: Buffer): Promise<Buffer> {
     const key = blockKey(sha);
     const { objects } = this;
-    const { body, sha256 } = await this.retried(`download of ${key}`, signal, () => objects.getWithSha256(key));
-    if (sha256 !== sha) throw new BlockCorruptError(`block ${key} does not match its digest`);
-    return body;
+    const options = into ? { recyclable: into.length } : undefined;
+    const { body, sha256 } = await this.retried(`download of ${key}`, signal, () => objects.getWithSha256(key, options));
+    try {
+      if (sha256 !== sha) throw new BlockCorruptError(`block ${key} does not match its digest`);
+      return into ? copyOut(body, into) : body;
+    } finally {
+      if (into) objects.recycle(body);
+    }
   }
 
   async putManifest(m: Manifest, signal?: AbortSignal): Promise<void> {

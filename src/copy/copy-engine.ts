@@ -13,7 +13,7 @@ import { newSnapshotId } from '../core/ids.js';
 import { Mutex, type LockTimes } from '../core/mutex.js';
 import type { RecordPut } from '../core/record-store.js';
 import type { ObjectStore } from '../object-store/object-store.js';
-import { BlockBuffers } from './block-buffers.js';
+import { SharedBuffers } from '../object-store/shared-buffers.js';
 import { BlockCollector, type CollectorOptions } from './block-collector.js';
 import { BlockRepository } from './block-repository.js';
 import type { CopyStatus } from './copy-status.js';
@@ -67,7 +67,7 @@ export class CopyEngine {
   private readonly deletesWaiting = new Map<string, Promise<void>>();
   private readonly concurrency: number;
   private readonly checkpointEvery: number;
-  private readonly buffers = new BlockBuffers();
+  private readonly buffers = new SharedBuffers();
   /** Per-block copy times of the latest snapshot copies since the engine opened (in memory only). */
   private readonly blockTimes = new Map<string, Histogram>();
   private closing = false;

@@ -27,7 +27,7 @@ export const LAZY_LOAD_BUDGET_MS = 20_000;
 /** Reads blocks of completed snapshots from their manifests (digests checked). */
 export function manifestBackingSource(repo: BlockRepository, budgetMs = LAZY_LOAD_BUDGET_MS): BackingSource {
   return {
-    async readBlock(snapshotId, index) {
+    async readBlock(snapshotId, index, into) {
       const signal = AbortSignal.timeout(budgetMs);
       let last: RetryNotice | undefined;
       repo.watchRetries(signal, { retrying: (n) => (last = n) });
@@ -35,7 +35,7 @@ export function manifestBackingSource(repo: BlockRepository, budgetMs = LAZY_LOA
         const m = await repo.getManifest(snapshotId, signal);
         if (!m) throw new CoreError('BACKING_UNAVAILABLE', `snapshot ${snapshotId} has no manifest in the object store`);
         const sha = m.blocks.get(index);
-        return sha === undefined ? null : await repo.getBlock(sha, signal);
+        return sha === undefined ? null : await repo.getBlock(sha, signal, into);
       } catch (err) {
         // Out of time, or the store kept failing until the retry budget ran out: unavailable.
         if (!signal.aborted && !(err instanceof RetriesExhaustedError)) throw err;
@@ -63,16 +63,18 @@ export async function runHydration(deps: HydrationDeps, initial: HydrationStatus
   if (!m) throw new CoreError('BACKING_UNAVAILABLE', `snapshot ${initial.snapshotId} has no manifest in the object store`);
   const indices = [...m.blocks.keys()].sort((a, b) => a - b);
   const status: HydrationStatus = { ...initial, blocksTotal: indices.length };
+  // One buffer per block in flight, reused window after window: a store keeps nothing of it.
+  const buffers = Array.from({ length: deps.concurrency }, () => Buffer.allocUnsafeSlow(m.blockSize));
   try {
     while (status.blocksDone < indices.length) {
       signal.throwIfAborted();
       const window = indices.slice(status.blocksDone, status.blocksDone + deps.concurrency);
       await Promise.all(
-        window.map(async (index) => {
+        window.map(async (index, i) => {
           // A block written since the restore needs no fetch.
           if (await deps.store.holdsBlock(initial.volumeId, index)) return;
           const sha = m.blocks.get(index)!;
-          const content = await deps.repo.getBlock(sha, signal);
+          const content = await deps.repo.getBlock(sha, signal, buffers[i]);
           await deps.store.hydrate(initial.volumeId, index, content, sha);
         }),
       );

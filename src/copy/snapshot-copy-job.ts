@@ -14,7 +14,7 @@ import type { RecordPut } from '../core/record-store.js';
 import { loadsFromBacking } from '../core/records.js';
 import type { SnapshotBlock } from '../core/snapshot-ops.js';
 import { sha256Hex } from './block-hash.js';
-import type { BlockBuffers } from './block-buffers.js';
+import type { SharedBuffers } from '../object-store/shared-buffers.js';
 import type { BlockRepository } from './block-repository.js';
 import type { CopyStatus } from './copy-status.js';
 import type { Manifest } from './manifest.js';
@@ -30,7 +30,7 @@ export interface CopyJobDeps {
   /** The service's clock: the completion time. */
   now(): number;
   /** Where workers take their block buffers from. */
-  buffers: BlockBuffers;
+  buffers: SharedBuffers;
   /** Persists the status (monotonic progress) with extra records, in one batch; publishes it. */
   save(status: CopyStatus, records?: RecordPut[]): Promise<void>;
   /** Resolves once the parent's copy settled: its manifest, or undefined if it has none. */

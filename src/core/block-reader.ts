@@ -13,7 +13,8 @@ import { isZeroHead, isZeroVersion, materialize, MissingChunkError, readVersionA
 export interface ReaderContext {
   db: ClassicLevel<Buffer, Buffer>;
   chunks: ChunkStore;
-  readBacking(backing: BackingRef, blk: number): Promise<Buffer | null>;
+  /** With `into` (a block long), the bytes go there and a view of it is returned. */
+  readBacking(backing: BackingRef, blk: number, into?: Buffer): Promise<Buffer | null>;
 }
 
 /** What to read: a volume at a generation. */
@@ -31,9 +32,14 @@ export const LIVE = Number.MAX_SAFE_INTEGER;
 /** How many blocks one read fetches at once. */
 const READ_AHEAD = 8;
 
-export async function readRange(ctx: ReaderContext, view: ReadView, offset: number, length: number): Promise<Buffer> {
+/**
+ * Bytes [offset, offset + length) of the view. With `into` (at least `length` long), they are
+ * read there, whole blocks straight into their place, and a view of it is returned; nothing
+ * writes to it once this has settled, so the caller may reuse it then, even after a failure.
+ */
+export async function readRange(ctx: ReaderContext, view: ReadView, offset: number, length: number, into?: Buffer): Promise<Buffer> {
   // Not zero-filled: every byte is either copied below or zeroed there (holes, short content).
-  const out = Buffer.allocUnsafe(length);
+  const out = into ? into.subarray(0, length) : Buffer.allocUnsafe(length);
   if (length === 0) return out;
   const { blockSize } = view;
   const first = Math.floor(offset / blockSize);
@@ -43,16 +49,21 @@ export async function readRange(ctx: ReaderContext, view: ReadView, offset: numb
     for (let start = first; start <= last; start += READ_AHEAD) {
       const blocks: number[] = [];
       for (let b = start; b <= Math.min(last, start + READ_AHEAD - 1); b++) blocks.push(b);
-      await Promise.all(
+      // Every read of the batch settles before a failure is thrown: none writes to `out` later.
+      const results = await Promise.allSettled(
         blocks.map(async (blk) => {
-          const content = await readBlockWith(ctx, view, blk, snapshot);
           const blockStart = blk * blockSize;
           const from = Math.max(offset, blockStart);
           const to = Math.min(offset + length, blockStart + blockSize);
-          const copied = content ? content.copy(out, from - offset, from - blockStart, to - blockStart) : 0;
+          const place = to - from === blockSize ? out.subarray(from - offset, to - offset) : undefined;
+          const content = await readBlockWith(ctx, view, blk, snapshot, place);
+          const inPlace = content !== null && place !== undefined && content.buffer === place.buffer && content.byteOffset === place.byteOffset;
+          const copied = !content ? 0 : inPlace ? content.length : content.copy(out, from - offset, from - blockStart, to - blockStart);
           if (copied < to - from) out.fill(0, from - offset + copied, to - offset); // a hole
         }),
       );
+      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed) throw failed.reason;
     }
   } finally {
     await snapshot.close();
@@ -60,7 +71,7 @@ export async function readRange(ctx: ReaderContext, view: ReadView, offset: numb
   return out;
 }
 
-/** A whole block's content, or null when it reads as zeros; built in `into` when given (except a backing snapshot's block). */
+/** A whole block's content, or null when it reads as zeros; built in `into` when given (a backing snapshot's block too, where its source can). */
 export async function readBlock(ctx: ReaderContext, view: ReadView, blk: number, into?: Buffer): Promise<Buffer | null> {
   const snapshot = ctx.db.snapshot();
   try {
@@ -74,7 +85,7 @@ export async function readBlock(ctx: ReaderContext, view: ReadView, blk: number,
 export interface KnownVersion {
   /** SHA-256 (hex) and length of its content, when it is exactly one stored chunk and the chunk layout keeps digests. */
   digest: { sha256: string; length: number } | undefined;
-  /** Its content, or null for zeros. Built in `into` when given (the result then a view of it), except a backing snapshot's block. */
+  /** Its content, or null for zeros. Built in `into` when given (the result then a view of it). */
   read(into?: Buffer): Promise<Buffer | null>;
   /**
    * When it is exactly one stored chunk kept in a file: where, held until released. The bytes
@@ -109,7 +120,7 @@ export function knownVersion(ctx: ReaderContext, view: ReadView, blk: number, bi
 async function readBlockWith(ctx: ReaderContext, view: ReadView, blk: number, snapshot: DbSnapshot, into?: Buffer) {
   for (let attempt = 1; ; attempt++) {
     const version = await readVersionAt(ctx.db, view.volumeId, blk, view.gen, attempt === 1 ? snapshot : undefined);
-    if (!version) return view.backing ? ctx.readBacking(view.backing, blk) : null;
+    if (!version) return view.backing ? ctx.readBacking(view.backing, blk, into) : null;
     if (isZeroVersion(version)) return null;
     try {
       return await materialize(version, ctx.chunks, view.blockSize, into);

@@ -316,16 +316,18 @@ export class BlockStore {
     if (endWhole * B < offset + length) await this.write(id, endWhole * B, Buffer.alloc(offset + length - endWhole * B));
   }
 
-  async read(id: string, offset: number, length: number): Promise<Buffer> {
+  /** With `into`, read there (see readRange: the caller's again once this settles). */
+  async read(id: string, offset: number, length: number, into?: Buffer): Promise<Buffer> {
     const vol = this.getVolume(id);
     checkRange(vol, offset, length);
-    if (!loadsFromBacking(vol.backing)) return readRange(this.readerContext(), this.liveView(vol), offset, length);
+    if (!loadsFromBacking(vol.backing)) return readRange(this.readerContext(), this.liveView(vol), offset, length, into);
     // A restored volume keeps what a first read fetched from its snapshot (backing-reads.ts).
     const ctx = {
       ...this.readerContext(),
-      readBacking: (b: BackingRef, blk: number) => this.backing.readKeeping(b, blk, (i, content, sha) => this.hydrate(id, i, content, sha)),
+      readBacking: (b: BackingRef, blk: number, place?: Buffer) =>
+        this.backing.readKeeping(b, blk, (i, content, sha) => this.hydrate(id, i, content, sha), place),
     };
-    return readRange(ctx, this.liveView(vol), offset, length);
+    return readRange(ctx, this.liveView(vol), offset, length, into);
   }
 
   /**
@@ -629,11 +631,11 @@ export class BlockStore {
 
 
   private readerContext() {
-    return { db: this.db, chunks: this.chunks, readBacking: (b: BackingRef, blk: number) => this.readBacking(b, blk) };
+    return { db: this.db, chunks: this.chunks, readBacking: (b: BackingRef, blk: number, into?: Buffer) => this.readBacking(b, blk, into) };
   }
 
-  private readBacking(backing: BackingRef, blk: number): Promise<Buffer | null> {
-    return this.backing.read(backing, blk);
+  private readBacking(backing: BackingRef, blk: number, into?: Buffer): Promise<Buffer | null> {
+    return this.backing.read(backing, blk, into);
   }
 
   private liveView(vol: VolumeRecord): ReadView {

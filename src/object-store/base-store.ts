@@ -18,7 +18,7 @@ import {
   ObjectStoreError,
 } from './errors.js';
 import { validateKey, validatePrefix } from './keys.js';
-import type { ByteRange, FileSlice, ObjectInfo, ObjectStore, StoreCapabilities, StoreStats } from './object-store.js';
+import type { ByteRange, FileSlice, GetOptions, ObjectInfo, ObjectStore, StoreCapabilities, StoreStats } from './object-store.js';
 
 const readSlice = promisify(readFd);
 
@@ -51,8 +51,8 @@ export abstract class BaseObjectStore implements ObjectStore {
     if (bytesRead !== source.length) throw new Error(`file slice ended at ${bytesRead} of ${source.length} bytes`);
     return this._putIfAbsent(key, body);
   }
-  /** By default a get, hashed here. */
-  protected async _getWithSha256(key: string): Promise<{ body: Buffer; sha256: string }> {
+  /** By default a get, hashed here, in a buffer of its own (`recyclable` unused). */
+  protected async _getWithSha256(key: string, _options?: GetOptions): Promise<{ body: Buffer; sha256: string }> {
     const body = await this._get(key);
     return { body, sha256: createHash('sha256').update(body).digest('hex') };
   }
@@ -99,9 +99,12 @@ export abstract class BaseObjectStore implements ObjectStore {
     return this.countedPutIfAbsent(key, source.length, () => this._putIfAbsentFromFile(key, source));
   }
 
-  getWithSha256(key: string): Promise<{ body: Buffer; sha256: string }> {
-    return this.countedGet(key, () => this._getWithSha256(key), (r) => r.body);
+  getWithSha256(key: string, options?: GetOptions): Promise<{ body: Buffer; sha256: string }> {
+    return this.countedGet(key, () => this._getWithSha256(key, options), (r) => r.body);
   }
+
+  /** Nothing to reuse, unless a backend says otherwise. */
+  recycle(_body: Buffer): void {}
 
   async get(key: string, range?: ByteRange): Promise<Buffer> {
     return this.countedGet(

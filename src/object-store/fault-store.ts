@@ -15,7 +15,7 @@
  */
 
 import { InjectedFaultError } from './errors.js';
-import type { ByteRange, FileSlice, ObjectInfo, ObjectStore } from './object-store.js';
+import type { ByteRange, FileSlice, GetOptions, ObjectInfo, ObjectStore } from './object-store.js';
 import { WrappedStore } from './wrapped-store.js';
 
 export type StoreOp = 'put' | 'get' | 'head' | 'list' | 'delete';
@@ -139,8 +139,8 @@ export class FaultStore extends WrappedStore {
     return this.#call('get', key, () => this.inner.get(key, range));
   }
 
-  protected override _getWithSha256(key: string): Promise<{ body: Buffer; sha256: string }> {
-    return this.#call('get', key, () => this.inner.getWithSha256(key));
+  protected override _getWithSha256(key: string, options?: GetOptions): Promise<{ body: Buffer; sha256: string }> {
+    return this.#call('get', key, () => this.inner.getWithSha256(key, options));
   }
 
   protected override _head(key: string): Promise<ObjectInfo | undefined> {

@@ -26,6 +26,8 @@ export interface FsReadJob {
   sha256?: boolean;
   /** A whole block object: read it with O_DIRECT where the file system allows. */
   direct?: boolean;
+  /** The caller's shared memory: a whole object that fits is read into it, not into a new buffer. */
+  into?: { buffer: SharedArrayBuffer; offset: number; length: number };
 }
 
 export type FsIoJob = FsWriteJob | FsReadJob;
@@ -35,6 +37,7 @@ export interface FsIoReply {
   stored?: boolean;
   /** The put went past the page cache (O_DIRECT). */
   direct?: boolean;
+  /** The bytes read, unless they went into the job's `into`. */
   buffer?: ArrayBuffer;
   length?: number;
   sha256?: string;

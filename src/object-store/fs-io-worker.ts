@@ -146,11 +146,23 @@ function write(job: FsWriteJob): { stored: boolean; direct: boolean } {
   return { stored: true, direct: directly };
 }
 
-type ReadResult = { buffer: ArrayBuffer; length: number; sha256: string | undefined };
+/** `buffer` undefined: the bytes went into the job's `into`. */
+type ReadResult = { buffer: ArrayBuffer | undefined; length: number; sha256: string | undefined };
+
+/** Where `length` bytes read for `job` go: the caller's shared memory if they fit, else a buffer to transfer. */
+function destination(job: FsReadJob, length: number): Uint8Array {
+  const into = job.into;
+  return into && length <= into.length ? new Uint8Array(into.buffer, into.offset, length) : new Uint8Array(new ArrayBuffer(length));
+}
+
+function result(out: Uint8Array, length: number, hash: boolean | undefined): ReadResult {
+  const sha256 = hash ? createHash('sha256').update(out.subarray(0, length)).digest('hex') : undefined;
+  return { buffer: out.buffer instanceof SharedArrayBuffer ? undefined : (out.buffer as ArrayBuffer), length, sha256 };
+}
 
 /**
  * A whole block object read with O_DIRECT into this thread's aligned buffer, then copied into
- * the buffer handed back: straight from the disk, as direct writes leave it, without filling new
+ * the caller's shared memory or the buffer handed back: straight from the disk, as direct writes leave it, without filling new
  * page-cache pages. Undefined where that is not to be had (then read through the cache).
  */
 function readDirect(job: FsReadJob): ReadResult | undefined {
@@ -173,10 +185,9 @@ function readDirect(job: FsReadJob): ReadResult | undefined {
       if (n === 0) break; // truncated underneath us
       done += n;
     }
-    const out = new Uint8Array(new ArrayBuffer(done));
+    const out = destination(job, done);
     out.set(bytes.subarray(0, done));
-    const sha256 = job.sha256 ? createHash('sha256').update(out).digest('hex') : undefined;
-    return { buffer: out.buffer, length: done, sha256 };
+    return result(out, done, job.sha256);
   } finally {
     closeSync(fd);
   }
@@ -192,15 +203,14 @@ function read(job: FsReadJob): ReadResult {
     const size = fstatSync(fd).size;
     const start = job.offset ?? 0;
     const length = Math.max(0, Math.min(job.length ?? size, size - start));
-    const bytes = new Uint8Array(new ArrayBuffer(length));
+    const bytes = destination(job, length);
     let done = 0;
     while (done < length) {
       const n = readSync(fd, bytes, done, length - done, start + done);
       if (n === 0) break; // truncated underneath us
       done += n;
     }
-    const sha256 = job.sha256 ? createHash('sha256').update(bytes.subarray(0, done)).digest('hex') : undefined;
-    return { buffer: bytes.buffer, length: done, sha256 };
+    return result(bytes, done, job.sha256);
   } finally {
     closeSync(fd);
   }
@@ -212,8 +222,8 @@ port.on('message', (job: FsIoJob) => {
   try {
     if (job.op === 'read') {
       const { buffer, length, sha256 } = read(job);
-      const reply: FsIoReply = { id: job.id, buffer, length, ...(sha256 !== undefined ? { sha256 } : {}) };
-      port.postMessage(reply, [buffer]);
+      const reply: FsIoReply = { id: job.id, length, ...(buffer ? { buffer } : {}), ...(sha256 !== undefined ? { sha256 } : {}) };
+      port.postMessage(reply, buffer ? [buffer] : []);
     } else {
       port.postMessage({ id: job.id, ...write(job) } satisfies FsIoReply);
     }

@@ -38,7 +38,7 @@ import { BaseObjectStore } from './base-store.js';
 import { InvalidKeyError, KeyConflictError, ObjectNotFoundError } from './errors.js';
 import { FsIoThreads } from './fs-io-threads.js';
 import { compareKeys } from './keys.js';
-import type { ByteRange, FileSlice, ObjectInfo, StoreCapabilities } from './object-store.js';
+import type { ByteRange, FileSlice, GetOptions, ObjectInfo, StoreCapabilities } from './object-store.js';
 
 export interface FsStoreOptions {
   /** Directory holding the objects; created if missing. Relative paths resolve against cwd. */
@@ -141,10 +141,14 @@ export class FsStore extends BaseObjectStore {
     }
   }
 
-  /** The thread that reads the object hashes it too. */
-  protected override async _getWithSha256(key: string): Promise<{ body: Buffer; sha256: string }> {
+  override recycle(body: Buffer): void {
+    this.#io.recycle(body);
+  }
+
+  /** The thread that reads the object hashes it too; `recyclable` ones go into memory it reuses. */
+  protected override async _getWithSha256(key: string, options?: GetOptions): Promise<{ body: Buffer; sha256: string }> {
     try {
-      return await this.#io.readWithSha256(this.#path(key), this.direct);
+      return await this.#io.readWithSha256(this.#path(key), this.direct, options?.recyclable);
     } catch (err) {
       if (isAbsent(err)) throw new ObjectNotFoundError(key);
       throw mapPathError(err, key);

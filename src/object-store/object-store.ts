@@ -63,6 +63,11 @@ export interface StoreCapabilities {
   readonly hashedGets: boolean;
 }
 
+export interface GetOptions {
+  /** See ObjectStore.getWithSha256. */
+  recyclable?: number;
+}
+
 export interface ObjectStore {
   /** 'fs' | 's3' | 'memory', or a wrapper's name ('fault', 'throttle'). */
   readonly kind: string;
@@ -98,8 +103,18 @@ export interface ObjectStore {
   /**
    * get of a whole object, with the SHA-256 (hex) of the bytes returned. Where
    * `supports.hashedGets`, computed by the thread that read them; elsewhere by the caller's.
+   * `recyclable` (bytes): the caller will hand the body back through recycle() when done with
+   * it, so a store may return objects up to that size in memory it reuses (the fs store does),
+   * sparing the event loop a new buffer per object and its share of garbage collections.
    */
-  getWithSha256(key: string): Promise<{ body: Buffer; sha256: string }>;
+  getWithSha256(key: string, options?: GetOptions): Promise<{ body: Buffer; sha256: string }>;
+
+  /**
+   * Hands back a body that getWithSha256 returned with `recyclable`, once nothing reads or
+   * writes it any more: its memory may hold the next object read. A body not handed back (a
+   * result given up on, say) is left to the garbage collector as usual. A no-op elsewhere.
+   */
+  recycle(body: Buffer): void;
 
   /**
    * Reads an object, or `range` of it. A range reaching past the end is clipped: it returns the

@@ -7,7 +7,7 @@
  * inner store answers (the size is known only then). Puts and gets share one budget.
  */
 
-import type { ByteRange, FileSlice, ObjectInfo, ObjectStore } from './object-store.js';
+import type { ByteRange, FileSlice, GetOptions, ObjectInfo, ObjectStore } from './object-store.js';
 import { RateLimiter } from './rate-limiter.js';
 import { WrappedStore } from './wrapped-store.js';
 
@@ -65,9 +65,9 @@ export class ThrottleStore extends WrappedStore {
     return this.inner.putIfAbsentFromFile(key, source);
   }
 
-  protected override async _getWithSha256(key: string): Promise<{ body: Buffer; sha256: string }> {
+  protected override async _getWithSha256(key: string, options?: GetOptions): Promise<{ body: Buffer; sha256: string }> {
     await this.#roundTrip();
-    const got = await this.inner.getWithSha256(key);
+    const got = await this.inner.getWithSha256(key, options);
     await this.#limiter.consume(got.body.length);
     return got;
   }

@@ -7,7 +7,7 @@
  */
 
 import { BaseObjectStore } from './base-store.js';
-import type { ByteRange, FileSlice, ObjectInfo, ObjectStore, StoreCapabilities } from './object-store.js';
+import type { ByteRange, FileSlice, GetOptions, ObjectInfo, ObjectStore, StoreCapabilities } from './object-store.js';
 
 export abstract class WrappedStore extends BaseObjectStore {
   constructor(readonly inner: ObjectStore) {
@@ -34,8 +34,12 @@ export abstract class WrappedStore extends BaseObjectStore {
     return this.inner.get(key, range);
   }
 
-  protected override _getWithSha256(key: string): Promise<{ body: Buffer; sha256: string }> {
-    return this.inner.getWithSha256(key);
+  protected override _getWithSha256(key: string, options?: GetOptions): Promise<{ body: Buffer; sha256: string }> {
+    return this.inner.getWithSha256(key, options);
+  }
+
+  override recycle(body: Buffer): void {
+    this.inner.recycle(body);
   }
 
   protected _head(key: string): Promise<ObjectInfo | undefined> {

@@ -139,10 +139,35 @@ export async function checkedBody(
 /**
  * Full-size piece buffers, reused across requests: a fresh 8 MiB buffer per piece made glibc's
  * heap grow and stay grown under sustained writes (the scale benchmark's server peaked over 300
- * MB there). A few are kept: each one resident is 8 MiB.
+ * MB there), and one per read cost the server a garbage collection every ~70 ms of restore reads.
+ * A few are kept: each one resident is 8 MiB.
  */
 const PIECES_KEPT = 4;
 const freePieces: Buffer[] = [];
+
+/** Only once nothing reads or writes `piece` any more. */
+function givePiece(piece: Buffer): void {
+  if (piece.length === PIECE_BYTES && freePieces.length < PIECES_KEPT) freePieces.push(piece);
+}
+
+/**
+ * A read of up to PIECE_BYTES into a reused piece buffer, sent as the reply. The piece goes back
+ * once both the read has settled (nothing writes to it then, see readRange) and the response is
+ * done with it: sent, or its connection gone, which may come first.
+ */
+export async function sendReadPiece(reply: FastifyReply, read: (into: Buffer) => Promise<Buffer>): Promise<FastifyReply> {
+  const piece = freePieces.pop() ?? Buffer.allocUnsafeSlow(PIECE_BYTES);
+  let users = 2;
+  const done = () => {
+    if (--users === 0) givePiece(piece);
+  };
+  reply.raw.once('close', done);
+  try {
+    return reply.send(await read(piece));
+  } finally {
+    done();
+  }
+}
 
 /**
  * Cuts a byte stream of `expected` bytes (fewer if the upload is cut short) into pieces that end
@@ -165,8 +190,7 @@ export async function writePieces(
     at += filled;
     filled = 0;
     piece = undefined;
-    // Not after a failed write: something may still be reading that piece.
-    if (full.length === PIECE_BYTES && freePieces.length < PIECES_KEPT) freePieces.push(full);
+    givePiece(full); // not after a failed write: something may still be reading that piece
   };
   for await (const chunk of body) {
     for (let used = 0; used < chunk.length; ) {

@@ -16,7 +16,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Simulator } from '../simulator.js';
 import type { Authenticator } from './auth.js';
 import {
-  checkedBody, checkTransfer, dataCaller, integerParam, PIECE_BYTES, rawBodies, readPieces, sendError, writePieces,
+  checkedBody, checkTransfer, dataCaller, integerParam, PIECE_BYTES, rawBodies, readPieces, sendError, sendReadPiece, writePieces,
 } from './data-plane-io.js';
 
 export interface DataPlaneOptions {
@@ -58,7 +58,7 @@ export async function dataPlanePlugin(app: FastifyInstance, opts: DataPlaneOptio
       const { sizeBytes } = sim.services.volumes.forIo(who, id);
       checkTransfer(id, sizeBytes, offset, length, maxTransferBytes);
       reply.code(200).type('application/octet-stream').header('content-length', length);
-      if (length <= PIECE_BYTES) return reply.send(await sim.services.volumes.read(who, id, offset, length));
+      if (length <= PIECE_BYTES) return await sendReadPiece(reply, (into) => sim.services.volumes.read(who, id, offset, length, into));
       return reply.send(Readable.from(await readPieces(offset, length, (at, n) => sim.services.volumes.read(who, id, at, n))));
     } catch (err) {
       return sendError(request, reply, err);

@@ -4,12 +4,13 @@
  * fail the others; and a block whose bytes do not match its digest is refused.
  */
 import { randomBytes } from 'node:crypto';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { sha256Hex } from '../../src/copy/block-hash.js';
 import { BlockRepository } from '../../src/copy/block-repository.js';
 import { blockKey } from '../../src/copy/manifest.js';
 import { DEFAULT_RETRY } from '../../src/copy/retry.js';
-import { FaultStore, FsStore, MemoryStore, ThrottleStore } from '../../src/object-store/index.js';
+import { FaultStore, FsStore, MemoryStore, ThrottleStore, WrappedStore } from '../../src/object-store/index.js';
+import type { GetOptions } from '../../src/object-store/object-store.js';
 import { tempDir } from '../support/temp-dir.js';
 
 async function storeWithBlock() {
@@ -49,6 +50,66 @@ describe('BlockRepository.getBlock', () => {
     abort.abort('close');
     await expect(first).rejects.toBe('close');
     expect((await second).equals(block)).toBe(true);
+  });
+});
+
+describe('BlockRepository.getBlock into the caller\'s buffer', () => {
+  it('fills each caller\'s buffer, and hands the store\'s reused memory straight back', async () => {
+    const dir = tempDir();
+    const objects = await FsStore.open({ root: dir.dir });
+    try {
+      const block = randomBytes(512 * 1024);
+      const sha = sha256Hex(block);
+      await objects.put(blockKey(sha), block);
+      const recycled = vi.spyOn(objects, 'recycle');
+      const repo = new BlockRepository(objects, { ...DEFAULT_RETRY, attempts: 1 });
+      const mine = Buffer.alloc(512 * 1024);
+      const theirs = Buffer.alloc(512 * 1024);
+      const [a, b, c] = await Promise.all([repo.getBlock(sha, undefined, mine), repo.getBlock(sha, undefined, theirs), repo.getBlock(sha)]);
+      expect(objects.stats().gets).toBe(1); // one download, shared
+      expect([a.buffer, b.buffer]).toEqual([mine.buffer, theirs.buffer]);
+      for (const got of [a, b, c]) expect(got.equals(block)).toBe(true);
+      expect(c.buffer).not.toBe(mine.buffer);
+      // The store read into its own memory, which went back to it before anyone saw the bytes.
+      expect(recycled).toHaveBeenCalledTimes(1);
+      expect(recycled.mock.calls[0]![0].buffer).toBeInstanceOf(SharedArrayBuffer);
+    } finally {
+      await objects.close();
+      dir.remove();
+    }
+  });
+
+  it('never writes into the caller\'s buffer from an attempt it gave up on, which answers late', async () => {
+    const block = randomBytes(64 * 1024);
+    const sha = sha256Hex(block);
+    const memory = new MemoryStore();
+    await memory.put(blockKey(sha), block);
+    let answerLate!: () => void;
+    const late = new Promise<void>((resolve) => (answerLate = resolve));
+    let lateAnswered = false;
+    class FirstGetHangs extends WrappedStore {
+      readonly kind = 'first-get-hangs';
+      calls = 0;
+      protected override async _getWithSha256(key: string, options?: GetOptions) {
+        if (++this.calls === 1) {
+          await late;
+          const got = await this.inner.getWithSha256(key, options);
+          lateAnswered = true;
+          return got;
+        }
+        return this.inner.getWithSha256(key, options);
+      }
+    }
+    const objects = new FirstGetHangs(memory);
+    // The first attempt times out (1 ms) and is retried; it answers only later.
+    const repo = new BlockRepository(objects, { ...DEFAULT_RETRY, attempts: 2, attemptTimeoutMs: 1, baseDelayMs: 0 });
+    const into = Buffer.alloc(64 * 1024);
+    expect((await repo.getBlock(sha, undefined, into)).equals(block)).toBe(true);
+    into.fill(0); // the caller's again: reused
+    answerLate();
+    while (!lateAnswered) await new Promise((resolve) => setImmediate(resolve));
+    for (let i = 0; i < 10; i++) await new Promise((resolve) => setImmediate(resolve));
+    expect(into.equals(Buffer.alloc(64 * 1024))).toBe(true);
   });
 });
 

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { BlockStore, GiB, TiB } from '../../src/core/block-store.js';
-import { isCoreError } from '../../src/core/errors.js';
+import { CoreError, isCoreError } from '../../src/core/errors.js';
 import { PackChunkBytes } from '../../src/core/pack-chunk-bytes.js';
 import { Rng } from '../support/random.js';
 import { SparseModel } from '../support/sparse-model.js';
@@ -443,6 +443,67 @@ describe('restored volumes (backing snapshot)', () => {
       const snap = await restored.snapshot(vol.id);
       expect((await restored.readSnapshot(snap.id, 3 * B, B)).equals(expected3)).toBe(true);
       expect((await restored.fsck()).ok).toBe(true);
+    } finally {
+      await restored.close();
+      dir.remove();
+    }
+  });
+});
+
+describe('reads into a buffer the caller reuses', () => {
+  const turns = async (n = 20) => {
+    for (let i = 0; i < n; i++) await new Promise((resolve) => setImmediate(resolve));
+  };
+
+  it('reads whole backing blocks in place, keeps a copy of its own, and writes nothing once settled, even after a failure', async () => {
+    const blocks = new Map<number, Buffer>([0, 1, 2, 3, 4, 5, 6, 7].map((i) => [i, rng.bytes(B)]));
+    const offered: Array<{ index: number; into: Buffer | undefined }> = [];
+    let gate: Promise<void> = Promise.resolve();
+    let slowDone = false;
+    const dir = tempDir();
+    const restored = await BlockStore.open(dir.dir, {
+      sweepDelayMs: 0,
+      backing: {
+        readBlock: async (_snap, index, into) => {
+          offered.push({ index, into });
+          if (index === 7) throw new CoreError('BACKING_UNAVAILABLE', 'block 7 is gone');
+          if (index === 6) await gate;
+          const bytes = blocks.get(index)!;
+          const out = into ? (bytes.copy(into), into.subarray(0, B)) : Buffer.from(bytes);
+          if (index === 6) slowDone = true;
+          return out;
+        },
+      },
+    });
+    try {
+      const vol = await restored.createVolume({ size: GiB, backing: { snapshotId: 'snap-source' } });
+      const into = Buffer.alloc(2 * B + 300, 0xee);
+      const got = await restored.read(vol.id, 100, 2 * B + 200, into);
+      expect(got.buffer).toBe(into.buffer);
+      expect(got.equals(Buffer.concat([blocks.get(0)!, blocks.get(1)!, blocks.get(2)!]).subarray(100, 2 * B + 300))).toBe(true);
+      // Only block 1 lies whole in the range: it is read in place, the partial ones elsewhere.
+      const placed = offered.find((o) => o.index === 1)!.into!;
+      expect([placed.buffer === into.buffer, placed.byteOffset - into.byteOffset, placed.length]).toEqual([true, B - 100, B]);
+      expect(offered.filter((o) => o.index !== 1).every((o) => o.into === undefined)).toBe(true);
+      // What the read keeps is a copy: the caller reusing its buffer changes nothing kept.
+      into.fill(0x55);
+      for (let i = 0; i < 200 && !(await restored.holdsBlock(vol.id, 1)); i++) await turns(1);
+      expect(await restored.holdsBlock(vol.id, 1)).toBe(true);
+      expect((await restored.read(vol.id, B, B)).equals(blocks.get(1)!)).toBe(true);
+
+      // Block 7 fails while block 6 is still being read into the buffer: the read waits for it.
+      let open!: () => void;
+      gate = new Promise((resolve) => (open = resolve));
+      const whole = Buffer.alloc(4 * B);
+      let settled = false;
+      const failing = restored.read(vol.id, 4 * B, 4 * B, whole).finally(() => (settled = true));
+      failing.catch(() => undefined);
+      await turns();
+      expect([settled, slowDone]).toEqual([false, false]);
+      open();
+      await expect(failing).rejects.toMatchObject({ code: 'BACKING_UNAVAILABLE' });
+      expect(slowDone).toBe(true); // done before the failure was reported
+      expect(whole.subarray(2 * B, 3 * B).equals(blocks.get(6)!)).toBe(true);
     } finally {
       await restored.close();
       dir.remove();

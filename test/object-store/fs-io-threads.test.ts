@@ -59,6 +59,45 @@ describe('fs store threads', () => {
     await store.close();
   });
 
+  it('reads recyclable objects into shared memory it reuses once handed back, direct or through the cache', async () => {
+    const KiB512 = 512 * 1024;
+    for (const direct of [true, false]) {
+      const store = await FsStore.open({ root: await dirs.make(), direct });
+      const a = randomBytes(KiB512);
+      const b = randomBytes(KiB512);
+      const odd = randomBytes(1000); // not in whole 4 KiB units: never direct
+      await store.put('blocks/a', a);
+      await store.put('blocks/b', b);
+      await store.put('blocks/odd', odd);
+      const sha = (x: Buffer) => createHash('sha256').update(x).digest('hex');
+
+      const first = await store.getWithSha256('blocks/a', { recyclable: KiB512 });
+      expect(first.body.equals(a), `direct ${direct}`).toBe(true);
+      expect(first.sha256).toBe(sha(a));
+      expect(first.body.buffer).toBeInstanceOf(SharedArrayBuffer);
+      // Lent to the caller until handed back: the next read goes elsewhere.
+      const second = await store.getWithSha256('blocks/b', { recyclable: KiB512 });
+      expect(second.body.buffer).not.toBe(first.body.buffer);
+      expect(first.body.equals(a)).toBe(true);
+      store.recycle(first.body);
+      store.recycle(first.body); // twice: the second is ignored
+      store.recycle(Buffer.from(new SharedArrayBuffer(KiB512))); // not the store's: ignored
+      const third = await store.getWithSha256('blocks/odd', { recyclable: KiB512 });
+      expect(third.body.buffer).toBe(first.body.buffer); // the slot handed back, reused
+      expect(third.body.equals(odd)).toBe(true);
+      expect(third.sha256).toBe(sha(odd));
+      const fourth = await store.getWithSha256('blocks/a', { recyclable: KiB512 });
+      expect(fourth.body.buffer).not.toBe(first.body.buffer); // handed back once, lent once
+      expect(second.body.equals(b)).toBe(true); // lent bodies are left alone
+      // Larger than the slot, or not recyclable: an ordinary buffer of its own.
+      const large = await store.getWithSha256('blocks/a', { recyclable: 4096 });
+      expect(large.body.buffer).toBeInstanceOf(ArrayBuffer);
+      expect(large.body.equals(a)).toBe(true);
+      expect((await store.getWithSha256('blocks/b')).body.buffer).toBeInstanceOf(ArrayBuffer);
+      await store.close();
+    }
+  });
+
   it('leaves no temp file behind a failed put', async () => {
     const root = await dirs.make();
     const store = await FsStore.open({ root });

@@ -1,5 +1,6 @@
 /** The data plane over real HTTP: byte-exact reads and writes, streaming, and JSON errors with proper statuses. */
 import { readdir, writeFile } from 'node:fs/promises';
+import { get as httpGet } from 'node:http';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { CreateVolumeCommand, type EC2Client } from '@aws-sdk/client-ec2';
@@ -133,6 +134,60 @@ describe('data plane', () => {
         expect(await res.json()).toEqual({ code: 'BACKING_UNAVAILABLE', message: 'snapshot snap-1 has no manifest in the object store' });
       }
     } finally {
+      read.mockRestore();
+    }
+  });
+
+  it('reads into reused buffers: concurrent reads stay exact, and a read whose client left keeps its buffer until it ends', async () => {
+    const v = await volume();
+    const data = new Rng(11).bytes(24 * MiB);
+    expect((await putBytes(s.endpoint, v, 0, data)).status).toBe(200);
+    const rng = new Rng(12);
+    const ranges = Array.from({ length: 24 }, () => {
+      const length = rng.int(1, 8 * MiB);
+      return { offset: rng.int(0, data.length - length), length };
+    });
+    const got = await Promise.all(ranges.map((r) => getBytes(s.endpoint, v, r.offset, r.length)));
+    ranges.forEach((r, i) => expect(got[i]!.equals(data.subarray(r.offset, r.offset + r.length)), `range ${i}`).toBe(true));
+
+    // A read held inside the server while its client goes away.
+    const real = s.sim.services.volumes.read.bind(s.sim.services.volumes);
+    const buffersUsed: ArrayBufferLike[] = [];
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let heldBuffer: ArrayBufferLike | undefined;
+    let heldDone = false;
+    const read = vi.spyOn(s.sim.services.volumes, 'read').mockImplementation(async (who, id, offset, length, into) => {
+      if (heldBuffer === undefined) {
+        heldBuffer = into!.buffer;
+        await held;
+        const out = await real(who, id, offset, length, into);
+        heldDone = true;
+        return out;
+      }
+      buffersUsed.push(into!.buffer);
+      return real(who, id, offset, length, into);
+    });
+    try {
+      const connections = () => new Promise<number>((resolve, reject) => s.app.server.getConnections((err, n) => (err ? reject(err) : resolve(n))));
+      // A client of its own connection, gone while the server reads for it.
+      const gone = httpGet(`${s.endpoint}/data/volumes/${v}?offset=0&length=${8 * MiB}`, { agent: false });
+      gone.on('error', () => undefined);
+      while (heldBuffer === undefined) await new Promise((resolve) => setImmediate(resolve));
+      const before = await connections();
+      gone.destroy();
+      while ((await connections()) >= before) await new Promise((resolve) => setImmediate(resolve)); // the server saw it close
+      for (let i = 0; i < 6; i++) {
+        const at = (i % 3) * 8 * MiB;
+        expect((await getBytes(s.endpoint, v, at, 8 * MiB)).equals(data.subarray(at, at + 8 * MiB))).toBe(true);
+      }
+      expect(buffersUsed.length).toBe(6);
+      expect(buffersUsed).not.toContain(heldBuffer); // not handed on while its read still runs
+      release();
+      while (!heldDone) await new Promise((resolve) => setImmediate(resolve));
+      expect((await getBytes(s.endpoint, v, 8 * MiB, 8 * MiB)).equals(data.subarray(8 * MiB, 16 * MiB))).toBe(true);
+    } finally {
+      release();
       read.mockRestore();
     }
   });

@@ -45,10 +45,11 @@ export async function writeVolume(s: ServiceState, caller: DataCaller, id: strin
   await s.store.write(id, offset, data);
 }
 
-export async function readVolume(s: ServiceState, caller: DataCaller, id: string, offset: number, length: number): Promise<Buffer> {
+/** With `into` (at least `length` long), read there: the caller's to reuse once this settles. */
+export async function readVolume(s: ServiceState, caller: DataCaller, id: string, offset: number, length: number, into?: Buffer): Promise<Buffer> {
   const { sizeBytes } = ioVolume(s, caller, id);
   checkRange(id, sizeBytes, offset, length);
-  return s.store.read(id, offset, length);
+  return s.store.read(id, offset, length, into);
 }
 
 export async function flushVolume(s: ServiceState, caller: DataCaller, id: string): Promise<void> {

@@ -1,10 +1,11 @@
 /**
- * Block-sized buffers in shared memory (the fs store's threads read them without a copy), kept
- * for reuse across copy jobs. A SharedArrayBuffer is zeroed when made: a job making one per
- * worker spent more on that than on the rest of the copy of a small snapshot (measured back to
- * back: 8 x 512 KiB per CreateSnapshot was the largest item of the server's profile).
+ * Buffers in shared memory, which the fs store's threads read from and write to without a copy,
+ * kept for reuse: by copy jobs for the blocks they upload, by the fs store for the objects it
+ * reads. A SharedArrayBuffer is zeroed when made: a job making one per worker spent more on that
+ * than on the rest of the copy of a small snapshot (measured back to back: 8 x 512 KiB per
+ * CreateSnapshot was the largest item of the server's profile).
  */
-export class BlockBuffers {
+export class SharedBuffers {
   private readonly free = new Map<number, Buffer[]>();
 
   /** Keeps at most `keep` free buffers of each size. */
