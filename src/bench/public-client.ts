@@ -113,8 +113,7 @@ export class PublicClient {
     await res.arrayBuffer();
   }
 
-  /** One data-plane read; the number of bytes received. */
-  /** Bytes a data-plane GET returned, counted and dropped (see lean-reader.ts: not fetch, to spare the shared CPU). */
+  /** One data-plane read; the number of bytes received, counted and dropped (lean-reader.ts: not fetch, to spare the shared CPU). */
   read(volumeId: string, offset: number, length: number): Promise<number> {
     this.reader ??= new LeanReader(this.endpoint);
     return this.reader.get(`/data/volumes/${volumeId}?offset=${offset}&length=${length}`);

@@ -26,7 +26,7 @@ export interface FsReadJob {
   sha256?: boolean;
   /** A whole block object: read it with O_DIRECT where the file system allows. */
   direct?: boolean;
-  /** The caller's shared memory: a whole object that fits is read into it, not into a new buffer. */
+  /** A slot of shared memory the store lends (fs-io-threads.ts): an object that fits is read into it, not into a new buffer. */
   into?: { buffer: SharedArrayBuffer; offset: number; length: number };
 }
 

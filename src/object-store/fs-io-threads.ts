@@ -13,9 +13,9 @@
  * of 512 KiB, each in a fresh one, kept 1 GiB resident; moved copies peaked at 125 MiB). A put may
  * also name a slice of an open file instead: the thread reads it (copy from file to file, one
  * message, no JavaScript buffer), and only when `ifAbsent` found no object. A get's bytes come
- * back in an ArrayBuffer the worker transfers: an ordinary Buffer, not a copy (or in the
- * caller's shared memory, if offered); with their SHA-256 if asked, so that checking a
- * downloaded block costs the event loop nothing.
+ * back in an ArrayBuffer the worker transfers: an ordinary Buffer, not a copy (or, for a
+ * recyclable get, in a slot of shared memory lent to the caller until it is handed back); with
+ * their SHA-256 if asked, so that checking a downloaded block costs the event loop nothing.
  *
  * A put stays atomic and crash-safe exactly as in fs-store.ts: only the rename publishes it.
  * The threads run fs-io-worker.ts.

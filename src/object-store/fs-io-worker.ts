@@ -149,7 +149,7 @@ function write(job: FsWriteJob): { stored: boolean; direct: boolean } {
 /** `buffer` undefined: the bytes went into the job's `into`. */
 type ReadResult = { buffer: ArrayBuffer | undefined; length: number; sha256: string | undefined };
 
-/** Where `length` bytes read for `job` go: the caller's shared memory if they fit, else a buffer to transfer. */
+/** Where `length` bytes read for `job` go: its slot of shared memory if they fit, else a buffer to transfer. */
 function destination(job: FsReadJob, length: number): Uint8Array {
   const into = job.into;
   return into && length <= into.length ? new Uint8Array(into.buffer, into.offset, length) : new Uint8Array(new ArrayBuffer(length));
@@ -162,8 +162,9 @@ function result(out: Uint8Array, length: number, hash: boolean | undefined): Rea
 
 /**
  * A whole block object read with O_DIRECT into this thread's aligned buffer, then copied into
- * the caller's shared memory or the buffer handed back: straight from the disk, as direct writes leave it, without filling new
- * page-cache pages. Undefined where that is not to be had (then read through the cache).
+ * the job's slot or the buffer handed back: straight from the disk, as direct writes leave it,
+ * without filling new page-cache pages. Undefined where that is not to be had (then read through
+ * the cache).
  */
 function readDirect(job: FsReadJob): ReadResult | undefined {
   let fd: number;
