@@ -150,13 +150,17 @@ function givePiece(piece: Buffer): void {
   if (piece.length === PIECE_BYTES && freePieces.length < PIECES_KEPT) freePieces.push(piece);
 }
 
+/** Below this, a read takes a free piece if there is one but makes none: V8 counts a new piece's 8 MiB, not the bytes used. */
+const SMALL_READ = 1024 * 1024;
+
 /**
- * A read of up to PIECE_BYTES into a reused piece buffer, sent as the reply. The piece goes back
- * once both the read has settled (nothing writes to it then, see readRange) and the response is
- * done with it: sent, or its connection gone, which may come first.
+ * A read of `length` (up to PIECE_BYTES) into a reused piece buffer, sent as the reply. The piece
+ * goes back once both the read has settled (nothing writes to it then, see readRange) and the
+ * response is done with it: sent, or its connection gone, which may come first.
  */
-export async function sendReadPiece(reply: FastifyReply, read: (into: Buffer) => Promise<Buffer>): Promise<FastifyReply> {
-  const piece = freePieces.pop() ?? Buffer.allocUnsafeSlow(PIECE_BYTES);
+export async function sendReadPiece(reply: FastifyReply, length: number, read: (into?: Buffer) => Promise<Buffer>): Promise<FastifyReply> {
+  const piece = freePieces.pop() ?? (length >= SMALL_READ ? Buffer.allocUnsafeSlow(PIECE_BYTES) : undefined);
+  if (!piece) return reply.send(await read());
   let users = 2;
   const done = () => {
     if (--users === 0) givePiece(piece);

@@ -58,7 +58,7 @@ export async function dataPlanePlugin(app: FastifyInstance, opts: DataPlaneOptio
       const { sizeBytes } = sim.services.volumes.forIo(who, id);
       checkTransfer(id, sizeBytes, offset, length, maxTransferBytes);
       reply.code(200).type('application/octet-stream').header('content-length', length);
-      if (length <= PIECE_BYTES) return await sendReadPiece(reply, (into) => sim.services.volumes.read(who, id, offset, length, into));
+      if (length <= PIECE_BYTES) return await sendReadPiece(reply, length, (into) => sim.services.volumes.read(who, id, offset, length, into));
       return reply.send(Readable.from(await readPieces(offset, length, (at, n) => sim.services.volumes.read(who, id, at, n))));
     } catch (err) {
       return sendError(request, reply, err);
