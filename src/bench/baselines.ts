@@ -3,9 +3,10 @@
  * same 512 KiB blocks: plain file writes on the object store's disk (fs), a raw PutObject loop to
  * the same bucket (s3), or a data-plane write (memory store, and the direct preset).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, mkdirSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { DeleteObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { AlignedBuffer } from '../object-store/direct-io.js';
 import type { BlockData } from './block-data.js';
 import { BLOCK } from './config.js';
 import { PublicClient, pool } from './public-client.js';
@@ -42,6 +43,42 @@ export async function plainFileWrites(dir: string, data: BlockData, blocks: numb
   mkdirSync(dir, { recursive: true });
   return timeBlocks('plain file writes', `plain file writes on the object store's disk: one new 512 KiB file per block, one after another (${dir})`, blocks, 1, (i) => {
     writeFileSync(join(dir, `block-${i}`), data.block(i));
+  });
+}
+
+/**
+ * The same loop as plainFileWrites, each file written with O_DIRECT from one aligned buffer, as
+ * the fs store writes snapshot blocks: the bytes reach the disk before the next file, where plain
+ * writes leave them in the page cache (and this bench removes them before the kernel writes them
+ * back). So this measures the disk the copy writes to; plain file writes measure the memory.
+ * Undefined where the file system refuses direct I/O (tmpfs).
+ */
+export async function plainDirectWrites(dir: string, data: BlockData, blocks: number): Promise<ThroughputPhase | undefined> {
+  mkdirSync(dir, { recursive: true });
+  const aligned = new AlignedBuffer();
+  const open = (name: string) => openSync(join(dir, name), constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_DIRECT, 0o666);
+  try {
+    // The probe, in a file of its own (removed with the directory: no deletion before the copy).
+    const fd = open('probe');
+    try {
+      aligned.bytes(fd, BLOCK);
+    } finally {
+      closeSync(fd);
+    }
+  } catch (err) {
+    if ((err as { code?: string }).code !== 'EINVAL') throw err;
+    aligned.refuse();
+  }
+  if (aligned.refused) return undefined;
+  return timeBlocks('plain direct writes', `plain direct writes on the object store's disk: one new 512 KiB file per block written with O_DIRECT, one after another (${dir})`, blocks, 1, (i) => {
+    const fd = open(`block-${i}`);
+    try {
+      const bytes = aligned.bytes(fd, BLOCK)!;
+      bytes.set(data.block(i));
+      for (let done = 0; done < BLOCK; ) done += writeSync(fd, bytes, done, BLOCK - done, done);
+    } finally {
+      closeSync(fd);
+    }
   });
 }
 

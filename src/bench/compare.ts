@@ -28,6 +28,7 @@ export function compareFigures(a: BenchResults, b: BenchResults): ComparedFigure
   const add = (key: string, name: string, unit: string, va: number | undefined, vb: number | undefined) =>
     rows.push({ key, name, unit, ...(va !== undefined ? { a: va } : {}), ...(vb !== undefined ? { b: vb } : {}), ...(va !== undefined && vb !== undefined && va !== 0 ? { change: vb / va } : {}) });
   add('baseline', `baseline (${a.baseline.name} / ${b.baseline.name})`, 'MB/s', a.baseline.bytesPerSec / 1e6, b.baseline.bytesPerSec / 1e6);
+  if (a.diskBaseline || b.diskBaseline) add('diskBaseline', 'beside it, plain direct writes', 'MB/s', a.diskBaseline && a.diskBaseline.bytesPerSec / 1e6, b.diskBaseline && b.diskBaseline.bytesPerSec / 1e6);
   const keys = [...new Set([...a.figures.map((f) => f.key), ...b.figures.map((f) => f.key)])];
   for (const key of keys) {
     const fa = a.figures.find((f) => f.key === key);

@@ -113,6 +113,11 @@ export interface BenchResults {
     cpuProfile?: CpuProfileSummary;
   };
   baseline: ThroughputPhase;
+  /**
+   * fs stores: the same blocks written with O_DIRECT, as the copy writes them, measured beside
+   * the baseline (which the targets keep): plain writes stop at the page cache.
+   */
+  diskBaseline?: ThroughputPhase;
   writes: ThroughputPhase[];
   snapshots: SnapshotRun[];
   writesDuringPending?: ThroughputPhase;

@@ -4,7 +4,7 @@
  */
 import { mkdirSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { dataPlaneWrite, plainFileWrites, rawPutObjects } from './baselines.js';
+import { dataPlaneWrite, plainDirectWrites, plainFileWrites, rawPutObjects } from './baselines.js';
 import { BlockData } from './block-data.js';
 import { BLOCK, GiB, VOLUME_BLOCKS, type BenchConfig, type ServerLauncher } from './config.js';
 import { summarizeCpuProfile } from './cpu-profile.js';
@@ -89,6 +89,7 @@ export async function runBench(config: BenchConfig, launcher: ServerLauncher, ar
     const baselineBytes = config.preset === 'scale' ? Math.min(config.sizeBytes, GiB) : config.sizeBytes;
     const baselineBlocks = Math.ceil(baselineBytes / BLOCK);
     let baseline: ThroughputPhase;
+    let diskBaseline: ThroughputPhase | undefined;
     if (config.preset === 'direct') {
       // The same 512 KiB blocks, as many at a time as the direct API's callers.
       const volumeId = await client.createVolume({ sizeBytes: config.volumeSizeBytes });
@@ -104,6 +105,13 @@ export async function runBench(config: BenchConfig, launcher: ServerLauncher, ar
       baseline = await plainFileWrites(baselineDir, data, baselineBlocks);
     }
     say(`baseline: ${baseline.name}, ${fmtBytes(baseline.bytes)} in ${(baseline.durationMs / 1000).toFixed(2)} s: ${fmtRate(baseline.bytesPerSec)}`);
+    if (baselineDir) {
+      // Beside the baseline, not instead of it: the disk as the copy writes it (see baselines.ts).
+      diskBaseline = await plainDirectWrites(join(baselineDir, 'direct'), data, baselineBlocks);
+      say(diskBaseline
+        ? `beside it: ${diskBaseline.name}, ${fmtBytes(diskBaseline.bytes)} in ${(diskBaseline.durationMs / 1000).toFixed(2)} s: ${fmtRate(diskBaseline.bytesPerSec)}`
+        : 'beside it: no plain direct writes, this file system refuses O_DIRECT');
+    }
 
     if (config.preset === 'scale') {
       const peakRss = (fromMs: number, toMs: number) => {
@@ -184,6 +192,7 @@ export async function runBench(config: BenchConfig, launcher: ServerLauncher, ar
         ...(cpuProfile ? { cpuProfile } : {}),
       },
       baseline,
+      ...(diskBaseline ? { diskBaseline } : {}),
       writes,
       snapshots,
       ...(writesDuringPending ? { writesDuringPending } : {}),

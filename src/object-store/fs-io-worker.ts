@@ -7,6 +7,7 @@ import { closeSync, constants, fstatSync, fsyncSync, mkdirSync, openSync, readSy
 import { dirname, sep } from 'node:path';
 import { parentPort } from 'node:worker_threads';
 import type { FsIoJob, FsIoReply, FsReadJob, FsWriteJob } from './fs-io-messages.js';
+import { AlignedBuffer, directSize } from './direct-io.js';
 import { MadeDirs } from './made-dirs.js';
 
 /** May go stale when a delete prunes a directory: rename then fails with ENOENT, and it is made again. */
@@ -41,37 +42,8 @@ function readSlice(fd: number, offset: number, length: number): Uint8Array {
   return bytes;
 }
 
-/**
- * Direct I/O (O_DIRECT) needs the memory, the file offset and the length aligned to the device's
- * logical block; 4 KiB covers 512-byte and 4K-sector devices. JavaScript cannot see an address, so
- * the aligned start of a buffer is found by trying: an O_DIRECT write from a misaligned address
- * fails with EINVAL. `false` once this file system has refused it.
- */
-const DIRECT_ALIGN = 4096;
-const directSize = (length: number) => length > 0 && length % DIRECT_ALIGN === 0;
-let direct: { raw: Uint8Array; start: number } | false | undefined;
-
-/**
- * This thread's aligned buffer of at least `length` bytes, probed on `fd` (an O_DIRECT file,
- * written to or, for `reading`, read from at offset 0).
- */
-function alignedBuffer(fd: number, length: number, reading = false): Uint8Array | undefined {
-  if (direct === false) return undefined;
-  if (direct && direct.raw.length - direct.start >= length) return direct.raw.subarray(direct.start, direct.start + length);
-  const raw = new Uint8Array(length + DIRECT_ALIGN);
-  for (let start = 0; start < DIRECT_ALIGN; start += 16) {
-    try {
-      if (reading) readSync(fd, raw, start, DIRECT_ALIGN, 0);
-      else writeSync(fd, raw, start, DIRECT_ALIGN, 0);
-      direct = { raw, start };
-      return raw.subarray(start, start + length);
-    } catch (err) {
-      if (codeOf(err) !== 'EINVAL') throw err;
-    }
-  }
-  direct = false; // no start works: this file system takes no direct writes
-  return undefined;
-}
+/** This thread's buffer for direct I/O; refused once the file system has said no. */
+const aligned = new AlignedBuffer();
 
 /**
  * Writes the temp file with O_DIRECT, from this thread's aligned buffer: the bytes go to the disk
@@ -83,12 +55,12 @@ function writeDirect(job: FsWriteJob): boolean {
     fd = openSync(job.temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_DIRECT, 0o666);
   } catch (err) {
     if (codeOf(err) !== 'EINVAL') throw err;
-    direct = false; // tmpfs and some others refuse O_DIRECT at open
+    aligned.refuse(); // tmpfs and some others refuse O_DIRECT at open
     return false;
   }
   let written = false;
   try {
-    const bytes = alignedBuffer(fd, job.length);
+    const bytes = aligned.bytes(fd, job.length);
     if (!bytes) return false;
     if ('buffer' in job) bytes.set(new Uint8Array(job.buffer, job.offset, job.length));
     else readInto(job.fd, bytes, job.offset);
@@ -111,7 +83,7 @@ function write(job: FsWriteJob): { stored: boolean; direct: boolean } {
       if (!absent(codeOf(err))) throw err;
     }
   }
-  const directly = job.direct && direct !== false && directSize(job.length) && writeDirect(job);
+  const directly = job.direct && !aligned.refused && directSize(job.length) && writeDirect(job);
   if (!directly) {
     const body = 'buffer' in job ? new Uint8Array(job.buffer, job.offset, job.length) : readSlice(job.fd, job.offset, job.length);
     const fd = openSync(job.temp, 'wx');
@@ -172,13 +144,13 @@ function readDirect(job: FsReadJob): ReadResult | undefined {
     fd = openSync(job.path, constants.O_RDONLY | constants.O_DIRECT);
   } catch (err) {
     if (codeOf(err) !== 'EINVAL') throw err;
-    direct = false;
+    aligned.refuse();
     return undefined;
   }
   try {
     const size = fstatSync(fd).size;
     if (!directSize(size)) return undefined;
-    const bytes = alignedBuffer(fd, size, true);
+    const bytes = aligned.bytes(fd, size, true);
     if (!bytes) return undefined;
     let done = 0;
     while (done < size) {
@@ -195,7 +167,7 @@ function readDirect(job: FsReadJob): ReadResult | undefined {
 }
 
 function read(job: FsReadJob): ReadResult {
-  if (job.direct && direct !== false && job.offset === undefined && job.length === undefined) {
+  if (job.direct && !aligned.refused && job.offset === undefined && job.length === undefined) {
     const got = readDirect(job);
     if (got) return got;
   }

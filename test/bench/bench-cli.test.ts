@@ -12,6 +12,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { BenchResults } from '../../src/bench/results.js';
 import { runCli, startCliServer } from '../support/cli-server.js';
 import { findOnPath, startMotoServer } from '../support/moto-server.js';
+import { takesDirect } from '../support/takes-direct.js';
 import { tempDir } from '../support/temp-dir.js';
 
 const tmp = tempDir('ebs-sim-bench-');
@@ -79,6 +80,19 @@ describe('ebs-sim bench', () => {
     const copy = r.figures.find((f) => f.key === 'copy.full')!;
     expect(copy.baseline!.value).toBeCloseTo(r.baseline.bytesPerSec / 1e6, 6);
     expect(copy.ratio).toBeCloseTo(snap!.bytesPerSec / r.baseline.bytesPerSec, 6);
+    // Beside it, not instead of it: the same blocks written with O_DIRECT, as the copy writes them.
+    const disk = r.figures.find((f) => f.key === 'copy.full.disk');
+    if (takesDirect(tmp.dir)) {
+      expect(r.diskBaseline).toMatchObject({ name: 'plain direct writes', bytes: 64 * MiB });
+      expect(r.diskBaseline!.latenciesMs).toHaveLength(128);
+      expect(run.stdout).toMatch(/beside it: plain direct writes, 64 MiB in [\d.]+ s: [\d.]+ MB\/s/);
+      expect(disk!.ratio).toBeCloseTo(snap!.bytesPerSec / r.diskBaseline!.bytesPerSec, 6);
+      expect(disk!.target).toBeUndefined(); // no target of its own; copy.full keeps the issue's
+      expect(read(join(runA, 'report.md'))).toContain('| plain direct writes |');
+    } else {
+      expect([r.diskBaseline, disk]).toEqual([undefined, undefined]);
+      expect(run.stdout).toContain('this file system refuses O_DIRECT');
+    }
     expect(r.moonshots.map((m) => m.figure)).toEqual([
       'fs copy vs plain file writes', 'restore read vs the copy', '16 concurrent copies, aggregate vs one copy alone', 'incremental 1% vs the full copy\'s time',
     ]);
