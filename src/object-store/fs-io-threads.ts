@@ -154,7 +154,7 @@ export class FsIoThreads {
   #send(message: DistributiveOmit<FsIoJob, 'id'>, transfer: ArrayBuffer[] = []): Promise<FsIoReply> {
     if (this.#closed) return Promise.reject(new Error('the fs store threads are stopped'));
     const id = ++this.#nextId;
-    const slot = this.#slot(id % this.#slots.length);
+    const slot = this.#slot(this.#leastBusy());
     this.#inflight++;
     return new Promise<FsIoReply>((resolve, reject) => {
       // Referenced while it holds a job: the process must not exit under an awaited put.
@@ -170,6 +170,18 @@ export class FsIoThreads {
     }).finally(() => {
       if (--this.#inflight === 0) this.#drained?.();
     });
+  }
+
+  /**
+   * The thread with the fewest jobs queued, the first on a tie (so a thread starts only when the
+   * others are busy): a slow job, a cold read or a long inode search, holds up no job that an
+   * idle thread could take, as it did when jobs went round in turn.
+   */
+  #leastBusy(): number {
+    const load = (i: number) => this.#slots[i]?.pending.size ?? 0;
+    let best = 0;
+    for (let i = 1; i < this.#slots.length; i++) if (load(i) < load(best)) best = i;
+    return best;
   }
 
   #slot(index: number): Slot {

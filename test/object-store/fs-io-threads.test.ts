@@ -4,11 +4,11 @@
  * the call whatever memory they live in, nothing left behind by a failure or a close, ordinary
  * buffers handed back, and a process that does not hang on idle threads.
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { closeSync, constants, openSync } from 'node:fs';
-import { readdir, writeFile } from 'node:fs/promises';
+import { open, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -96,6 +96,20 @@ describe('fs store threads', () => {
       expect((await store.getWithSha256('blocks/b')).body.buffer).toBeInstanceOf(ArrayBuffer);
       await store.close();
     }
+  });
+
+  it('gives each job to the least busy thread: one blocked read holds up no other job', async () => {
+    const root = await dirs.make();
+    const store = await FsStore.open({ root, ioThreads: 2 });
+    // Opening a FIFO to read blocks its thread until a writer opens it: a read that never ends, for now.
+    execFileSync('mkfifo', [join(root, 'pipe')]);
+    const stuck = store.get('pipe');
+    // Taken in turn, every other job would queue behind it (and this would hang until the test's timeout).
+    for (let i = 0; i < 4; i++) await store.put(`blocks/${i}`, Buffer.from(`object ${i}`));
+    expect((await store.get('blocks/3')).toString()).toBe('object 3');
+    await (await open(join(root, 'pipe'), 'w')).close(); // a writer came and went: the read opens, finds nothing, and ends
+    expect((await stuck).length).toBe(0);
+    await store.close();
   });
 
   it('leaves no temp file behind a failed put', async () => {
