@@ -83,9 +83,24 @@ export class FsIoThreads {
   #drained: (() => void) | undefined;
   #closed = false;
 
-  /** Threads start on first use; 2 to 4, following the cores. */
+  /** Threads start on first use (or at start()); 2 to 4, following the cores. */
   constructor(count = Math.min(4, Math.max(2, availableParallelism()))) {
     this.#slots = new Array<Slot | undefined>(count).fill(undefined);
+  }
+
+  /**
+   * Starts every thread now, rather than when first needed: each takes ~100 ms to boot (measured
+   * here: the first two puts after open took 98-102 ms, the next ones 2-3 ms), which a server's
+   * first snapshot copy would otherwise wait for. They boot in the background.
+   */
+  start(): void {
+    if (this.#closed) return;
+    for (let i = 0; i < this.#slots.length; i++) this.#slot(i);
+  }
+
+  /** Threads started (and not since stopped). */
+  get running(): number {
+    return this.#slots.filter((s) => s !== undefined).length;
   }
 
   /** Whether the object was stored (false: `ifAbsent` and it was there), and if with O_DIRECT. */

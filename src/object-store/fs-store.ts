@@ -47,6 +47,8 @@ export interface FsStoreOptions {
   durable?: boolean;
   /** Threads doing the puts and gets; default 2 to 4, following the cores. */
   ioThreads?: number;
+  /** Start them at open, not at first use (a server, whose first copy should not wait for them). */
+  startThreads?: boolean;
   /**
    * Write objects whose size is a multiple of 4 KiB (snapshot blocks) with O_DIRECT, past the page
    * cache, where the file system allows it; default true. See "Direct writes" above.
@@ -89,6 +91,7 @@ export class FsStore extends BaseObjectStore {
     const store = new FsStore(resolve(options.root), options.durable ?? false, options.direct ?? true, options.ioThreads);
     await mkdir(store.#tempDir, { recursive: true });
     await removeStaleTempFiles(store.#tempDir);
+    if (options.startThreads) store.#io.start();
     return store;
   }
 
@@ -113,6 +116,11 @@ export class FsStore extends BaseObjectStore {
 
   protected override async _close(): Promise<void> {
     await this.#io.close();
+  }
+
+  /** I/O threads running now. */
+  get ioThreadsRunning(): number {
+    return this.#io.running;
   }
 
   /** Objects written so far, past the page cache (O_DIRECT) and through it. */

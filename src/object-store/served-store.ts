@@ -23,6 +23,7 @@ export interface ServedStoreOptions {
 export async function openServedStore(options: ServedStoreOptions): Promise<{ objects: ThrottleStore; faults: FaultControls | undefined }> {
   const spec = parseObjectStoreSpec(options.spec);
   if (options.durable && spec.kind === 'fs') spec.options.durable = true;
+  if (spec.kind === 'fs') spec.options.startThreads = true; // the first copy does not wait for them to boot
   if (options.requestTimeoutMs !== undefined && spec.kind === 's3') spec.options.requestTimeoutMs = options.requestTimeoutMs;
   const opened = await openObjectStore(spec);
   const faultStore = options.faultInjection ? new FaultStore(opened) : undefined;

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FS_TEMP_DIR, FsStore } from '../../src/object-store/index.js';
+import { openServedStore } from '../../src/object-store/served-store.js';
 import { expectCode, tempDirs } from './helpers.js';
 
 const dirs = tempDirs('fs-io');
@@ -110,6 +111,26 @@ describe('fs store threads', () => {
     await (await open(join(root, 'pipe'), 'w')).close(); // a writer came and went: the read opens, finds nothing, and ends
     expect((await stuck).length).toBe(0);
     await store.close();
+  });
+
+  it('starts its threads on first use, or at open for a server, whose first copy should not wait for them', async () => {
+    const lazy = await FsStore.open({ root: await dirs.make(), ioThreads: 2 });
+    expect(lazy.ioThreadsRunning).toBe(0);
+    await lazy.put('o', Buffer.from('x'));
+    expect(lazy.ioThreadsRunning).toBe(1); // one job: the least busy thread is the first
+    await lazy.close();
+    expect(lazy.ioThreadsRunning).toBe(0);
+
+    const eager = await FsStore.open({ root: await dirs.make(), ioThreads: 3, startThreads: true });
+    expect(eager.ioThreadsRunning).toBe(3);
+    await eager.put('o', Buffer.from('y'));
+    expect((await eager.get('o')).toString()).toBe('y');
+    await eager.close();
+
+    // The server's store: `--object-store fs:...` under its throttle.
+    const { objects } = await openServedStore({ spec: `fs:${await dirs.make()}` });
+    expect((objects.inner as FsStore).ioThreadsRunning).toBeGreaterThanOrEqual(2);
+    await objects.close();
   });
 
   it('leaves no temp file behind a failed put', async () => {
