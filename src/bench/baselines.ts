@@ -6,7 +6,7 @@
 import { closeSync, constants, mkdirSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { DeleteObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { AlignedBuffer } from '../object-store/direct-io.js';
+import { AlignedBuffer } from '../platform/direct-io.js';
 import type { BlockData } from './block-data.js';
 import { BLOCK } from './config.js';
 import { PublicClient, pool } from './public-client.js';

@@ -7,7 +7,7 @@ import { closeSync, constants, fstatSync, fsyncSync, mkdirSync, openSync, readSy
 import { dirname, sep } from 'node:path';
 import { parentPort } from 'node:worker_threads';
 import type { FsIoJob, FsIoReply, FsReadJob, FsWriteJob } from './fs-io-messages.js';
-import { AlignedBuffer, directSize } from './direct-io.js';
+import { AlignedBuffer, directSize } from '../platform/direct-io.js';
 import { MadeDirs } from './made-dirs.js';
 
 /** May go stale when a delete prunes a directory: rename then fails with ENOENT, and it is made again. */

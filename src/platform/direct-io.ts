@@ -3,7 +3,8 @@
  * aligned to the device's logical block; 4 KiB covers 512-byte and 4K-sector devices. JavaScript
  * cannot see an address, so the aligned start of a buffer is found by trying: an O_DIRECT write
  * (or read) from a misaligned address fails with EINVAL. Used by the fs store's I/O threads and by
- * the bench's direct-write baseline, so that both write the disk the same way.
+ * the bench's direct-write baseline, so that both write the disk the same way (hence its own
+ * layer, below both: the bench may not import the server's parts).
  */
 import { readSync, writeSync } from 'node:fs';
 
