@@ -51,7 +51,7 @@ export async function plainFileWrites(dir: string, data: BlockData, blocks: numb
  * the fs store writes snapshot blocks: the bytes reach the disk before the next file, where plain
  * writes leave them in the page cache (and this bench removes them before the kernel writes them
  * back). So this measures the disk the copy writes to; plain file writes measure the memory.
- * Undefined where the file system refuses direct I/O (tmpfs).
+ * Undefined where the file system refuses direct I/O (ramfs, and tmpfs before Linux 6.6).
  */
 export async function plainDirectWrites(dir: string, data: BlockData, blocks: number): Promise<ThroughputPhase | undefined> {
   mkdirSync(dir, { recursive: true });

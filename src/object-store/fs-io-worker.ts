@@ -55,7 +55,8 @@ function writeDirect(job: FsWriteJob): boolean {
     fd = openSync(job.temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_DIRECT, 0o666);
   } catch (err) {
     if (codeOf(err) !== 'EINVAL') throw err;
-    aligned.refuse(); // tmpfs and some others refuse O_DIRECT at open
+    aligned.refuse(); // ramfs (and tmpfs before Linux 6.6) refuse O_DIRECT at open
+    rmSync(job.temp, { force: true }); // after creating the file: the write through the cache makes it again
     return false;
   }
   let written = false;

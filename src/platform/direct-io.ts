@@ -24,7 +24,7 @@ export class AlignedBuffer {
     return this.#state === false;
   }
 
-  /** Records a refusal seen elsewhere (EINVAL at open: tmpfs and some others). */
+  /** Records a refusal seen elsewhere (EINVAL at open: ramfs, and tmpfs before Linux 6.6). */
   refuse(): void {
     this.#state = false;
   }
