@@ -1,8 +1,8 @@
 /**
  * Where the file system refuses O_DIRECT, the fs store writes and reads snapshot blocks through
  * the page cache instead, and the bench's direct-write baseline reports none. ramfs refuses it
- * (EINVAL at open) on every kernel, where tmpfs takes it since Linux 6.6; mounting one needs
- * root on a machine that allows mounts (this project's machines and CI do). Elsewhere these
+ * (EINVAL at open: it has no direct I/O), where tmpfs takes it since Linux 6.6; mounting one
+ * needs root on a machine that allows mounts, as this project's machines do. Elsewhere these
  * tests are skipped, saying why.
  */
 import { execFileSync } from 'node:child_process';
