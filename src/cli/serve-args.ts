@@ -24,9 +24,10 @@ Options:
   --data-dir <dir>          Data directory: LevelDB (volumes, snapshots, the EC2 catalog)
                             and the chunk pack files (default ${DEFAULT_DATA_DIR}).
   --object-store <spec>     Where snapshots are uploaded (default ${DEFAULT_OBJECT_STORE}):
-                              fs:<dir>[?durable=true][&direct=false]
+                              fs:<dir>[?durable=true][&direct=false][&threads=<n>]
                                 (durable: fsync each put; direct=false: write snapshot
-                                blocks through the page cache instead of O_DIRECT)
+                                blocks through the page cache instead of O_DIRECT;
+                                threads: puts and gets at once, 1 to 16)
                               memory:                 (gone when the server stops)
                               s3://<bucket>[/<prefix>]?endpoint=<url>&region=<r>&forcePathStyle=true
                             S3 credentials come from the usual AWS_* environment variables.

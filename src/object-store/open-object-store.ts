@@ -1,7 +1,7 @@
 /**
  * The `--object-store` flag: a one-line spec to an open ObjectStore.
  *
- *   fs:<dir>[?durable=true&direct=false]       a directory, relative to the current directory
+ *   fs:<dir>[?durable=true&direct=false&threads=<n>]  a directory, relative to the current directory
  *   memory:                                    in-process, gone at exit
  *   s3://<bucket>[/<prefix>][?endpoint=<url>&region=<r>&forcePathStyle=true&createBucket=true&maxAttempts=<n>]
  *
@@ -27,7 +27,7 @@ export type ObjectStoreSpec = (
 
 const COMMON_PARAMS = ['rate', 'latencyMs'];
 const PARAMS = {
-  fs: ['durable', 'direct', ...COMMON_PARAMS],
+  fs: ['durable', 'direct', 'threads', ...COMMON_PARAMS],
   memory: COMMON_PARAMS,
   s3: ['endpoint', 'region', 'forcePathStyle', 'createBucket', 'maxAttempts', ...COMMON_PARAMS],
 };
@@ -52,6 +52,11 @@ export function parseObjectStoreSpec(spec: string, cwd: string = process.cwd()):
     const options: FsStoreOptions = { root: resolve(cwd, dir), durable: readBoolean(params, 'durable', fail) ?? false };
     const direct = readBoolean(params, 'direct', fail);
     if (direct !== undefined) options.direct = direct;
+    const threads = params.get('threads');
+    if (threads !== undefined) {
+      if (!/^([1-9]|1[0-6])$/.test(threads)) fail(`threads must be a whole number from 1 to 16: ${threads}`);
+      options.ioThreads = Number(threads);
+    }
     return withThrottle({ kind: 'fs', options }, params, fail);
   }
   if (location.startsWith('s3://')) {

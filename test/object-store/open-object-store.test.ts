@@ -8,6 +8,7 @@ import {
   parseObjectStoreSpec,
   ThrottleStore,
 } from '../../src/object-store/index.js';
+import { openServedStore } from '../../src/object-store/served-store.js';
 import { tempDirs } from './helpers.js';
 
 const dirs = tempDirs('spec');
@@ -26,6 +27,10 @@ describe('parseObjectStoreSpec', () => {
     expect(parseObjectStoreSpec('fs:/var/lib/ebs?direct=false', '/srv')).toEqual({
       kind: 'fs',
       options: { root: '/var/lib/ebs', durable: false, direct: false },
+    });
+    expect(parseObjectStoreSpec('fs:/var/lib/ebs?threads=16', '/srv')).toEqual({
+      kind: 'fs',
+      options: { root: '/var/lib/ebs', durable: false, ioThreads: 16 },
     });
   });
 
@@ -73,8 +78,11 @@ describe('parseObjectStoreSpec', () => {
     ['s3://bucket?region=a&region=b', 'parameter region given twice'],
     ['s3://bucket?region=', 'parameter region has no value'],
     ['s3://bucket?durable=true', 'unknown parameter "durable"; allowed: endpoint, region'],
-    ['fs:x?endpoint=http://a', 'unknown parameter "endpoint"; allowed: durable, direct, rate, latencyMs'],
+    ['fs:x?endpoint=http://a', 'unknown parameter "endpoint"; allowed: durable, direct, threads, rate, latencyMs'],
     ['fs:x?direct=no', 'direct must be true or false: no'],
+    ['fs:x?threads=0', 'threads must be a whole number from 1 to 16: 0'],
+    ['fs:x?threads=17', 'threads must be a whole number from 1 to 16: 17'],
+    ['fs:x?threads=2.5', 'threads must be a whole number from 1 to 16: 2.5'],
     ['memory:?rate=fast', 'rate must be bytes per second'],
     ['memory:?latencyMs=-1', 'latencyMs must be a whole number'],
   ])('rejects %j with a clear INVALID_OBJECT_STORE_SPEC error', (spec, message) => {
@@ -101,6 +109,12 @@ describe('openObjectStore', () => {
     const memory = await openObjectStore('memory:');
     expect(memory.kind).toBe('memory');
     await memory.close();
+  });
+
+  it('runs as many I/O threads as the spec asks for', async () => {
+    const { objects } = await openServedStore({ spec: `fs:${await dirs.make()}?threads=3` });
+    expect((objects.inner as FsStore).ioThreadsRunning).toBe(3);
+    await objects.close();
   });
 
   it('wraps the store in a throttle when the spec has a rate', async () => {
