@@ -39,7 +39,8 @@ Workload (override a preset's values):
   --chain <n>                  Snapshots per volume, the first full, the rest incremental
   --volumes <n>                Volumes snapshotted at once (above 1, one is also copied alone first)
   --copy-concurrency <n>       Blocks each copy uploads at once (own server only; default 8)
-  --object-store <store>       fs (default, under --out), fs:<dir>[?direct=false&threads=<n>], memory, or
+  --object-store <store>       fs (default, under --out), memory,
+                               fs:<dir>[?direct=false&threads=<n>], or
                                s3://<bucket>[/<prefix>]?endpoint=<url>&region=<r>&forcePathStyle=true
                                (S3 credentials: the usual AWS_* environment variables)
   --copy-rate <bytes/s>        Upload bandwidth of the server's copier (own server only), e.g. 50MB
