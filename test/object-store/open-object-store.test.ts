@@ -15,7 +15,7 @@ const dirs = tempDirs('spec');
 afterAll(() => dirs.cleanup());
 
 describe('parseObjectStoreSpec', () => {
-  it('parses fs: relative to the given cwd, or absolute, with durable and direct', () => {
+  it('parses fs: relative to the given cwd, or absolute, with durable, direct and threads', () => {
     expect(parseObjectStoreSpec('fs:./objects', '/srv/sim')).toEqual({
       kind: 'fs',
       options: { root: '/srv/sim/objects', durable: false },
